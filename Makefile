@@ -1,0 +1,81 @@
+# isoprobe: `make run` sets up a fresh Debian machine, builds, and runs the default
+# native suite; `make test` does the same set-up, then the whole test suite.
+
+BUILD      ?= build
+BPF_CLANG  ?= clang
+CC         ?= gcc
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+ARCH       := x86
+SWIFT_FLAGS ?=
+
+# Debian packages the build and the tests need (checked with dpkg, installed with apt).
+PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
+            iproute2 python3 gzip tar
+
+PROBE_SRCS := $(wildcard probes/*.bpf.c)
+PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))
+WORKLOAD_SRCS := $(wildcard fixtures/workloads/*.c)
+WORKLOADS := $(patsubst fixtures/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
+VMLINUX_H := $(BUILD)/include/vmlinux.h
+
+.PHONY: all setup deps probes workloads binary run test bench install clean syscall-table
+
+all: probes workloads binary
+
+# Installs what is missing, nothing else. Needs root (apt).
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+setup: deps all
+
+$(VMLINUX_H):
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/*.h $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/include -Iprobes -c $< -o $@
+
+probes: $(PROBE_OBJS)
+
+$(BUILD)/workloads/%: fixtures/workloads/%.c fixtures/workloads/workload.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+
+workloads: $(WORKLOADS)
+
+binary:
+	$(SWIFT) build $(SWIFT_FLAGS)
+	@mkdir -p $(BUILD)/bin
+	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe
+
+run: setup
+	$(BUILD)/bin/isoprobe run --env native --reps 3 \
+		--workload getpid:count=100000 --workload pingpong:rounds=10000 --workload pagefault:pages=10000 \
+		--json $(BUILD)/last-run.json
+
+test: setup
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --disable-xctest
+
+bench: setup
+	$(BUILD)/bin/isoprobe bench overhead
+
+install: all
+	install -D -m 755 $(BUILD)/bin/isoprobe $(DESTDIR)$(PREFIX)/bin/isoprobe
+	install -d $(DESTDIR)$(PREFIX)/lib/isoprobe/probes $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads
+	install -m 644 $(PROBE_OBJS) $(DESTDIR)$(PREFIX)/lib/isoprobe/probes/
+	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads/
+
+syscall-table:
+	scripts/gen-tables.sh
+
+clean:
+	rm -rf $(BUILD) .build

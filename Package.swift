@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "isoprobe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "isoprobe", targets: ["isoprobe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libbpf, libelf and zlib from the distribution (libbpf-dev, libelf-dev).
+        .systemLibrary(name: "CBPF", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev", "libelf-dev"])]),
+        // What Swift cannot call directly: variadic syscall(), clone3, libbpf's va_list logger.
+        .target(name: "CShim", dependencies: ["CBPF"]),
+        // The only module that calls libbpf.
+        .target(name: "BPF", dependencies: ["CBPF", "CShim"]),
+        // Result model, workload specs, syscall names, errors: no system dependencies.
+        .target(name: "IsoprobeCore"),
+        // The probe families: load, filter to a cgroup, read into the result model.
+        .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
+        // Where workloads run: native now; container and VM behind the same protocol.
+        .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore"]),
+        // Text and JSON reports from the result model.
+        .target(name: "Reports", dependencies: ["IsoprobeCore"]),
+        // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
+        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "IsoprobeCore"]),
+        .executableTarget(name: "isoprobe", dependencies: [
+            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "IsoprobeTests", dependencies: [
+            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

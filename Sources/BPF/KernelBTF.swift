@@ -1,0 +1,46 @@
+import CBPF
+import Foundation
+
+/// Questions answered from the running kernel's BTF.
+public enum KernelBTF {
+    public static let path = "/sys/kernel/btf/vmlinux"
+
+    public static var isPresent: Bool { FileManager.default.isReadableFile(atPath: path) }
+
+    /// Whether a BTF-typed tracepoint exists (`btf_trace_<name>`), i.e. whether
+    /// `tp_btf/<name>` can attach. Answers are cached for the process.
+    public static func hasTracepoint(_ name: String) -> Bool {
+        cache.withLock { state in
+            if let known = state.answers[name] { return known }
+            if state.btf == nil && !state.triedLoad {
+                state.triedLoad = true
+                state.btf = btf__load_vmlinux_btf()
+            }
+            guard let btf = state.btf else { return false }
+            let found = btf__find_by_name_kind(btf, "btf_trace_" + name,
+                                               8 /* BTF_KIND_TYPEDEF */) > 0
+            state.answers[name] = found
+            return found
+        }
+    }
+
+    private struct State: @unchecked Sendable {
+        var btf: OpaquePointer?
+        var triedLoad = false
+        var answers: [String: Bool] = [:]
+    }
+
+    private static let cache = Locked(State())
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

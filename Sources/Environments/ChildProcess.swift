@@ -1,0 +1,164 @@
+import CShim
+import Foundation
+import IsoprobeCore
+
+/// How a workload process ended and what it cost, from wait4.
+public struct ProcessOutcome: Sendable {
+    public var exit: ExitDescription
+    public var wallNs: UInt64
+    public var userNs: UInt64
+    public var systemNs: UInt64
+    public var maxRSSBytes: UInt64
+    public var stdout: String
+    public var timedOut: Bool
+}
+
+/// Starts a command inside a cgroup from its first instruction and waits for it,
+/// keeping the tail of its standard output (where fixture workloads print their result).
+enum ChildProcess {
+    static let stdoutLimit = 1 << 20
+
+    static func run(_ argv: [String], environment: [String: String], cgroup: Cgroup,
+                    echoOutput: Bool, timeout: TimeInterval?) throws -> ProcessOutcome {
+        guard let executable = resolve(argv[0]) else {
+            throw IsoprobeError(.usage, "command not found: \(argv[0])",
+                                fix: "give a path or a command on PATH")
+        }
+        var pipeFDs: [Int32] = [0, 0]
+        guard isoprobe_pipe_cloexec(&pipeFDs) == 0 else {
+            throw IsoprobeError(.failed, "pipe", cause: String(cString: strerror(errno)))
+        }
+        let output = OutputTail(fd: pipeFDs[0], echo: echoOutput, limit: stdoutLimit)
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        let pid = isoprobe_spawn_in_cgroup(executable, cArgs, cEnv, cgroup.fd, -1, pipeFDs[1], -1, nil)
+        let spawnErrno = errno
+        close(pipeFDs[1])
+        guard pid > 0 else {
+            output.finish()
+            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(spawnErrno)))
+        }
+
+        let fired = TimeoutFlag()
+        let timer = timeout.map { limit -> DispatchWorkItem in
+            let item = DispatchWorkItem {
+                fired.set()
+                cgroup.killAll()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: item)
+            return item
+        }
+        let interruptToken = Interruption.shared.onInterrupt { cgroup.killAll() }
+        defer { Interruption.shared.remove(interruptToken) }
+
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            if errno != EINTR {
+                throw IsoprobeError(.failed, "wait4", cause: String(cString: strerror(errno)))
+            }
+        }
+        var end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        timer?.cancel()
+        let timedOut = fired.isSet
+        // Anything the workload left behind would hold the output pipe open.
+        cgroup.killAll()
+        let stdout = output.finish()
+
+        return ProcessOutcome(exit: describe(status: status, timedOut: timedOut), wallNs: elapsed(start, end),
+                              userNs: nanos(usage.ru_utime), systemNs: nanos(usage.ru_stime),
+                              maxRSSBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024, stdout: stdout,
+                              timedOut: timedOut)
+    }
+
+    static func resolve(_ command: String) -> String? {
+        if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(command)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    static func describe(status: Int32, timedOut: Bool) -> ExitDescription {
+        let sig = status & 0x7f
+        if timedOut {
+            return ExitDescription(kind: "timeout", code: nil, signal: sig == 0 ? nil : sig,
+                                   description: "killed at its timeout")
+        }
+        if sig == 0 {
+            let code = (status >> 8) & 0xff
+            return ExitDescription(kind: "exited", code: code, signal: nil, description: "exited with status \(code)")
+        }
+        let name = String(cString: strsignal(sig))
+        return ExitDescription(kind: "signaled", code: nil, signal: sig, description: "killed by signal \(sig) (\(name))")
+    }
+
+    static func elapsed(_ a: timespec, _ b: timespec) -> UInt64 {
+        let ns = (Int64(b.tv_sec) - Int64(a.tv_sec)) * 1_000_000_000 + (Int64(b.tv_nsec) - Int64(a.tv_nsec))
+        return UInt64(max(ns, 0))
+    }
+
+    static func nanos(_ t: timeval) -> UInt64 {
+        UInt64(max(Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_usec) * 1000, 0))
+    }
+}
+
+/// Reads a pipe on its own thread, echoing it if asked and keeping the last `limit` bytes.
+final class OutputTail: @unchecked Sendable {
+    private let fd: Int32
+    private var data = [UInt8]()
+    private let done = DispatchSemaphore(value: 0)
+    private var finished = false
+
+    init(fd: Int32, echo: Bool, limit: Int) {
+        self.fd = fd
+        Thread.detachNewThread { [self] in
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                if echo { buf.withUnsafeBytes { _ = write(1, $0.baseAddress, n) } }
+                data.append(contentsOf: buf[0..<n])
+                if data.count > limit { data.removeFirst(data.count - limit) }
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for end of file and returns what was kept.
+    @discardableResult
+    func finish() -> String {
+        if !finished {
+            done.wait()
+            close(fd)
+            finished = true
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+final class TimeoutFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

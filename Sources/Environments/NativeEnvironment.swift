@@ -1,0 +1,56 @@
+import Foundation
+import IsoprobeCore
+
+/// The workload as a plain child process, in a fresh cgroup2 directory of its own.
+public struct NativeEnvironment: Environment {
+    public let name = "native"
+    public let hierarchy: CgroupHierarchy
+
+    public init(hierarchy: CgroupHierarchy) {
+        self.hierarchy = hierarchy
+    }
+
+    public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
+        let setupStart = DispatchTime.now().uptimeNanoseconds
+        let cgroup = try Cgroup.create(named: CgroupNames.unique(prefix: "isoprobe-native"), in: hierarchy)
+        var removed = false
+        defer { if !removed { try? cgroup.remove() } }
+
+        try observer.targetReady(cgroup.target)
+        let setupNs = DispatchTime.now().uptimeNanoseconds - setupStart
+        let outcome: ProcessOutcome
+        do {
+            outcome = try ChildProcess.run(invocation.argv, environment: invocation.environment, cgroup: cgroup,
+                                           echoOutput: invocation.echoOutput, timeout: invocation.timeout)
+        } catch {
+            observer.workloadFinished()
+            throw error
+        }
+        observer.workloadFinished()
+        let teardownStart = DispatchTime.now().uptimeNanoseconds
+        try cgroup.remove()
+        removed = true
+        return EnvironmentRun(outcome: outcome, target: cgroup.target, setupNs: setupNs,
+                              teardownNs: DispatchTime.now().uptimeNanoseconds - teardownStart)
+    }
+}
+
+/// Names that say who made a cgroup and cannot collide between concurrent runs.
+public enum CgroupNames {
+    private static let counter = Counter()
+
+    public static func unique(prefix: String) -> String {
+        "\(prefix)-\(getpid())-\(counter.next())"
+    }
+
+    final class Counter: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLock()
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+}

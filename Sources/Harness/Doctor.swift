@@ -1,0 +1,89 @@
+import BPF
+import Environments
+import Foundation
+import IsoprobeCore
+import Probes
+
+/// What isoprobe needs on this host, what is missing, and the command that fixes it.
+public enum Doctor {
+    public struct Check: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+        public var fix: String?
+        /// Needed for every run (false: only for some features).
+        public var required: Bool
+    }
+
+    public static func run(probesDirectory: String?) -> [Check] {
+        var checks: [Check] = []
+        let caps = effectiveCapabilities()
+        let isRoot = geteuid() == 0
+        let hasBPF = isRoot || (caps & (1 << 39) != 0 && caps & (1 << 38) != 0) || caps & (1 << 21) != 0
+        checks.append(Check(name: "privileges", ok: hasBPF,
+                            detail: isRoot ? "running as root" : String(format: "CapEff %016llx", caps),
+                            fix: hasBPF ? nil : "run as root (sudo isoprobe ...) or grant CAP_BPF and CAP_PERFMON",
+                            required: true))
+        checks.append(Check(name: "kernel BTF", ok: KernelBTF.isPresent, detail: KernelBTF.path,
+                            fix: KernelBTF.isPresent ? nil : "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+                            required: true))
+        do {
+            let h = try CgroupHierarchy.detect()
+            checks.append(Check(name: "cgroup2", ok: true, detail: "\(h.layout.rawValue) at \(h.mountPoint)",
+                                fix: nil, required: true))
+        } catch {
+            checks.append(Check(name: "cgroup2", ok: false, detail: "not mounted",
+                                fix: "mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified",
+                                required: true))
+        }
+        let tracefs = Tracefs.mountedPath
+        checks.append(Check(name: "tracefs", ok: true,
+                            detail: tracefs.map { "mounted at \($0)" } ?? "not mounted; isoprobe mounts it for a run",
+                            fix: nil, required: false))
+        do {
+            let r = try Resources.locate(probesDirectory: probesDirectory)
+            checks.append(Check(name: "compiled probes", ok: true, detail: r.probesDirectory, fix: nil, required: true))
+            checks.append(Check(name: "fixture workloads", ok: r.workloadsDirectory != nil,
+                                detail: r.workloadsDirectory ?? "not built",
+                                fix: r.workloadsDirectory == nil ? "make workloads" : nil, required: false))
+        } catch {
+            checks.append(Check(name: "compiled probes", ok: false, detail: "not found", fix: "make probes",
+                                required: true))
+        }
+        for (tool, package, required) in [("clang", "clang", false), ("bpftool", "bpftool", false),
+                                          ("bpftrace", "bpftrace", false)] {
+            let path = which(tool)
+            checks.append(Check(name: tool, ok: path != nil, detail: path ?? "not found",
+                                fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))
+        }
+        return checks
+    }
+
+    static func effectiveCapabilities() -> UInt64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }) else { return 0 }
+        return UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+    }
+
+    public static func which(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
+            let p = "\(dir)/\(tool)"
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
+    }
+
+    /// Throws the one-line error for the first missing requirement of a run.
+    public static func requireRunPrerequisites() throws {
+        let caps = effectiveCapabilities()
+        if geteuid() != 0 && caps & (1 << 39) == 0 && caps & (1 << 21) == 0 {
+            throw IsoprobeError(.missing, "isoprobe needs root to load eBPF probes and create cgroups",
+                                fix: "run it with sudo, or as root")
+        }
+        if !KernelBTF.isPresent {
+            throw IsoprobeError(.missing, "this kernel has no BTF (\(KernelBTF.path) is missing)",
+                                fix: "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+        }
+    }
+}

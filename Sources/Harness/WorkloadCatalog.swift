@@ -1,0 +1,52 @@
+import Foundation
+import IsoprobeCore
+
+/// The fixture workloads that were built (one static binary each), and how a spec
+/// becomes an argv.
+public struct WorkloadCatalog: Sendable {
+    public let directory: String?
+
+    public init(directory: String?) {
+        self.directory = directory
+    }
+
+    public var names: [String] {
+        guard let directory, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return entries.filter { access((directory as NSString).appendingPathComponent($0), X_OK) == 0 }.sorted()
+    }
+
+    /// argv for a spec: the fixture binary with `key=value` arguments, or the command itself.
+    public func argv(for spec: WorkloadSpec) throws -> [String] {
+        if let command = spec.command { return command }
+        guard let directory else {
+            throw IsoprobeError(.missing, "workload '\(spec.name)': fixture workloads are not built",
+                                fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
+        }
+        let path = (directory as NSString).appendingPathComponent(spec.name)
+        guard access(path, X_OK) == 0 else {
+            throw IsoprobeError(.usage, "unknown workload '\(spec.name)'",
+                                fix: "known: \(names.joined(separator: ", ")); or run any command after --")
+        }
+        return [path] + spec.parameters.map { "\($0.key)=\($0.value)" }
+    }
+
+    /// Runs the fixture with `--check` semantics: its own parameter validation, no work.
+    /// A fixture exits 2 with one line naming the bad parameter; that line becomes the error.
+    public func validate(_ spec: WorkloadSpec) throws {
+        guard spec.command == nil else { return }
+        let argv = try self.argv(for: spec)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst()) + ["--validate"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if process.terminationStatus != 0 {
+            throw IsoprobeError(.usage, "workload '\(spec.text)': \(message.isEmpty ? "parameters refused" : message)")
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+
+/// Everything isoprobe measured in one run of one workload in one environment.
+/// Field names become snake_case in JSON (docs/result-schema.md).
+public struct RunResult: Codable, Sendable {
+    public var environment: String
+    public var workload: WorkloadDescription
+    public var repetition: Int
+    public var startedAt: Date
+    public var wallNs: UInt64
+    public var cpuUserNs: UInt64
+    public var cpuSystemNs: UInt64
+    public var exit: ExitDescription
+    /// The fixture workload's own result line (ops and time of its measured loop).
+    public var workloadReport: WorkloadReport?
+    public var target: TargetDescription
+    public var probes: [ProbeStatus]
+    public var syscalls: [SyscallStats]
+    public var sched: SchedStats?
+    public var memory: MemoryStats?
+    public var slowSyscalls: [SlowSyscall]
+    public var eventsDropped: UInt64
+    /// The environment's own cost around the workload (cgroup, runtime, VM boot).
+    public var setupNs: UInt64
+    public var teardownNs: UInt64
+
+    public init(environment: String, workload: WorkloadDescription, repetition: Int,
+                startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,
+                exit: ExitDescription, workloadReport: WorkloadReport?, target: TargetDescription,
+                probes: [ProbeStatus], syscalls: [SyscallStats], sched: SchedStats?,
+                memory: MemoryStats?, slowSyscalls: [SlowSyscall] = [], eventsDropped: UInt64 = 0,
+                setupNs: UInt64 = 0, teardownNs: UInt64 = 0) {
+        self.environment = environment
+        self.workload = workload
+        self.repetition = repetition
+        self.startedAt = startedAt
+        self.wallNs = wallNs
+        self.cpuUserNs = cpuUserNs
+        self.cpuSystemNs = cpuSystemNs
+        self.exit = exit
+        self.workloadReport = workloadReport
+        self.target = target
+        self.probes = probes
+        self.syscalls = syscalls
+        self.sched = sched
+        self.memory = memory
+        self.slowSyscalls = slowSyscalls
+        self.eventsDropped = eventsDropped
+        self.setupNs = setupNs
+        self.teardownNs = teardownNs
+    }
+
+    public func syscall(_ name: String) -> SyscallStats? { syscalls.first { $0.name == name } }
+    public var totalSyscalls: UInt64 { syscalls.reduce(0) { $0 + $1.count } }
+}
+
+public struct WorkloadDescription: Codable, Sendable, Equatable {
+    public var spec: String
+    public var name: String
+    public var parameters: [String: String]
+    public var command: [String]
+
+    public init(spec: String, name: String, parameters: [String: String], command: [String]) {
+        self.spec = spec
+        self.name = name
+        self.parameters = parameters
+        self.command = command
+    }
+}
+
+public struct ExitDescription: Codable, Sendable, Equatable {
+    /// "exited", "signaled" or "timeout".
+    public var kind: String
+    public var code: Int32?
+    public var signal: Int32?
+    public var description: String
+
+    public init(kind: String, code: Int32?, signal: Int32?, description: String) {
+        self.kind = kind
+        self.code = code
+        self.signal = signal
+        self.description = description
+    }
+
+    public var succeeded: Bool { kind == "exited" && code == 0 }
+}
+
+public struct WorkloadReport: Codable, Sendable, Equatable {
+    public var ops: UInt64
+    public var elapsedNs: UInt64
+    public var nsPerOp: Double
+    public var extra: [String: String]
+
+    public init(ops: UInt64, elapsedNs: UInt64, nsPerOp: Double, extra: [String: String]) {
+        self.ops = ops
+        self.elapsedNs = elapsedNs
+        self.nsPerOp = nsPerOp
+        self.extra = extra
+    }
+
+    /// Parses the last `isoprobe-workload key=value ...` line of a workload's output.
+    public static func parse(output: String) -> WorkloadReport? {
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("isoprobe-workload ") })
+        else { return nil }
+        var fields: [String: String] = [:]
+        for token in line.split(separator: " ").dropFirst() {
+            let kv = token.split(separator: "=", maxSplits: 1).map(String.init)
+            if kv.count == 2 { fields[kv[0]] = kv[1] }
+        }
+        guard let ops = fields["ops"].flatMap(UInt64.init),
+              let elapsed = fields["elapsed_ns"].flatMap(UInt64.init) else { return nil }
+        let per = fields["ns_per_op"].flatMap(Double.init) ?? (ops > 0 ? Double(elapsed) / Double(ops) : 0)
+        for k in ["ops", "elapsed_ns", "ns_per_op"] { fields[k] = nil }
+        return WorkloadReport(ops: ops, elapsedNs: elapsed, nsPerOp: per, extra: fields)
+    }
+}
+
+public struct TargetDescription: Codable, Sendable, Equatable {
+    public var cgroupPath: String
+    public var cgroupId: UInt64
+    public var cgroupLevel: Int
+
+    public init(cgroupPath: String, cgroupId: UInt64, cgroupLevel: Int) {
+        self.cgroupPath = cgroupPath
+        self.cgroupId = cgroupId
+        self.cgroupLevel = cgroupLevel
+    }
+}
+
+/// How one probe family ran: attached through tp_btf or raw_tp, or why it did not.
+public struct ProbeStatus: Codable, Sendable, Equatable {
+    public var family: String
+    public var attached: Bool
+    public var mode: String
+    public var detail: String?
+
+    public init(family: String, attached: Bool, mode: String, detail: String? = nil) {
+        self.family = family
+        self.attached = attached
+        self.mode = mode
+        self.detail = detail
+    }
+}
+
+public struct SyscallStats: Codable, Sendable, Equatable {
+    public struct ErrnoCount: Codable, Sendable, Equatable {
+        public var errno: String
+        public var code: Int
+        public var count: UInt64
+        public init(errno: String, code: Int, count: UInt64) {
+            self.errno = errno
+            self.code = code
+            self.count = count
+        }
+    }
+
+    public var name: String
+    public var nr: Int
+    public var count: UInt64
+    public var errors: UInt64
+    public var errnos: [ErrnoCount]
+    public var totalNs: UInt64
+    public var latencyHist: Log2Histogram
+
+    public init(name: String, nr: Int, count: UInt64, errors: UInt64, errnos: [ErrnoCount],
+                totalNs: UInt64, latencyHist: Log2Histogram) {
+        self.name = name
+        self.nr = nr
+        self.count = count
+        self.errors = errors
+        self.errnos = errnos
+        self.totalNs = totalNs
+        self.latencyHist = latencyHist
+    }
+
+    public var meanNs: Double { count > 0 ? Double(totalNs) / Double(count) : 0 }
+}
+
+public struct SchedStats: Codable, Sendable, Equatable {
+    public struct ContextSwitches: Codable, Sendable, Equatable {
+        public var voluntary: UInt64
+        public var involuntary: UInt64
+        public init(voluntary: UInt64, involuntary: UInt64) {
+            self.voluntary = voluntary
+            self.involuntary = involuntary
+        }
+        public var total: UInt64 { voluntary + involuntary }
+    }
+
+    public var contextSwitches: ContextSwitches
+    public var migrations: UInt64
+    public var wakeups: UInt64
+    public var wakeupsNew: UInt64
+    public var runqueueLatencyHist: Log2Histogram
+    public var runqueueLatencyTotalNs: UInt64
+    public var oncpuSliceHist: Log2Histogram
+    public var oncpuTotalNs: UInt64
+
+    public init(contextSwitches: ContextSwitches, migrations: UInt64, wakeups: UInt64,
+                wakeupsNew: UInt64, runqueueLatencyHist: Log2Histogram, runqueueLatencyTotalNs: UInt64,
+                oncpuSliceHist: Log2Histogram, oncpuTotalNs: UInt64) {
+        self.contextSwitches = contextSwitches
+        self.migrations = migrations
+        self.wakeups = wakeups
+        self.wakeupsNew = wakeupsNew
+        self.runqueueLatencyHist = runqueueLatencyHist
+        self.runqueueLatencyTotalNs = runqueueLatencyTotalNs
+        self.oncpuSliceHist = oncpuSliceHist
+        self.oncpuTotalNs = oncpuTotalNs
+    }
+}
+
+public struct MemoryStats: Codable, Sendable, Equatable {
+    public struct PageFaults: Codable, Sendable, Equatable {
+        public var user: UInt64
+        public var kernel: UInt64
+        public init(user: UInt64, kernel: UInt64) {
+            self.user = user
+            self.kernel = kernel
+        }
+        public var total: UInt64 { user + kernel }
+    }
+
+    public struct CallBytes: Codable, Sendable, Equatable {
+        public var calls: UInt64
+        public var bytes: UInt64
+        public init(calls: UInt64, bytes: UInt64) {
+            self.calls = calls
+            self.bytes = bytes
+        }
+    }
+
+    public struct Brk: Codable, Sendable, Equatable {
+        public var calls: UInt64
+        public var growBytes: UInt64
+        public var shrinkBytes: UInt64
+        public init(calls: UInt64, growBytes: UInt64, shrinkBytes: UInt64) {
+            self.calls = calls
+            self.growBytes = growBytes
+            self.shrinkBytes = shrinkBytes
+        }
+    }
+
+    public var pageFaults: PageFaults
+    public var mmap: CallBytes?
+    public var munmap: CallBytes?
+    public var brk: Brk?
+    /// Largest resident set (file + anon + shmem pages) any of the workload's address
+    /// spaces reached, from the kernel's rss_stat tracepoint.
+    public var peakRssBytes: UInt64
+
+    public init(pageFaults: PageFaults, mmap: CallBytes?, munmap: CallBytes?, brk: Brk?, peakRssBytes: UInt64) {
+        self.pageFaults = pageFaults
+        self.mmap = mmap
+        self.munmap = munmap
+        self.brk = brk
+        self.peakRssBytes = peakRssBytes
+    }
+}
+
+public struct SlowSyscall: Codable, Sendable, Equatable {
+    public var name: String
+    public var pid: UInt32
+    public var tid: UInt32
+    public var cpu: UInt32
+    public var comm: String
+    public var startNs: UInt64
+    public var durationNs: UInt64
+    public var ret: Int64
+
+    public init(name: String, pid: UInt32, tid: UInt32, cpu: UInt32, comm: String,
+                startNs: UInt64, durationNs: UInt64, ret: Int64) {
+        self.name = name
+        self.pid = pid
+        self.tid = tid
+        self.cpu = cpu
+        self.comm = comm
+        self.startNs = startNs
+        self.durationNs = durationNs
+        self.ret = ret
+    }
+}

@@ -1,0 +1,103 @@
+import BPF
+import Foundation
+import CShim
+import IsoprobeCore
+
+/// Reads a fixed-size C array (imported as a tuple) into a Swift array.
+func array<T, E>(_ tuple: T, of: E.Type) -> [E] {
+    withUnsafeBytes(of: tuple) { raw in
+        (0..<(MemoryLayout<T>.size / MemoryLayout<E>.stride)).map {
+            raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<E>.stride, as: E.self)
+        }
+    }
+}
+
+enum SyscallReader {
+    static func read(_ object: BPFObject) throws -> [SyscallStats] {
+        let stats = try object.map(named: "stats")
+        var errnos: [UInt32: [SyscallStats.ErrnoCount]] = [:]
+        let errnoMap = try object.map(named: "errnos")
+        for key in try errnoMap.keys(as: isoprobe_syscall_errno_key.self) {
+            guard let count = try errnoMap.lookup(key, as: UInt64.self)?.first else { continue }
+            errnos[key.nr, default: []].append(.init(errno: ErrnoNames.name(Int(key.err)), code: Int(key.err), count: count))
+        }
+        var out: [SyscallStats] = []
+        for nr in 0..<UInt32(ISOPROBE_MAX_SYSCALLS) {
+            guard let perCPU = try stats.lookup(nr, as: isoprobe_syscall_stat.self) else { continue }
+            var count: UInt64 = 0, errors: UInt64 = 0, total: UInt64 = 0
+            var hist = Log2Histogram(unit: "ns")
+            for s in perCPU where s.count > 0 {
+                count += s.count
+                errors += s.errors
+                total += s.total_ns
+                hist = hist + Log2Histogram(unit: "ns", slots: array(s.hist, of: UInt64.self))
+            }
+            if count == 0 { continue }
+            out.append(SyscallStats(name: SyscallTable.name(Int(nr)), nr: Int(nr), count: count, errors: errors,
+                                    errnos: (errnos[nr] ?? []).sorted { $0.count > $1.count },
+                                    totalNs: total, latencyHist: hist))
+        }
+        return out.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+    }
+
+    static func dropped(_ object: BPFObject) throws -> UInt64 {
+        try object.map(named: "dropped_events").lookup(UInt32(0), as: UInt64.self)?.first ?? 0
+    }
+}
+
+enum SchedReader {
+    static func read(_ object: BPFObject) throws -> SchedStats {
+        let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: isoprobe_sched_stat.self) ?? []
+        var vol: UInt64 = 0, invol: UInt64 = 0, mig: UInt64 = 0, wake: UInt64 = 0, wakeNew: UInt64 = 0
+        var runqTotal: UInt64 = 0, oncpuTotal: UInt64 = 0
+        var runq = Log2Histogram(unit: "ns"), oncpu = Log2Histogram(unit: "ns")
+        for s in perCPU {
+            vol += s.voluntary_switches
+            invol += s.involuntary_switches
+            mig += s.migrations
+            wake += s.wakeups
+            wakeNew += s.wakeups_new
+            runqTotal += s.runq_total_ns
+            oncpuTotal += s.oncpu_total_ns
+            runq = runq + Log2Histogram(unit: "ns", slots: array(s.runq_hist, of: UInt64.self))
+            oncpu = oncpu + Log2Histogram(unit: "ns", slots: array(s.oncpu_hist, of: UInt64.self))
+        }
+        return SchedStats(contextSwitches: .init(voluntary: vol, involuntary: invol), migrations: mig,
+                          wakeups: wake, wakeupsNew: wakeNew, runqueueLatencyHist: runq,
+                          runqueueLatencyTotalNs: runqTotal, oncpuSliceHist: oncpu, oncpuTotalNs: oncpuTotal)
+    }
+}
+
+enum MemoryReader {
+    static func read(_ object: BPFObject, syscallSide: Bool) throws -> MemoryStats {
+        let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: isoprobe_memory_stat.self) ?? []
+        var s = isoprobe_memory_stat()
+        for c in perCPU {
+            s.faults_user += c.faults_user
+            s.faults_kernel += c.faults_kernel
+            s.mmap_calls += c.mmap_calls
+            s.mmap_bytes += c.mmap_bytes
+            s.munmap_calls += c.munmap_calls
+            s.munmap_bytes += c.munmap_bytes
+            s.brk_calls += c.brk_calls
+            s.brk_grow_bytes += c.brk_grow_bytes
+            s.brk_shrink_bytes += c.brk_shrink_bytes
+        }
+        return MemoryStats(
+            pageFaults: .init(user: s.faults_user, kernel: s.faults_kernel),
+            mmap: syscallSide ? .init(calls: s.mmap_calls, bytes: s.mmap_bytes) : nil,
+            munmap: syscallSide ? .init(calls: s.munmap_calls, bytes: s.munmap_bytes) : nil,
+            brk: syscallSide ? .init(calls: s.brk_calls, growBytes: s.brk_grow_bytes, shrinkBytes: s.brk_shrink_bytes) : nil,
+            peakRssBytes: try peakRSS(object))
+    }
+
+    /// The largest resident set any of the target's address spaces reached.
+    static func peakRSS(_ object: BPFObject) throws -> UInt64 {
+        let map = try object.map(named: "rss_peak")
+        var peak: UInt64 = 0
+        for key in try map.keys(as: UInt64.self) {
+            peak = max(peak, try map.lookup(key, as: UInt64.self)?.first ?? 0)
+        }
+        return peak * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import IsoprobeCore
+
+/// The terminal report: per environment and workload, the run summary, the top syscalls,
+/// bcc-style histograms, scheduling and memory.
+public struct TextReport {
+    public var topSyscalls = 15
+    public var histogramsFor = 3
+
+    public init() {}
+
+    public func render(_ document: ResultDocument) -> String {
+        var out = "isoprobe \(document.isoprobeVersion) on \(document.host.hostname): kernel \(document.host.kernel), "
+            + "\(document.host.cpus) CPUs (\(document.host.cpuModel)), cgroup \(document.host.cgroupLayout)\n"
+        var groups: [(key: String, runs: [RunResult])] = []
+        for run in document.runs {
+            let key = "\(run.environment)\u{0}\(run.workload.spec)"
+            if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].runs.append(run) } else {
+                groups.append((key, [run]))
+            }
+        }
+        for group in groups { out += "\n" + renderGroup(group.runs) }
+        return out
+    }
+
+    /// One environment × workload: the repetition with the median wall time in detail.
+    func renderGroup(_ runs: [RunResult]) -> String {
+        let sorted = runs.sorted { $0.wallNs < $1.wallNs }
+        let run = sorted[sorted.count / 2]
+        var out = "== \(run.environment): \(run.workload.spec)"
+        out += runs.count > 1 ? " (\(runs.count) repetitions, median shown)\n" : "\n"
+        out += "  exit: \(run.exit.description); wall \(Format.duration(ns: run.wallNs)), "
+            + "user \(Format.duration(ns: run.cpuUserNs)), system \(Format.duration(ns: run.cpuSystemNs))\n"
+        if runs.count > 1 {
+            out += "  wall over repetitions: min \(Format.duration(ns: sorted.first!.wallNs)), "
+                + "median \(Format.duration(ns: run.wallNs)), max \(Format.duration(ns: sorted.last!.wallNs))\n"
+        }
+        if let r = run.workloadReport {
+            out += "  workload: \(r.ops) ops in \(Format.duration(ns: r.elapsedNs)), "
+                + String(format: "%.1f ns/op", r.nsPerOp) + "\n"
+        }
+        out += "  probes: " + run.probes.map { "\($0.family) \($0.attached ? $0.mode : "not attached")" }
+            .joined(separator: ", ") + "\n"
+        out += syscallSection(run)
+        out += schedSection(run)
+        out += memorySection(run)
+        return out
+    }
+
+    func syscallSection(_ run: RunResult) -> String {
+        guard !run.syscalls.isEmpty else { return "" }
+        var out = "\n  syscalls: \(run.totalSyscalls) in \(run.syscalls.count) kinds\n"
+        var table = Table(["syscall", "count", "errors", "total", "mean", "p50", "p99"])
+        for s in run.syscalls.prefix(topSyscalls) {
+            table.add([s.name, String(s.count), String(s.errors), Format.duration(ns: s.totalNs),
+                       Format.duration(ns: s.meanNs),
+                       s.latencyHist.quantile(0.5).map { Format.duration(ns: $0) } ?? "-",
+                       s.latencyHist.quantile(0.99).map { Format.duration(ns: $0) } ?? "-"])
+        }
+        out += table.render()
+        if run.syscalls.count > topSyscalls {
+            out += "  ... and \(run.syscalls.count - topSyscalls) more kinds (see --json)\n"
+        }
+        let failing = run.syscalls.filter { !$0.errnos.isEmpty }
+        if !failing.isEmpty {
+            out += "  errors: " + failing.prefix(8).map { s in
+                "\(s.name) " + s.errnos.map { "\($0.errno)x\($0.count)" }.joined(separator: " ")
+            }.joined(separator: "; ") + "\n"
+        }
+        for s in run.syscalls.sorted(by: { $0.totalNs > $1.totalNs }).prefix(histogramsFor) {
+            out += "\n  \(s.name) latency:\n" + HistogramPrinter.render(s.latencyHist, label: "nsecs")
+        }
+        return out
+    }
+
+    func schedSection(_ run: RunResult) -> String {
+        guard let s = run.sched else { return "" }
+        var out = "\n  scheduling: \(s.contextSwitches.voluntary) voluntary + \(s.contextSwitches.involuntary) "
+            + "involuntary context switches, \(s.migrations) migrations, \(s.wakeups) wakeups "
+            + "(\(s.wakeupsNew) new tasks)\n"
+        if !s.runqueueLatencyHist.isEmpty {
+            out += "\n  run-queue latency:\n" + HistogramPrinter.render(s.runqueueLatencyHist, label: "nsecs")
+        }
+        if !s.oncpuSliceHist.isEmpty {
+            out += "\n  on-CPU slices:\n" + HistogramPrinter.render(s.oncpuSliceHist, label: "nsecs")
+        }
+        return out
+    }
+
+    func memorySection(_ run: RunResult) -> String {
+        guard let m = run.memory else { return "" }
+        var out = "\n  memory: \(m.pageFaults.user) user + \(m.pageFaults.kernel) kernel page faults, "
+            + "peak RSS \(Format.bytes(m.peakRssBytes))\n"
+        if let mmap = m.mmap, let munmap = m.munmap, let brk = m.brk {
+            out += "  mmap \(mmap.calls) calls \(Format.bytes(mmap.bytes)), munmap \(munmap.calls) calls "
+                + "\(Format.bytes(munmap.bytes)), brk \(brk.calls) calls +\(Format.bytes(brk.growBytes))"
+                + " -\(Format.bytes(brk.shrinkBytes))\n"
+        }
+        return out
+    }
+}

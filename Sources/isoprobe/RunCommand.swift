@@ -1,0 +1,108 @@
+import ArgumentParser
+import Environments
+import Foundation
+import Harness
+import IsoprobeCore
+import Probes
+import Reports
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run workloads under the probes and report what they did.",
+        discussion: """
+        Workloads are fixture names with parameters (getpid:count=100000) or any command after --:
+          isoprobe run --workload pingpong:rounds=10000 --reps 5 --json out.json
+          isoprobe run -- tar czf /tmp/x.tgz /usr/share/doc
+        """)
+
+    @Option(name: .customLong("env"), help: "Environments, comma-separated: native.")
+    var environments: String = "native"
+
+    @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
+    var workloads: [String] = []
+
+    @Option(name: .customLong("reps"), help: "Repetitions of each workload in each environment.")
+    var repetitions: Int = 1
+
+    @Option(name: .customLong("json"), help: "Write every figure to FILE (schema: docs/result-schema.md).")
+    var jsonFile: String?
+
+    @Option(name: .customLong("probes"), help: "Probe families: all, none, or a list of syscalls,sched,memory.")
+    var probes: String = "all"
+
+    @Option(name: .customLong("timeout"), help: "Kill a workload still running after this many seconds.")
+    var timeout: Double?
+
+    @Flag(name: .customLong("show-output"), help: "Copy the workload's standard output to ours.")
+    var showOutput = false
+
+    @Flag(name: .customLong("quiet"), help: "No text report (use with --json).")
+    var quiet = false
+
+    @OptionGroup var resources: ResourceOptions
+
+    @Argument(parsing: .postTerminator, help: "A command to run as the workload.")
+    var command: [String] = []
+
+    func validate() throws {
+        if workloads.isEmpty && command.isEmpty {
+            throw ValidationError("name a workload: --workload NAME[:key=value,...] or -- COMMAND ARGS...")
+        }
+        if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        Interruption.shared.install()
+        var specs: [WorkloadSpec] = []
+        var collected: [RunResult] = []
+        var host: HostFacts?
+        do {
+            specs = try workloads.map(WorkloadSpec.parse)
+            if !command.isEmpty { specs.append(.command(command)) }
+            let request = RunRequest(
+                environments: environments.split(separator: ",").map(String.init), workloads: specs,
+                repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
+                echoOutput: showOutput)
+            try Doctor.requireRunPrerequisites()
+            let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
+            host = HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue)
+            try runner.validate(request)
+            let total = request.repetitions * specs.count * request.environments.count
+            try runner.run(request) { result in
+                collected.append(result)
+                if !quiet && total > 1 {
+                    FileHandle.standardError.write(Data(
+                        "[\(collected.count)/\(total)] \(result.environment) \(result.workload.spec) rep \(result.repetition): \(result.exit.description), wall \(Format.duration(ns: result.wallNs))\n".utf8))
+                }
+                // Saved after every run, so an interruption keeps what finished.
+                if let jsonFile, let host { try? write(ResultDocument(host: host, runs: collected), to: jsonFile) }
+            }
+        } catch {
+            if let jsonFile, let host, !collected.isEmpty {
+                try? write(ResultDocument(host: host, runs: collected), to: jsonFile)
+                FileHandle.standardError.write(Data("isoprobe: \(collected.count) finished runs saved to \(jsonFile)\n".utf8))
+            }
+            fail(error)
+        }
+        let document = ResultDocument(host: host!, runs: collected)
+        if let jsonFile {
+            do { try write(document, to: jsonFile) } catch {
+                fail(IsoprobeError(.failed, "cannot write --json \(jsonFile)", cause: "\(error)"))
+            }
+        }
+        if !quiet { print(TextReport().render(document), terminator: "") }
+        if let failed = collected.first(where: { !$0.exit.succeeded }) {
+            FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))
+            throw ExitCode(4)
+        }
+    }
+
+    func write(_ document: ResultDocument, to path: String) throws {
+        let data = try document.jsonData()
+        let tmp = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 { throw IsoprobeError(.failed, "rename \(tmp)", cause: String(cString: strerror(errno))) }
+    }
+}

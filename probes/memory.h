@@ -1,0 +1,22 @@
+/* Structures shared between memory.bpf.c and isoprobe (read through CShim). */
+#ifndef ISOPROBE_MEMORY_H
+#define ISOPROBE_MEMORY_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* One entry per CPU, summed by the reader. */
+struct isoprobe_memory_stat {
+	__u64 faults_user;
+	__u64 faults_kernel;
+	__u64 mmap_calls;
+	__u64 mmap_bytes;
+	__u64 munmap_calls;
+	__u64 munmap_bytes;
+	__u64 brk_calls;
+	__u64 brk_grow_bytes;
+	__u64 brk_shrink_bytes;
+};
+
+#endif

@@ -1,0 +1,26 @@
+/* Structures shared between sched.bpf.c and isoprobe (read through CShim). */
+#ifndef ISOPROBE_SCHED_H
+#define ISOPROBE_SCHED_H
+
+#include "histogram.h"
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* One entry per CPU, summed by the reader. */
+struct isoprobe_sched_stat {
+	__u64 voluntary_switches;   /* the task blocked */
+	__u64 involuntary_switches; /* the task was preempted while runnable */
+	__u64 migrations;
+	__u64 wakeups;
+	__u64 wakeups_new;
+	__u64 runq_count;
+	__u64 runq_total_ns;
+	__u64 runq_hist[ISOPROBE_HIST_SLOTS];  /* run-queue latency in ns */
+	__u64 oncpu_count;
+	__u64 oncpu_total_ns;
+	__u64 oncpu_hist[ISOPROBE_HIST_SLOTS]; /* on-CPU slice length in ns */
+};
+
+#endif

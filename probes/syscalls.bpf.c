@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-syscall counts, errors and latency for the target cgroup.
+ *
+ * Entry stores the start time and number in task-local storage (cheaper than a hash
+ * keyed by thread id); exit aggregates into a per-CPU array indexed by syscall number,
+ * so the hot path takes no lock and shares no cache line. tp_btf programs are the
+ * default; the raw_tp twins (hash-keyed, for kernels without BTF tracepoint types)
+ * are switched on by the loader only when tp_btf is missing. */
+#include "vmlinux.h"
+#include <bpf/bpf_tracing.h>
+#include "target.bpf.h"
+#include "syscalls.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 slow_threshold_ns = 0; /* 0: no events */
+
+struct syscall_start {
+	__u64 ts;
+	__u64 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct syscall_start);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct syscall_start);
+} starts_by_tid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ISOPROBE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct isoprobe_syscall_stat);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct isoprobe_syscall_errno_key);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped_events SEC(".maps");
+
+static __always_inline void record(__u64 nr, __u64 start, long ret)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u64 delta = now - start;
+	__u32 key = nr < ISOPROBE_MAX_SYSCALLS ? nr : ISOPROBE_MAX_SYSCALLS - 1;
+	struct isoprobe_syscall_stat *s = bpf_map_lookup_elem(&stats, &key);
+
+	if (!s)
+		return;
+	s->count++;
+	s->total_ns += delta;
+	s->hist[hist_slot(delta)]++;
+	if (ret < 0 && ret >= -4095) {
+		struct isoprobe_syscall_errno_key ek = { .nr = key, .err = (__u32)-ret };
+		__u64 one = 1, *c;
+
+		s->errors++;
+		c = bpf_map_lookup_elem(&errnos, &ek);
+		if (c)
+			__sync_fetch_and_add(c, 1);
+		else
+			bpf_map_update_elem(&errnos, &ek, &one, BPF_NOEXIST);
+	}
+	if (slow_threshold_ns && delta >= slow_threshold_ns) {
+		struct isoprobe_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		__u64 id = bpf_get_current_pid_tgid();
+
+		if (!e) {
+			__u32 zero = 0;
+			__u64 *d = bpf_map_lookup_elem(&dropped_events, &zero);
+
+			if (d)
+				__sync_fetch_and_add(d, 1);
+			return;
+		}
+		e->start_ns = start;
+		e->duration_ns = delta;
+		e->ret = ret;
+		e->pid = id >> 32;
+		e->tid = (__u32)id;
+		e->nr = nr;
+		e->cpu = bpf_get_smp_processor_id();
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		bpf_ringbuf_submit(e, 0);
+	}
+}
+
+/* exit and exit_group never return: count them on entry, with no latency. */
+static __always_inline bool count_no_return(long id)
+{
+	__u32 key = id;
+	struct isoprobe_syscall_stat *s;
+
+	if (id != 60 && id != 231) /* x86_64 exit, exit_group */
+		return false;
+	s = bpf_map_lookup_elem(&stats, &key);
+	if (s)
+		s->count++;
+	return true;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+{
+	struct syscall_start *st;
+
+	if (!current_in_target() || count_no_return(id))
+		return 0;
+	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	st->nr = id;
+	st->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	struct syscall_start *st;
+	__u64 ts;
+
+	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	if (!st || !st->ts)
+		return 0;
+	ts = st->ts;
+	st->ts = 0;
+	record(st->nr, ts, ret);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
+{
+	struct syscall_start st;
+	__u32 tid;
+
+	if (!current_in_target() || count_no_return(id))
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st.nr = id;
+	st.ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&starts_by_tid, &tid, &st, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct syscall_start *st = bpf_map_lookup_elem(&starts_by_tid, &tid);
+	__u64 ts, nr;
+
+	if (!st)
+		return 0;
+	ts = st->ts;
+	nr = st->nr;
+	bpf_map_delete_elem(&starts_by_tid, &tid);
+	record(nr, ts, ret);
+	return 0;
+}
