@@ -41,7 +41,7 @@ $(VMLINUX_H):
 
 $(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/*.h $(VMLINUX_H)
 	@mkdir -p $(dir $@)
-	$(BPF_CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/include -Iprobes -c $< -o $@
+	$(BPF_CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/include -Iprobes -c $< -o $@
 
 probes: $(PROBE_OBJS)
 
@@ -54,7 +54,8 @@ workloads: $(WORKLOADS)
 binary:
 	$(SWIFT) build $(SWIFT_FLAGS)
 	@mkdir -p $(BUILD)/bin
-	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe
+	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe.tmp
+	mv -f $(BUILD)/bin/isoprobe.tmp $(BUILD)/bin/isoprobe
 
 run: setup
 	$(BUILD)/bin/isoprobe run --env native --reps 3 \

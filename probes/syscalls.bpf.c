@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-syscall counts, errors and latency for the target cgroup.
  *
- * Entry stores the start time and number in task-local storage (cheaper than a hash
- * keyed by thread id); exit aggregates into a per-CPU array indexed by syscall number,
- * so the hot path takes no lock and shares no cache line. tp_btf programs are the
- * default; the raw_tp twins (hash-keyed, for kernels without BTF tracepoint types)
- * are switched on by the loader only when tp_btf is missing. */
+ * Exit aggregates into a per-CPU array indexed by syscall number, so the hot path
+ * takes no lock and shares no cache line. Where entry keeps the start time, three
+ * variants, the loader taking the first this kernel supports:
+ *   *_fast  (tp_btf, 5.19+): one per-CPU in-flight slot. A task normally leaves the
+ *           syscall on the CPU it entered on, so exit finds its slot there. When
+ *           another target task enters on that CPU first (ours blocked or was
+ *           preempted), the slot is spilled to a hash; when ours migrated, exit looks
+ *           in the other CPUs' slots. Cheapest: no task storage, no hash on the fast path.
+ *   *_btf   (tp_btf, 5.11+): task-local storage.
+ *   *_raw   (raw_tp): a hash keyed by thread id, for kernels without BTF tracepoints. */
 #include "vmlinux.h"
 #include <bpf/bpf_tracing.h>
 #include "target.bpf.h"
@@ -14,6 +19,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 slow_threshold_ns = 0; /* 0: no events */
+const volatile __u32 nr_cpus = 1;           /* possible CPUs, for the migration search */
+
+#define MAX_CPUS 1024
 
 struct syscall_start {
 	__u64 ts;
@@ -33,6 +41,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct syscall_start);
 } starts_by_tid SEC(".maps");
+
+struct inflight {
+	__u32 tid; /* 0: free */
+	__u32 nr;
+	__u64 ts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct syscall_start);
+} spilled SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -119,6 +147,106 @@ static __always_inline bool count_no_return(long id)
 	if (s)
 		s->count++;
 	return true;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_fast, struct pt_regs *regs, long id)
+{
+	__u32 zero = 0, tid, owner;
+	struct inflight *f;
+
+	if (!current_in_target() || count_no_return(id))
+		return 0;
+	f = bpf_map_lookup_elem(&inflight, &zero);
+	if (!f)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	owner = f->tid;
+	if (owner && owner != tid) {
+		/* Another of ours is still inside a syscall it entered on this CPU. Its exit
+		 * may be searching for this slot from another CPU right now: whoever swaps
+		 * the owner first has the entry, so it is spilled or taken, never both. */
+		struct syscall_start held = { .ts = f->ts, .nr = f->nr };
+
+		if (__sync_val_compare_and_swap(&f->tid, owner, tid) == owner)
+			bpf_map_update_elem(&spilled, &owner, &held, BPF_ANY);
+	}
+	f->tid = tid;
+	f->nr = id;
+	f->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+struct search_ctx {
+	__u32 tid;
+	bool found;
+	__u64 ts;
+	__u64 nr;
+};
+
+static long search_cpu(__u32 cpu, struct search_ctx *c)
+{
+	__u32 zero = 0;
+	struct inflight *o;
+
+	if (cpu >= nr_cpus)
+		return 1;
+	o = bpf_map_lookup_percpu_elem(&inflight, &zero, cpu);
+	if (o && o->tid == c->tid) {
+		/* Read before the swap: an enter on that CPU writes ts and nr only after
+		 * it has swapped the owner away from us, and then our swap fails. */
+		__u64 ts = o->ts, nr = o->nr;
+
+		if (__sync_val_compare_and_swap(&o->tid, c->tid, 0) == c->tid) {
+			c->ts = ts;
+			c->nr = nr;
+			c->found = true;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &zero);
+	struct syscall_start *sp;
+	struct search_ctx c = { .tid = tid };
+
+	if (!f)
+		return 0;
+	if (f->tid == tid) {
+		f->tid = 0;
+		record(f->nr, f->ts, ret);
+		return 0;
+	}
+	if (!current_in_target())
+		return 0;
+	sp = bpf_map_lookup_elem(&spilled, &tid);
+	if (sp) {
+		c.ts = sp->ts;
+		c.nr = sp->nr;
+		bpf_map_delete_elem(&spilled, &tid);
+		record(c.nr, c.ts, ret);
+		return 0;
+	}
+	/* It migrated while inside the syscall: its slot is on another CPU. */
+	bpf_loop(MAX_CPUS, search_cpu, &c, 0);
+	if (c.found) {
+		record(c.nr, c.ts, ret);
+		return 0;
+	}
+	/* An enter on that CPU may have won the swap and spilled the entry meanwhile. */
+	sp = bpf_map_lookup_elem(&spilled, &tid);
+	if (sp) {
+		c.ts = sp->ts;
+		c.nr = sp->nr;
+		bpf_map_delete_elem(&spilled, &tid);
+		record(c.nr, c.ts, ret);
+	}
+	return 0;
 }
 
 SEC("tp_btf/sys_enter")

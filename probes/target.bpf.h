@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include "histogram.h"
 
+const volatile __u32 isoprobe_abi = ISOPROBE_PROBES_ABI;
 const volatile __u64 target_cgroup_id = 0; /* 0: every task */
 const volatile __u32 target_level = 0;     /* depth of the target below the cgroup2 root */
 

@@ -88,6 +88,23 @@ public final class BPFObject {
         }
     }
 
+    /// Reads a `const volatile` global's value as compiled into the object.
+    public func constant<T: FixedWidthInteger>(_ name: String, as: T.Type) throws -> T {
+        guard let object, let btf = bpf_object__btf(object) else {
+            throw BPFError(call: "bpf_object__btf", subject: path, errno: ENOENT)
+        }
+        let (offset, size) = try Self.locateVariable(name, section: ".rodata", in: btf)
+        guard size == MemoryLayout<T>.size,
+              let map = bpf_object__find_map_by_name(object, ".rodata") ?? Self.findRodata(object) else {
+            throw BPFError(call: "constant", subject: name, errno: EINVAL)
+        }
+        var current = 0
+        guard let initial = bpf_map__initial_value(map, &current), offset + size <= current else {
+            throw BPFError(call: "bpf_map__initial_value", subject: name, errno: EINVAL)
+        }
+        return T(littleEndian: initial.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
     /// libbpf names internal maps after a prefix of the object name (e.g. "syscall.rodata").
     private static func findRodata(_ object: OpaquePointer) -> OpaquePointer? {
         var map = bpf_object__next_map(object, nil)

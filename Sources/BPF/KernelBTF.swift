@@ -44,3 +44,25 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// Kernel features probed once per process by loading tiny programs.
+public enum KernelFeatures {
+    /// Whether a BPF helper is callable from tracing programs on this kernel.
+    public static func hasHelper(_ helper: bpf_func_id) -> Bool {
+        answers.withLock { cache in
+            if let known = cache[helper.rawValue] { return known }
+            LibbpfLog.install()
+            let ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, helper, nil) == 1
+            _ = LibbpfLog.take()
+            cache[helper.rawValue] = ok
+            return ok
+        }
+    }
+
+    /// Per-CPU in-flight slots with a cross-CPU search (Linux 5.19+).
+    public static var hasPerCPUSearch: Bool {
+        hasHelper(BPF_FUNC_map_lookup_percpu_elem) && hasHelper(BPF_FUNC_loop)
+    }
+
+    private static let answers = Locked([UInt32: Bool]())
+}

@@ -61,7 +61,8 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// Depth of a directory below the hierarchy's true root, which the kernel's
     /// ancestor ids are indexed by.
     public func level(of path: String) -> Int {
-        let relative = path.hasPrefix(mountPoint) ? String(path.dropFirst(mountPoint.count)) : path
+        let inside = path == mountPoint || path.hasPrefix(mountPoint.hasSuffix("/") ? mountPoint : mountPoint + "/")
+        let relative = inside ? String(path.dropFirst(mountPoint.count)) : path
         let rootDepth = mountRoot.split(separator: "/").count
         return rootDepth + relative.split(separator: "/").count
     }

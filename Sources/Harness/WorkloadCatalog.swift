@@ -42,9 +42,10 @@ public struct WorkloadCatalog: Sendable {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        // Read to the end first: a full pipe would otherwise block the fixture forever.
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
         if process.terminationStatus != 0 {
             throw IsoprobeError(.usage, "workload '\(spec.text)': \(message.isEmpty ? "parameters refused" : message)")
         }

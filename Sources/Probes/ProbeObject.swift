@@ -1,4 +1,5 @@
 import BPF
+import CShim
 import Foundation
 import IsoprobeCore
 
@@ -24,8 +25,14 @@ final class ProbeObject {
         self.family = family
         object = try BPFObject(path: (directory as NSString).appendingPathComponent(family.objectFile))
         do {
+            let abi = (try? object.constant("isoprobe_abi", as: UInt32.self)) ?? 0
+            guard abi == UInt32(ISOPROBE_PROBES_ABI) else {
+                throw IsoprobeError(.missing, "\(object.path) was built for another isoprobe (probe ABI \(abi), this binary needs \(ISOPROBE_PROBES_ABI))",
+                                    fix: "rebuild the probes with `make probes`, or point --probes-dir at the ones built with this binary")
+            }
             try object.setConstant("target_cgroup_id", target?.id ?? 0)
             try object.setConstant("target_level", UInt32(target?.level ?? 0))
+            if family == .syscalls { try object.setConstant("nr_cpus", UInt32(BPFMap.possibleCPUs)) }
             for (name, value) in constants { try object.setConstant(name, value) }
             try chooseAttachModes()
         } catch {
@@ -34,26 +41,56 @@ final class ProbeObject {
         }
     }
 
-    /// tp_btf when the kernel has `btf_trace_<tp>`, else the raw_tp twin; classic
-    /// tracepoints only when tracefs is there to resolve their ids.
+    /// Per tracepoint, the first variant this kernel supports: a `_fast` tp_btf program
+    /// (per-CPU slots, 5.19+), another tp_btf program (BTF has `btf_trace_<tp>`), then
+    /// the raw_tp twin. Classic tracepoints only when tracefs can resolve their ids.
     private func chooseAttachModes() throws {
         let programs = object.programs
+        var byTracepoint: [String: [BPFProgram]] = [:]
         for program in programs {
             let (kind, tp) = program.attachPoint
-            switch kind {
-            case "tp_btf":
-                program.autoload = KernelBTF.hasTracepoint(tp)
-            case "raw_tp":
-                let twinUsable = programs.contains { $0.attachPoint == ("tp_btf", tp) } && KernelBTF.hasTracepoint(tp)
-                program.autoload = !twinUsable
-            case "tracepoint":
+            if kind == "tracepoint" {
                 let ok = Tracefs.eventExists(tp)
                 program.autoload = ok
-                if !ok { notes.append("\(tp): no such tracepoint in tracefs") }
-            default:
-                break
+                if ok { modes.insert(kind) } else { notes.append("\(tp): no such tracepoint in tracefs") }
+            } else {
+                byTracepoint[tp, default: []].append(program)
             }
-            if program.autoload { modes.insert(kind) }
+        }
+        for (tp, variants) in byTracepoint {
+            let ranked = variants.sorted { Self.rank($0) < Self.rank($1) }
+            let chosen = ranked.first { Self.usable($0, tracepoint: tp) }
+            for program in variants { program.autoload = program.name == chosen?.name }
+            if let chosen {
+                modes.insert(chosen.name.hasSuffix("_fast") ? "tp_btf" : chosen.attachPoint.kind)
+                if chosen.name.hasSuffix("_fast") { variant = "per-CPU slots" }
+            } else {
+                notes.append("\(tp): no usable attach point")
+            }
+        }
+    }
+
+    private(set) var variant: String?
+
+    static func rank(_ p: BPFProgram) -> Int {
+        switch (p.attachPoint.kind, p.name.hasSuffix("_fast")) {
+        case ("tp_btf", true): return 0
+        case ("tp_btf", false): return 1
+        default: return 2
+        }
+    }
+
+    /// `ISOPROBE_ATTACH=tp_btf` skips the `_fast` variants and `ISOPROBE_ATTACH=raw_tp`
+    /// uses only raw_tp, so every variant can be exercised on a kernel that has them all.
+    static let forced = ProcessInfo.processInfo.environment["ISOPROBE_ATTACH"]
+
+    static func usable(_ p: BPFProgram, tracepoint: String) -> Bool {
+        if forced == "raw_tp" && p.attachPoint.kind != "raw_tp" { return false }
+        if forced == "tp_btf" && p.name.hasSuffix("_fast") { return false }
+        switch p.attachPoint.kind {
+        case "tp_btf": return KernelBTF.hasTracepoint(tracepoint) && (!p.name.hasSuffix("_fast") || KernelFeatures.hasPerCPUSearch)
+        case "raw_tp": return true
+        default: return false
         }
     }
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Structures shared with the probes (probes/*.h). */
+/* Structures shared with the probes (the headers in probes/). */
 #include "../../../probes/syscalls.h"
 #include "../../../probes/sched.h"
 #include "../../../probes/memory.h"

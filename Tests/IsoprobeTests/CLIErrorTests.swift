@@ -1,0 +1,111 @@
+import Foundation
+import IsoprobeCore
+import Probes
+import Testing
+
+extension KernelTests {
+    /// What the user sees when something is wrong: an exit code by kind (usage 2, missing 3)
+    /// and exactly one line on stderr naming the culprit. And the two diagnostic commands.
+    @Suite(.enabled(if: Requirements.rootAndBPF || Requirements.inCI, "needs root and kernel BTF"))
+    struct CLIErrorTests {
+        func oneLine(_ r: IsoprobeRun, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            #expect(r.process.stdout.isEmpty, "stdout: \(r.process.stdout)", sourceLocation: sourceLocation)
+            #expect(r.document == nil, "no --json document for a run that never started", sourceLocation: sourceLocation)
+            let lines = r.process.stderrLines
+            try #require(lines.count == 1, "want exactly one stderr line, got \(lines.count):\n\(r.process.stderr)",
+                         sourceLocation: sourceLocation)
+            #expect(lines[0].hasPrefix("isoprobe: "), sourceLocation: sourceLocation)
+            return lines[0]
+        }
+
+        @Test func unknownWorkload() throws {
+            let r = try isoprobe(["run", "--workload", "nosuch", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("'nosuch'"), "\(line)")
+            let known = Repo.workloadNames
+            try #require(known.count >= 5, "fixture workloads not built: run make workloads")
+            for name in known {
+                #expect(line.contains(name), "the error does not list workload \(name): \(line)")
+            }
+        }
+
+        @Test func unknownWorkloadParameter() throws {
+            let r = try isoprobe(["run", "--workload", "getpid:cnt=5", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("'cnt'"), "\(line)")
+            #expect(line.contains("count"), "names the known parameter: \(line)")
+        }
+
+        @Test func badParameterValue() throws {
+            let r = try isoprobe(["run", "--workload", "pipe-rw:size=2000000", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("size"), "\(line)")
+        }
+
+        @Test func malformedSpec() throws {
+            let r = try isoprobe(["run", "--workload", "getpid:count", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("count"), "\(line)")
+        }
+
+        @Test func missingProbesDirectory() throws {
+            let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes-dir", "/nonexistent", "--quiet"])
+            #expect(r.process.status != 0)
+            #expect(r.process.status == 3, "a missing piece exits 3, got \(r.process.status)")
+            let line = try oneLine(r)
+            #expect(line.contains("--probes-dir"), "\(line)")
+            #expect(line.contains("/nonexistent"), "\(line)")
+        }
+
+        @Test func unknownEnvironment() throws {
+            let r = try isoprobe(["run", "--env", "nosuch", "--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("nosuch"), "\(line)")
+            #expect(line.contains("native"), "names the known environments: \(line)")
+        }
+
+        @Test func unknownProbeFamily() throws {
+            let r = try isoprobe(["run", "--probes", "syscalls,nosuch", "--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.contains("nosuch"), "\(line)")
+        }
+
+        @Test func commandNotFound() throws {
+            let r = try isoprobe(["run", "--quiet", "--", "/nonexistent/isoprobe-no-such-program"])
+            #expect(r.process.status != 0)
+            #expect(r.process.stderrLines.count == 1, "\(r.process.stderr)")
+            #expect(r.process.stderr.contains("isoprobe-no-such-program"), "\(r.process.stderr)")
+        }
+
+        @Test func probesCommandAttachesEveryFamily() throws {
+            let r = try isoprobe(["probes"], json: false)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)\n\(r.process.stdout)")
+            let rows = r.process.stdout.split(separator: "\n").map {
+                $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            }
+            for family in ProbeFamily.allCases.map(\.rawValue) {
+                let attached = rows.filter { $0.first == family && $0.last == "attached" }
+                #expect(!attached.isEmpty, "no program of family \(family) attached:\n\(r.process.stdout)")
+            }
+            #expect(!r.process.stdout.contains("FAILED"), "\(r.process.stdout)")
+        }
+
+        @Test func doctorFindsCgroup2() throws {
+            let r = try isoprobe(["doctor"], json: false)
+            #expect(r.process.status == 0, "\(r.process.stdout)\n\(r.process.stderr)")
+            let cgroupRow = r.process.stdout.split(separator: "\n").first { $0.hasPrefix("cgroup2 ") }
+            let row = try #require(cgroupRow, "doctor does not mention cgroup2:\n\(r.process.stdout)")
+            #expect(row.contains(" ok "), "\(row)")
+            if let mount = Leftovers.cgroup2Mount() {
+                #expect(row.contains(mount), "doctor names the mount \(mount): \(row)")
+            }
+            #expect(!r.process.stdout.contains("MISSING"), "\(r.process.stdout)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// What the kernel-facing tests need, checked once per process.
+///
+/// Those tests carry `.enabled(if: Requirements.rootAndBPF || Requirements.inCI, ...)`: on a
+/// developer machine without root or BTF they are skipped with a one-line reason; in CI
+/// (`CI=true`) they always run, and the `require...` helpers below turn a missing piece
+/// into a failure that says what is missing and how to get it.
+enum Requirements {
+    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    static var isRoot: Bool { geteuid() == 0 }
+    static let btfPath = "/sys/kernel/btf/vmlinux"
+    static var kernelBTF: Bool { access(btfPath, R_OK) == 0 }
+    static var rootAndBPF: Bool { isRoot && kernelBTF }
+
+    static var strace: String? { which("strace") }
+    static var bpftool: String? { which("bpftool") }
+
+    /// Root and kernel BTF, or a failure naming the missing one.
+    static func requireRootAndBPF(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(isRoot, "not running as root (euid \(geteuid())): the kernel tests load eBPF programs and create cgroups; run `sudo swift test ...`",
+                     sourceLocation: sourceLocation)
+        try #require(kernelBTF, "\(btfPath) is missing: boot a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+                     sourceLocation: sourceLocation)
+    }
+
+    /// The CLI binary, compiled probes and fixture workloads under build/.
+    static func requireBuilt(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Repo.binary),
+                     "\(Repo.binary) is missing: run `make binary` (the tests run the CLI as built)",
+                     sourceLocation: sourceLocation)
+        try #require(FileManager.default.fileExists(atPath: Repo.probesDirectory + "/syscalls.bpf.o"),
+                     "no compiled probes in \(Repo.probesDirectory): run `make probes`",
+                     sourceLocation: sourceLocation)
+        try #require(FileManager.default.isExecutableFile(atPath: Repo.workloadsDirectory + "/getpid"),
+                     "no fixture workloads in \(Repo.workloadsDirectory): run `make workloads`",
+                     sourceLocation: sourceLocation)
+    }
+
+    static func requireStrace(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(strace, "strace not found on PATH: apt-get install -y strace (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
+    static func requireBpftool(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(bpftool, "bpftool not found (needed to check that no probe stays loaded): apt-get install -y bpftool (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
+    /// Everything a test that runs the binary needs.
+    static func requireKernelTestSetup(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try requireRootAndBPF(sourceLocation: sourceLocation)
+        try requireBuilt(sourceLocation: sourceLocation)
+        _ = try requireBpftool(sourceLocation: sourceLocation)
+    }
+
+    static func which(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+            let candidate = dir + "/" + tool
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
