@@ -11,7 +11,7 @@ SWIFT_FLAGS ?=
 
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
-            iproute2 python3 gzip tar
+            iproute2 python3 gzip tar runc busybox-static cpio
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))

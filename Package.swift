@@ -26,15 +26,19 @@ let package = Package(
         .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore"]),
         // Text and JSON reports from the result model.
         .target(name: "Reports", dependencies: ["IsoprobeCore"]),
+        .target(name: "GuestImage"),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
         .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(name: "OCI"),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
         ]),
+        .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -10,13 +10,6 @@
 struct isoprobe_memory_stat {
 	__u64 faults_user;
 	__u64 faults_kernel;
-	__u64 mmap_calls;
-	__u64 mmap_bytes;
-	__u64 munmap_calls;
-	__u64 munmap_bytes;
-	__u64 brk_calls;
-	__u64 brk_grow_bytes;
-	__u64 brk_shrink_bytes;
 };
 
 #endif

@@ -26,6 +26,7 @@ const volatile __u32 nr_cpus = 1;           /* possible CPUs, for the migration 
 struct syscall_start {
 	__u64 ts;
 	__u64 nr;
+	__u64 arg; /* mmap/munmap: length; brk: the break before the call */
 };
 
 struct {
@@ -46,6 +47,7 @@ struct inflight {
 	__u32 tid; /* 0: free */
 	__u32 nr;
 	__u64 ts;
+	__u64 arg;
 };
 
 struct {
@@ -70,6 +72,13 @@ struct {
 } stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct isoprobe_memory_syscalls);
+} memory_syscalls SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct isoprobe_syscall_errno_key);
@@ -88,7 +97,46 @@ struct {
 	__type(value, __u64);
 } dropped_events SEC(".maps");
 
-static __always_inline void record(__u64 nr, __u64 start, long ret)
+#define NR_MMAP 9
+#define NR_MUNMAP 11
+#define NR_BRK 12
+
+/* What entry must keep for the memory figures; 0 for every other syscall. */
+static __always_inline __u64 memory_arg(long id, struct pt_regs *regs)
+{
+	if (id == NR_MMAP || id == NR_MUNMAP)
+		return BPF_CORE_READ(regs, si);
+	if (id == NR_BRK) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		return BPF_CORE_READ(task, mm, brk);
+	}
+	return 0;
+}
+
+static __always_inline void account_memory(__u64 nr, __u64 arg, long ret)
+{
+	__u32 zero = 0;
+	struct isoprobe_memory_syscalls *m = bpf_map_lookup_elem(&memory_syscalls, &zero);
+
+	if (!m || (ret < 0 && ret >= -4095))
+		return;
+	if (nr == NR_MMAP) {
+		m->mmap_calls++;
+		m->mmap_bytes += arg;
+	} else if (nr == NR_MUNMAP) {
+		m->munmap_calls++;
+		m->munmap_bytes += arg;
+	} else {
+		m->brk_calls++;
+		if ((__u64)ret > arg)
+			m->brk_grow_bytes += (__u64)ret - arg;
+		else
+			m->brk_shrink_bytes += arg - (__u64)ret;
+	}
+}
+
+static __always_inline void record(__u64 nr, __u64 start, long ret, __u64 arg)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 delta = now - start;
@@ -100,6 +148,8 @@ static __always_inline void record(__u64 nr, __u64 start, long ret)
 	s->count++;
 	s->total_ns += delta;
 	s->hist[hist_slot(delta)]++;
+	if (nr == NR_MMAP || nr == NR_MUNMAP || nr == NR_BRK)
+		account_memory(nr, arg, ret);
 	if (ret < 0 && ret >= -4095) {
 		struct isoprobe_syscall_errno_key ek = { .nr = key, .err = (__u32)-ret };
 		__u64 one = 1, *c;
@@ -166,13 +216,14 @@ int BPF_PROG(sys_enter_fast, struct pt_regs *regs, long id)
 		/* Another of ours is still inside a syscall it entered on this CPU. Its exit
 		 * may be searching for this slot from another CPU right now: whoever swaps
 		 * the owner first has the entry, so it is spilled or taken, never both. */
-		struct syscall_start held = { .ts = f->ts, .nr = f->nr };
+		struct syscall_start held = { .ts = f->ts, .nr = f->nr, .arg = f->arg };
 
 		if (__sync_val_compare_and_swap(&f->tid, owner, tid) == owner)
 			bpf_map_update_elem(&spilled, &owner, &held, BPF_ANY);
 	}
 	f->tid = tid;
 	f->nr = id;
+	f->arg = memory_arg(id, regs);
 	f->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -182,6 +233,7 @@ struct search_ctx {
 	bool found;
 	__u64 ts;
 	__u64 nr;
+	__u64 arg;
 };
 
 static long search_cpu(__u32 cpu, struct search_ctx *c)
@@ -195,11 +247,12 @@ static long search_cpu(__u32 cpu, struct search_ctx *c)
 	if (o && o->tid == c->tid) {
 		/* Read before the swap: an enter on that CPU writes ts and nr only after
 		 * it has swapped the owner away from us, and then our swap fails. */
-		__u64 ts = o->ts, nr = o->nr;
+		__u64 ts = o->ts, nr = o->nr, arg = o->arg;
 
 		if (__sync_val_compare_and_swap(&o->tid, c->tid, 0) == c->tid) {
 			c->ts = ts;
 			c->nr = nr;
+			c->arg = arg;
 			c->found = true;
 		}
 		return 1;
@@ -219,7 +272,7 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 		return 0;
 	if (f->tid == tid) {
 		f->tid = 0;
-		record(f->nr, f->ts, ret);
+		record(f->nr, f->ts, ret, f->arg);
 		return 0;
 	}
 	if (!current_in_target())
@@ -228,14 +281,15 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 	if (sp) {
 		c.ts = sp->ts;
 		c.nr = sp->nr;
+		c.arg = sp->arg;
 		bpf_map_delete_elem(&spilled, &tid);
-		record(c.nr, c.ts, ret);
+		record(c.nr, c.ts, ret, c.arg);
 		return 0;
 	}
 	/* It migrated while inside the syscall: its slot is on another CPU. */
 	bpf_loop(MAX_CPUS, search_cpu, &c, 0);
 	if (c.found) {
-		record(c.nr, c.ts, ret);
+		record(c.nr, c.ts, ret, c.arg);
 		return 0;
 	}
 	/* An enter on that CPU may have won the swap and spilled the entry meanwhile. */
@@ -243,8 +297,9 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 	if (sp) {
 		c.ts = sp->ts;
 		c.nr = sp->nr;
+		c.arg = sp->arg;
 		bpf_map_delete_elem(&spilled, &tid);
-		record(c.nr, c.ts, ret);
+		record(c.nr, c.ts, ret, c.arg);
 	}
 	return 0;
 }
@@ -261,6 +316,7 @@ int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 	if (!st)
 		return 0;
 	st->nr = id;
+	st->arg = memory_arg(id, regs);
 	st->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -276,7 +332,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 		return 0;
 	ts = st->ts;
 	st->ts = 0;
-	record(st->nr, ts, ret);
+	record(st->nr, ts, ret, st->arg);
 	return 0;
 }
 
@@ -290,6 +346,7 @@ int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	st.nr = id;
+	st.arg = memory_arg(id, regs);
 	st.ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&starts_by_tid, &tid, &st, BPF_ANY);
 	return 0;
@@ -300,13 +357,14 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct syscall_start *st = bpf_map_lookup_elem(&starts_by_tid, &tid);
-	__u64 ts, nr;
+	__u64 ts, nr, arg;
 
 	if (!st)
 		return 0;
 	ts = st->ts;
 	nr = st->nr;
+	arg = st->arg;
 	bpf_map_delete_elem(&starts_by_tid, &tid);
-	record(nr, ts, ret);
+	record(nr, ts, ret, arg);
 	return 0;
 }

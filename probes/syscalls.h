@@ -19,6 +19,18 @@ struct isoprobe_syscall_stat {
 	__u64 hist[ISOPROBE_HIST_SLOTS]; /* latency in ns, log2 slots */
 };
 
+/* Memory asked of the kernel through mmap, munmap and brk, successful calls only;
+ * counted here, at no extra hook per syscall, and reported with the memory family. */
+struct isoprobe_memory_syscalls {
+	__u64 mmap_calls;
+	__u64 mmap_bytes;
+	__u64 munmap_calls;
+	__u64 munmap_bytes;
+	__u64 brk_calls;
+	__u64 brk_grow_bytes;
+	__u64 brk_shrink_bytes;
+};
+
 struct isoprobe_syscall_errno_key {
 	__u32 nr;
 	__u32 err; /* positive errno */

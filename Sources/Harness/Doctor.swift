@@ -38,7 +38,7 @@ public enum Doctor {
         }
         let tracefs = Tracefs.mountedPath
         checks.append(Check(name: "tracefs", ok: true,
-                            detail: tracefs.map { "mounted at \($0)" } ?? "not mounted; isoprobe mounts it for a run",
+                            detail: tracefs.map { "mounted at \($0)" } ?? "not mounted; only bpftrace in `bench overhead` needs it, mounted there for the run",
                             fix: nil, required: false))
         do {
             let r = try Resources.locate(probesDirectory: probesDirectory)

@@ -221,9 +221,16 @@ final class BpftraceProbes: BenchObserver {
 
     override func workloadFinished() {
         guard let p = process, p.isRunning else { return }
-        kill(p.processIdentifier, SIGINT)
         // Drain its map dump so it can exit.
         DispatchQueue.global().async { [output] in _ = output?.fileHandleForReading.readDataToEndOfFile() }
+        // bpftrace 0.17 can miss a SIGINT that lands just before it sleeps in epoll_wait:
+        // repeat it until it exits, and kill it if it still has not after 10 s.
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline {
+            kill(p.processIdentifier, SIGINT)
+            usleep(100_000)
+        }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
     }
 

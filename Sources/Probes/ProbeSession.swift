@@ -24,7 +24,6 @@ public final class ProbeSession: RunObserver {
     public let settings: Settings
     private var objects: [ProbeFamily: ProbeObject] = [:]
     private var statuses: [ProbeFamily: ProbeStatus] = [:]
-    private var tracefs: Tracefs.MountToken?
     private var events: EventCollector?
     private var closed = false
 
@@ -35,7 +34,6 @@ public final class ProbeSession: RunObserver {
     deinit { close() }
 
     public func targetReady(_ target: CgroupTarget) throws {
-        if settings.families.contains(.memory) { tracefs = Tracefs.ensureMounted() }
         for family in settings.families {
             do {
                 var constants: [String: UInt64] = [:]
@@ -92,7 +90,7 @@ public final class ProbeSession: RunObserver {
         }
         if let p = objects[.sched] { m.sched = try SchedReader.read(p.object) }
         if let p = objects[.memory] {
-            m.memory = try MemoryReader.read(p.object, syscallSide: p.modes.contains("tracepoint"))
+            m.memory = try MemoryReader.read(p.object, syscalls: objects[.syscalls]?.object)
         }
         return m
     }
@@ -104,8 +102,6 @@ public final class ProbeSession: RunObserver {
         events = nil
         for probe in objects.values { probe.close() }
         objects.removeAll()
-        Tracefs.release(tracefs)
-        tracefs = nil
     }
 }
 

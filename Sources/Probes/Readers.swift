@@ -69,26 +69,24 @@ enum SchedReader {
 }
 
 enum MemoryReader {
-    static func read(_ object: BPFObject, syscallSide: Bool) throws -> MemoryStats {
+    /// Page faults and peak RSS from the memory object; mmap, munmap and brk from the
+    /// syscalls object when it is attached (nil otherwise).
+    static func read(_ object: BPFObject, syscalls: BPFObject?) throws -> MemoryStats {
         let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: isoprobe_memory_stat.self) ?? []
-        var s = isoprobe_memory_stat()
-        for c in perCPU {
-            s.faults_user += c.faults_user
-            s.faults_kernel += c.faults_kernel
-            s.mmap_calls += c.mmap_calls
-            s.mmap_bytes += c.mmap_bytes
-            s.munmap_calls += c.munmap_calls
-            s.munmap_bytes += c.munmap_bytes
-            s.brk_calls += c.brk_calls
-            s.brk_grow_bytes += c.brk_grow_bytes
-            s.brk_shrink_bytes += c.brk_shrink_bytes
+        let user = perCPU.reduce(0) { $0 + $1.faults_user }
+        let kernel = perCPU.reduce(0) { $0 + $1.faults_kernel }
+        var stats = MemoryStats(pageFaults: .init(user: user, kernel: kernel), mmap: nil, munmap: nil, brk: nil,
+                                peakRssBytes: try peakRSS(object))
+        if let syscalls {
+            let m = try syscalls.map(named: "memory_syscalls")
+                .lookup(UInt32(0), as: isoprobe_memory_syscalls.self) ?? []
+            func sum(_ f: (isoprobe_memory_syscalls) -> UInt64) -> UInt64 { m.reduce(0) { $0 + f($1) } }
+            stats.mmap = .init(calls: sum(\.mmap_calls), bytes: sum(\.mmap_bytes))
+            stats.munmap = .init(calls: sum(\.munmap_calls), bytes: sum(\.munmap_bytes))
+            stats.brk = .init(calls: sum(\.brk_calls), growBytes: sum(\.brk_grow_bytes),
+                              shrinkBytes: sum(\.brk_shrink_bytes))
         }
-        return MemoryStats(
-            pageFaults: .init(user: s.faults_user, kernel: s.faults_kernel),
-            mmap: syscallSide ? .init(calls: s.mmap_calls, bytes: s.mmap_bytes) : nil,
-            munmap: syscallSide ? .init(calls: s.munmap_calls, bytes: s.munmap_bytes) : nil,
-            brk: syscallSide ? .init(calls: s.brk_calls, growBytes: s.brk_grow_bytes, shrinkBytes: s.brk_shrink_bytes) : nil,
-            peakRssBytes: try peakRSS(object))
+        return stats
     }
 
     /// The largest resident set any of the target's address spaces reached.
