@@ -26,17 +26,21 @@ let package = Package(
         .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore"]),
         // Text and JSON reports from the result model.
         .target(name: "Reports", dependencies: ["IsoprobeCore"]),
+        // The file set a container rootfs and a VM initramfs share.
         .target(name: "GuestImage"),
+        // OCI runtime-spec models, the hardened profile, the seccomp profile.
+        .target(name: "OCI"),
+        // Workloads in OCI containers (runc, crun, ...).
+        .target(name: "Container", dependencies: ["CShim", "Environments", "GuestImage", "IsoprobeCore", "OCI"]),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
-        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "IsoprobeCore"]),
+        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
-            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
+            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "OCI"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
-            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness",
+            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI",
         ]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
     ],

@@ -187,3 +187,32 @@ int BPF_PROG(page_fault_kernel_raw)
 	count_fault(false);
 	return 0;
 }
+
+/* An OOM victim keeps signal->oom_mm set until it is freed; counting group leaders at
+ * exit gives one per killed process on every kernel (mark_victim's arguments changed). */
+static __always_inline void on_exit(struct task_struct *p)
+{
+	struct isoprobe_memory_stat *s;
+
+	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid) || !task_in_target(p))
+		return;
+	if (!BPF_CORE_READ(p, signal, oom_mm))
+		return;
+	s = stat();
+	if (s)
+		s->oom_kills++;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *p)
+{
+	on_exit(p);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *p)
+{
+	on_exit(p);
+	return 0;
+}

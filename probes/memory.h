@@ -10,6 +10,7 @@
 struct isoprobe_memory_stat {
 	__u64 faults_user;
 	__u64 faults_kernel;
+	__u64 oom_kills; /* processes of the target killed by the OOM killer */
 };
 
 #endif

@@ -119,6 +119,21 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 	}
 }
 
+static __always_inline void on_exit(struct task_struct *p)
+{
+	struct isoprobe_sched_stat *s = stat();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!s)
+		return;
+	s->exited_tasks++;
+	s->cpu_runtime_ns += BPF_CORE_READ(p, se.sum_exec_runtime);
+	s->cpu_utime_ns += BPF_CORE_READ(p, utime);
+	s->cpu_stime_ns += BPF_CORE_READ(p, stime);
+	if (now > s->last_exit_ns)
+		s->last_exit_ns = now;
+}
+
 static __always_inline void on_migrate(void)
 {
 	struct isoprobe_sched_stat *s = stat();
@@ -160,6 +175,22 @@ int BPF_PROG(sched_migrate_btf, struct task_struct *p, int dest_cpu)
 {
 	if (task_in_target(p))
 		on_migrate();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit_btf, struct task_struct *p)
+{
+	if (task_in_target(p))
+		on_exit(p);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_exit_raw, struct task_struct *p)
+{
+	if (task_in_target(p))
+		on_exit(p);
 	return 0;
 }
 

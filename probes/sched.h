@@ -21,6 +21,13 @@ struct isoprobe_sched_stat {
 	__u64 oncpu_count;
 	__u64 oncpu_total_ns;
 	__u64 oncpu_hist[ISOPROBE_HIST_SLOTS]; /* on-CPU slice length in ns */
+	/* CPU time of every target task that exited, summed at exit: the same account
+	 * in every environment, whoever reaps the task. */
+	__u64 exited_tasks;
+	__u64 cpu_runtime_ns;   /* se.sum_exec_runtime: exact */
+	__u64 cpu_utime_ns;     /* tick-sampled user and system split */
+	__u64 cpu_stime_ns;
+	__u64 last_exit_ns;     /* CLOCK_MONOTONIC of the last exit (max over CPUs) */
 };
 
 #endif

@@ -4,6 +4,17 @@ import IsoprobeCore
 
 /// How a workload process ended and what it cost, from wait4.
 public struct ProcessOutcome: Sendable {
+    public init(exit: ExitDescription, wallNs: UInt64, userNs: UInt64, systemNs: UInt64, maxRSSBytes: UInt64,
+                stdout: String, timedOut: Bool) {
+        self.exit = exit
+        self.wallNs = wallNs
+        self.userNs = userNs
+        self.systemNs = systemNs
+        self.maxRSSBytes = maxRSSBytes
+        self.stdout = stdout
+        self.timedOut = timedOut
+    }
+
     public var exit: ExitDescription
     public var wallNs: UInt64
     public var userNs: UInt64
@@ -11,12 +22,20 @@ public struct ProcessOutcome: Sendable {
     public var maxRSSBytes: UInt64
     public var stdout: String
     public var timedOut: Bool
+    /// CLOCK_MONOTONIC when the workload was started.
+    public var startNs: UInt64 = 0
 }
 
 /// Starts a command inside a cgroup from its first instruction and waits for it,
 /// keeping the tail of its standard output (where fixture workloads print their result).
-enum ChildProcess {
-    static let stdoutLimit = 1 << 20
+public enum ChildProcess {
+    public static let stdoutLimit = 1 << 20
+
+    public static func now() -> timespec {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return t
+    }
 
     static func run(_ argv: [String], environment: [String: String], cgroup: Cgroup,
                     echoOutput: Bool, timeout: TimeInterval?) throws -> ProcessOutcome {
@@ -73,13 +92,15 @@ enum ChildProcess {
         cgroup.killAll()
         let stdout = output.finish()
 
-        return ProcessOutcome(exit: describe(status: status, timedOut: timedOut), wallNs: elapsed(start, end),
-                              userNs: nanos(usage.ru_utime), systemNs: nanos(usage.ru_stime),
-                              maxRSSBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024, stdout: stdout,
-                              timedOut: timedOut)
+        var outcome = ProcessOutcome(exit: describe(status: status, timedOut: timedOut), wallNs: elapsed(start, end),
+                                     userNs: nanos(usage.ru_utime), systemNs: nanos(usage.ru_stime),
+                                     maxRSSBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024, stdout: stdout,
+                                     timedOut: timedOut)
+        outcome.startNs = nanos(start)
+        return outcome
     }
 
-    static func resolve(_ command: String) -> String? {
+    public static func resolve(_ command: String) -> String? {
         if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":") {
@@ -89,7 +110,7 @@ enum ChildProcess {
         return nil
     }
 
-    static func describe(status: Int32, timedOut: Bool) -> ExitDescription {
+    public static func describe(status: Int32, timedOut: Bool) -> ExitDescription {
         let sig = status & 0x7f
         if timedOut {
             return ExitDescription(kind: "timeout", code: nil, signal: sig == 0 ? nil : sig,
@@ -103,24 +124,28 @@ enum ChildProcess {
         return ExitDescription(kind: "signaled", code: nil, signal: sig, description: "killed by signal \(sig) (\(name))")
     }
 
-    static func elapsed(_ a: timespec, _ b: timespec) -> UInt64 {
+    public static func elapsed(_ a: timespec, _ b: timespec) -> UInt64 {
         let ns = (Int64(b.tv_sec) - Int64(a.tv_sec)) * 1_000_000_000 + (Int64(b.tv_nsec) - Int64(a.tv_nsec))
         return UInt64(max(ns, 0))
     }
 
-    static func nanos(_ t: timeval) -> UInt64 {
+    public static func nanos(_ t: timespec) -> UInt64 {
+        UInt64(max(Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec), 0))
+    }
+
+    public static func nanos(_ t: timeval) -> UInt64 {
         UInt64(max(Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_usec) * 1000, 0))
     }
 }
 
 /// Reads a pipe on its own thread, echoing it if asked and keeping the last `limit` bytes.
-final class OutputTail: @unchecked Sendable {
+public final class OutputTail: @unchecked Sendable {
     private let fd: Int32
     private var data = [UInt8]()
     private let done = DispatchSemaphore(value: 0)
     private var finished = false
 
-    init(fd: Int32, echo: Bool, limit: Int) {
+    public init(fd: Int32, echo: Bool, limit: Int) {
         self.fd = fd
         Thread.detachNewThread { [self] in
             var buf = [UInt8](repeating: 0, count: 65536)
@@ -138,7 +163,7 @@ final class OutputTail: @unchecked Sendable {
 
     /// Waits for end of file and returns what was kept.
     @discardableResult
-    func finish() -> String {
+    public func finish() -> String {
         if !finished {
             done.wait()
             close(fd)
@@ -148,15 +173,16 @@ final class OutputTail: @unchecked Sendable {
     }
 }
 
-final class TimeoutFlag: @unchecked Sendable {
+public final class TimeoutFlag: @unchecked Sendable {
+    public init() {}
     private var value = false
     private let lock = NSLock()
-    func set() {
+    public func set() {
         lock.lock()
         value = true
         lock.unlock()
     }
-    var isSet: Bool {
+    public var isSet: Bool {
         lock.lock()
         defer { lock.unlock() }
         return value

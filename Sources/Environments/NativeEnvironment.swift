@@ -2,7 +2,7 @@ import Foundation
 import IsoprobeCore
 
 /// The workload as a plain child process, in a fresh cgroup2 directory of its own.
-public struct NativeEnvironment: Environment {
+public final class NativeEnvironment: Environment {
     public let name = "native"
     public let hierarchy: CgroupHierarchy
 
@@ -16,8 +16,9 @@ public struct NativeEnvironment: Environment {
         var removed = false
         defer { if !removed { try? cgroup.remove() } }
 
-        try observer.targetReady(cgroup.target)
+        // The environment's own cost: the probes' loading is not part of it.
         let setupNs = DispatchTime.now().uptimeNanoseconds - setupStart
+        try observer.targetReady(cgroup.target)
         let outcome: ProcessOutcome
         do {
             outcome = try ChildProcess.run(invocation.argv, environment: invocation.environment, cgroup: cgroup,
@@ -31,7 +32,8 @@ public struct NativeEnvironment: Environment {
         try cgroup.remove()
         removed = true
         return EnvironmentRun(outcome: outcome, target: cgroup.target, setupNs: setupNs,
-                              teardownNs: DispatchTime.now().uptimeNanoseconds - teardownStart)
+                              teardownNs: DispatchTime.now().uptimeNanoseconds - teardownStart,
+                              workloadStartNs: outcome.startNs)
     }
 }
 

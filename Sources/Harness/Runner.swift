@@ -1,3 +1,4 @@
+import Container
 import Environments
 import Foundation
 import IsoprobeCore
@@ -11,10 +12,12 @@ public struct RunRequest: Sendable {
     public var probeFamilies: [ProbeFamily]
     public var timeout: TimeInterval?
     public var echoOutput: Bool
+    public var container: ContainerEnvironment.Options
 
     public init(environments: [String], workloads: [WorkloadSpec], repetitions: Int,
                 probeFamilies: [ProbeFamily] = ProbeFamily.allCases, timeout: TimeInterval? = nil,
-                echoOutput: Bool = false) {
+                echoOutput: Bool = false, container: ContainerEnvironment.Options = .init()) {
+        self.container = container
         self.environments = environments
         self.workloads = workloads
         self.repetitions = repetitions
@@ -38,15 +41,29 @@ public final class Runner {
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
 
-    public static let knownEnvironments = ["native"]
+    public static let knownEnvironments = ["native", "container"]
+    private var environments: [String: Environment] = [:]
 
-    func environment(named name: String) throws -> Environment {
+    /// One instance per environment for the whole request (a container bundle is built
+    /// once per workload and reused by every repetition).
+    func environment(named name: String, request: RunRequest) throws -> Environment {
+        if let env = environments[name] { return env }
+        let env: Environment
         switch name {
-        case "native": return NativeEnvironment(hierarchy: hierarchy)
+        case "native": env = NativeEnvironment(hierarchy: hierarchy)
+        case "container": env = try ContainerEnvironment(options: request.container, hierarchy: hierarchy)
         default:
             throw IsoprobeError(.usage, "--env: unknown environment '\(name)'",
                                 fix: "use one of: \(Self.knownEnvironments.joined(separator: ", "))")
         }
+        environments[name] = env
+        return env
+    }
+
+    /// Releases every environment's kept state (bundles, runtime state directories).
+    public func close() {
+        for env in environments.values { env.close() }
+        environments.removeAll()
     }
 
     /// Checks everything that can be checked before anything runs.
@@ -54,19 +71,20 @@ public final class Runner {
         guard request.repetitions >= 1 else {
             throw IsoprobeError(.usage, "--reps must be at least 1, got \(request.repetitions)")
         }
-        for env in request.environments { _ = try environment(named: env) }
+        for env in request.environments { _ = try environment(named: env, request: request) }
         for spec in request.workloads { try catalog.validate(spec) }
     }
 
     @discardableResult
     public func run(_ request: RunRequest, onResult: (RunResult) -> Void = { _ in }) throws -> [RunResult] {
+        defer { close() }
         try validate(request)
         var results: [RunResult] = []
         for rep in 1...request.repetitions {
             for spec in request.workloads {
                 for envName in request.environments {
                     if let sig = Interruption.shared.signal { throw interrupted(sig) }
-                    let result = try runOnce(spec, in: try environment(named: envName), repetition: rep,
+                    let result = try runOnce(spec, in: try environment(named: envName, request: request), repetition: rep,
                                              request: request)
                     results.append(result)
                     onResult(result)
@@ -93,20 +111,53 @@ public final class Runner {
         let run = try environment.run(invocation, observer: session)
         let measured = try session.collect()
         let memory = measured.memory
+        // CPU from the kernel's per-task account when the sched probe saw the exits: the
+        // same in every environment, whoever reaps the workload (wait4 is the fallback).
+        let cpu = measured.sched?.cpu.map { Self.subtract(run.cpuBeforeStart, from: $0) }
+        var details = run.details
+        if details != nil { details?.limitEvents = .from(syscalls: measured.syscalls, memory: memory) }
         return RunResult(
             environment: environment.name,
             workload: WorkloadDescription(spec: spec.text, name: spec.name,
                                           parameters: Dictionary(spec.parameters.map { ($0.key, $0.value) },
                                                                  uniquingKeysWith: { $1 }),
                                           command: argv),
-            repetition: repetition, startedAt: started, wallNs: run.outcome.wallNs,
-            cpuUserNs: run.outcome.userNs, cpuSystemNs: run.outcome.systemNs, exit: run.outcome.exit,
+            repetition: repetition, startedAt: started, wallNs: Self.wallTime(run, lastExitNs: cpu?.lastExitNs),
+            cpuUserNs: cpu?.userNs ?? run.outcome.userNs, cpuSystemNs: cpu?.systemNs ?? run.outcome.systemNs,
+            exit: Self.describeExit(run.outcome.exit, memory: memory, details: details),
             workloadReport: WorkloadReport.parse(output: run.outcome.stdout),
             target: TargetDescription(cgroupPath: run.target.path, cgroupId: run.target.id,
                                       cgroupLevel: run.target.level),
             probes: session.probeStatuses, syscalls: measured.syscalls, sched: measured.sched, memory: memory,
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
-            setupNs: run.setupNs, teardownNs: run.teardownNs)
+            setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
+    }
+
+    /// From the workload's start to its last task's exit when the probes saw it: an
+    /// environment's own tear-down (a runtime deleting its container) is not the workload's.
+    static func wallTime(_ run: EnvironmentRun, lastExitNs: UInt64?) -> UInt64 {
+        guard let last = lastExitNs, run.workloadStartNs > 0, last > run.workloadStartNs else { return run.outcome.wallNs }
+        return min(last - run.workloadStartNs, run.outcome.wallNs)
+    }
+
+    /// Takes out what the first process used before the workload was let go, keeping the
+    /// exact total and splitting it in the ratio of what is left of user and system time.
+    static func subtract(_ base: CPUBaseline?, from cpu: SchedStats.CPUTime) -> SchedStats.CPUTime {
+        guard let base else { return cpu }
+        var out = cpu
+        out.runtimeNs = cpu.runtimeNs - min(base.runtimeNs, cpu.runtimeNs)
+        let user = Double(cpu.userNs - min(base.userNs, cpu.userNs))
+        let system = Double(cpu.systemNs - min(base.systemNs, cpu.systemNs))
+        out.userNs = user + system > 0 ? UInt64(Double(out.runtimeNs) * user / (user + system)) : 0
+        out.systemNs = out.runtimeNs - out.userNs
+        return out
+    }
+
+    /// A SIGKILL the OOM killer dealt says so.
+    static func describeExit(_ exit: ExitDescription, memory: MemoryStats?, details: EnvironmentDetails?) -> ExitDescription {
+        guard exit.kind == "signaled", exit.signal == SIGKILL, let m = memory, m.oomKills > 0 else { return exit }
+        let limit = details?.limits?.memoryBytes.map { " (memory limit \($0 / 1_048_576) MiB)" } ?? ""
+        return ExitDescription(kind: "oom_killed", code: nil, signal: SIGKILL, description: "killed by the OOM killer\(limit)")
     }
 
     /// A small, fixed environment so runs are comparable across shells.

@@ -23,13 +23,15 @@ public struct RunResult: Codable, Sendable {
     /// The environment's own cost around the workload (cgroup, runtime, VM boot).
     public var setupNs: UInt64
     public var teardownNs: UInt64
+    /// Runtime, limits and limit events, for environments that have them.
+    public var details: EnvironmentDetails?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,
                 exit: ExitDescription, workloadReport: WorkloadReport?, target: TargetDescription,
                 probes: [ProbeStatus], syscalls: [SyscallStats], sched: SchedStats?,
                 memory: MemoryStats?, slowSyscalls: [SlowSyscall] = [], eventsDropped: UInt64 = 0,
-                setupNs: UInt64 = 0, teardownNs: UInt64 = 0) {
+                setupNs: UInt64 = 0, teardownNs: UInt64 = 0, details: EnvironmentDetails? = nil) {
         self.environment = environment
         self.workload = workload
         self.repetition = repetition
@@ -48,6 +50,7 @@ public struct RunResult: Codable, Sendable {
         self.eventsDropped = eventsDropped
         self.setupNs = setupNs
         self.teardownNs = teardownNs
+        self.details = details
     }
 
     public func syscall(_ name: String) -> SyscallStats? { syscalls.first { $0.name == name } }
@@ -195,6 +198,28 @@ public struct SchedStats: Codable, Sendable, Equatable {
     public var runqueueLatencyTotalNs: UInt64
     public var oncpuSliceHist: Log2Histogram
     public var oncpuTotalNs: UInt64
+    /// CPU time of the workload's tasks, summed by the kernel as each exited.
+    public var cpu: CPUTime?
+
+    public struct CPUTime: Codable, Sendable, Equatable {
+        public var exitedTasks: UInt64
+        /// Exact (the scheduler's sum_exec_runtime).
+        public var runtimeNs: UInt64
+        /// runtime_ns split in the ratio of the tick-sampled user and system times, as
+        /// getrusage does.
+        public var userNs: UInt64
+        public var systemNs: UInt64
+        /// CLOCK_MONOTONIC when the last of them exited.
+        public var lastExitNs: UInt64
+
+        public init(exitedTasks: UInt64, runtimeNs: UInt64, userNs: UInt64, systemNs: UInt64, lastExitNs: UInt64) {
+            self.exitedTasks = exitedTasks
+            self.runtimeNs = runtimeNs
+            self.userNs = userNs
+            self.systemNs = systemNs
+            self.lastExitNs = lastExitNs
+        }
+    }
 
     public init(contextSwitches: ContextSwitches, migrations: UInt64, wakeups: UInt64,
                 wakeupsNew: UInt64, runqueueLatencyHist: Log2Histogram, runqueueLatencyTotalNs: UInt64,
@@ -245,6 +270,8 @@ public struct MemoryStats: Codable, Sendable, Equatable {
     public var mmap: CallBytes?
     public var munmap: CallBytes?
     public var brk: Brk?
+    /// Processes of the workload the OOM killer chose.
+    public var oomKills: UInt64 = 0
     /// Largest resident set (file + anon + shmem pages) any of the workload's address
     /// spaces reached, from the kernel's rss_stat tracepoint.
     public var peakRssBytes: UInt64
@@ -278,5 +305,64 @@ public struct SlowSyscall: Codable, Sendable, Equatable {
         self.startNs = startNs
         self.durationNs = durationNs
         self.ret = ret
+    }
+}
+
+/// What an isolated environment was and what its limits did.
+public struct EnvironmentDetails: Codable, Sendable, Equatable {
+    public struct Runtime: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+        public var path: String
+        public init(name: String, version: String, path: String) {
+            self.name = name
+            self.version = version
+            self.path = path
+        }
+    }
+
+    public struct Limits: Codable, Sendable, Equatable {
+        public var cpus: Double?
+        public var memoryBytes: Int64?
+        public var pids: Int64?
+        public init(cpus: Double? = nil, memoryBytes: Int64? = nil, pids: Int64? = nil) {
+            self.cpus = cpus
+            self.memoryBytes = memoryBytes
+            self.pids = pids
+        }
+        public var isEmpty: Bool { cpus == nil && memoryBytes == nil && pids == nil }
+    }
+
+    /// Counters the kernel keeps for the environment's cgroup, read before it is removed.
+    /// What the limits did, from the probes: OOM kills of the workload's processes, and
+    /// forks refused with EAGAIN (a pids limit, or RLIMIT_NPROC).
+    public struct LimitEvents: Codable, Sendable, Equatable {
+        public var oomKills: UInt64
+        public var pidsLimitHits: UInt64
+        public init(oomKills: UInt64 = 0, pidsLimitHits: UInt64 = 0) {
+            self.oomKills = oomKills
+            self.pidsLimitHits = pidsLimitHits
+        }
+
+        public static func from(syscalls: [SyscallStats], memory: MemoryStats?) -> LimitEvents {
+            let forks: Set<String> = ["clone", "clone3", "fork", "vfork"]
+            let refused = syscalls.filter { forks.contains($0.name) }
+                .flatMap(\.errnos).filter { $0.errno == "EAGAIN" }.reduce(0) { $0 + $1.count }
+            return LimitEvents(oomKills: memory?.oomKills ?? 0, pidsLimitHits: refused)
+        }
+    }
+
+    public var runtime: Runtime?
+    public var limits: Limits?
+    public var limitEvents: LimitEvents?
+    /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).
+    public var profile: [String]?
+
+    public init(runtime: Runtime? = nil, limits: Limits? = nil, limitEvents: LimitEvents? = nil,
+                profile: [String]? = nil) {
+        self.runtime = runtime
+        self.limits = limits
+        self.limitEvents = limitEvents
+        self.profile = profile
     }
 }

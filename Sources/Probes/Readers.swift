@@ -50,6 +50,7 @@ enum SchedReader {
         let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: isoprobe_sched_stat.self) ?? []
         var vol: UInt64 = 0, invol: UInt64 = 0, mig: UInt64 = 0, wake: UInt64 = 0, wakeNew: UInt64 = 0
         var runqTotal: UInt64 = 0, oncpuTotal: UInt64 = 0
+        var exited: UInt64 = 0, runtime: UInt64 = 0, utime: UInt64 = 0, stime: UInt64 = 0, lastExit: UInt64 = 0
         var runq = Log2Histogram(unit: "ns"), oncpu = Log2Histogram(unit: "ns")
         for s in perCPU {
             vol += s.voluntary_switches
@@ -59,12 +60,24 @@ enum SchedReader {
             wakeNew += s.wakeups_new
             runqTotal += s.runq_total_ns
             oncpuTotal += s.oncpu_total_ns
+            exited += s.exited_tasks
+            runtime += s.cpu_runtime_ns
+            utime += s.cpu_utime_ns
+            stime += s.cpu_stime_ns
+            lastExit = max(lastExit, s.last_exit_ns)
             runq = runq + Log2Histogram(unit: "ns", slots: array(s.runq_hist, of: UInt64.self))
             oncpu = oncpu + Log2Histogram(unit: "ns", slots: array(s.oncpu_hist, of: UInt64.self))
         }
-        return SchedStats(contextSwitches: .init(voluntary: vol, involuntary: invol), migrations: mig,
-                          wakeups: wake, wakeupsNew: wakeNew, runqueueLatencyHist: runq,
-                          runqueueLatencyTotalNs: runqTotal, oncpuSliceHist: oncpu, oncpuTotalNs: oncpuTotal)
+        var stats = SchedStats(contextSwitches: .init(voluntary: vol, involuntary: invol), migrations: mig,
+                               wakeups: wake, wakeupsNew: wakeNew, runqueueLatencyHist: runq,
+                               runqueueLatencyTotalNs: runqTotal, oncpuSliceHist: oncpu, oncpuTotalNs: oncpuTotal)
+        if exited > 0 {
+            let sampled = utime + stime
+            let user = sampled == 0 ? 0 : UInt64(Double(runtime) * Double(utime) / Double(sampled))
+            stats.cpu = .init(exitedTasks: exited, runtimeNs: runtime, userNs: user, systemNs: runtime - min(user, runtime),
+                              lastExitNs: lastExit)
+        }
+        return stats
     }
 }
 
@@ -77,6 +90,7 @@ enum MemoryReader {
         let kernel = perCPU.reduce(0) { $0 + $1.faults_kernel }
         var stats = MemoryStats(pageFaults: .init(user: user, kernel: kernel), mmap: nil, munmap: nil, brk: nil,
                                 peakRssBytes: try peakRSS(object))
+        stats.oomKills = perCPU.reduce(0) { $0 + $1.oom_kills }
         if let syscalls {
             let m = try syscalls.map(named: "memory_syscalls")
                 .lookup(UInt32(0), as: isoprobe_memory_syscalls.self) ?? []

@@ -4,6 +4,8 @@ import Foundation
 public struct Table {
     public var headers: [String]
     public var rows: [[String]] = []
+    /// Right-align every column but the first (tables of figures with units).
+    public var rightAlignAll = false
 
     public init(_ headers: [String]) {
         self.headers = headers
@@ -18,7 +20,7 @@ public struct Table {
         func line(_ cells: [String]) -> String {
             indent + cells.enumerated().map { c, cell in
                 let fill = String(repeating: " ", count: max(widths[c] - cell.count, 0))
-                return isNumeric(cell) && c > 0 ? fill + cell : cell + fill
+                return c > 0 && (rightAlignAll || isNumeric(cell)) ? fill + cell : cell + fill
             }.joined(separator: "  ").replacingTrailingSpaces() + "\n"
         }
         return line(headers) + rows.map(line).joined()

@@ -20,6 +20,11 @@ public struct TextReport {
             }
         }
         for group in groups { out += "\n" + renderGroup(group.runs) }
+        let comparisons = Comparison.build(document.runs)
+        if !comparisons.isEmpty {
+            out += "\nside by side (median of repetitions; ratio to \(comparisons[0].environments[0])):\n"
+            for c in comparisons { out += "\n" + c.render() }
+        }
         return out
     }
 
@@ -39,6 +44,17 @@ public struct TextReport {
             out += "  workload: \(r.ops) ops in \(Format.duration(ns: r.elapsedNs)), "
                 + String(format: "%.1f ns/op", r.nsPerOp) + "\n"
         }
+        if let d = run.details {
+            if let rt = d.runtime { out += "  runtime: \(rt.name) (\(rt.version))\n" }
+            if let l = d.limits {
+                out += "  limits: " + [l.cpus.map { "cpus \($0)" }, l.memoryBytes.map { "memory \(Format.bytes(UInt64($0)))" },
+                                       l.pids.map { "pids \($0)" }].compactMap { $0 }.joined(separator: ", ") + "\n"
+            }
+            if let e = d.limitEvents, e.oomKills + e.pidsLimitHits > 0 {
+                out += "  limit events: \(e.oomKills) OOM kills, \(e.pidsLimitHits) forks refused with EAGAIN\n"
+            }
+        }
+        out += "  environment: set-up \(Format.duration(ns: run.setupNs)), tear-down \(Format.duration(ns: run.teardownNs))\n"
         out += "  probes: " + run.probes.map { "\($0.family) \($0.attached ? $0.mode : "not attached")" }
             .joined(separator: ", ") + "\n"
         out += syscallSection(run)

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
-        subcommands: [OverheadBenchCommand.self])
+        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
@@ -31,6 +31,34 @@ struct OverheadBenchCommand: ParsableCommand {
             try Doctor.requireRunPrerequisites()
             let bench = try OverheadBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             let result = try bench.run(count: count, repetitions: repetitions) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            print(result.render(), terminator: "")
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct ContainerStartBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "container-start",
+        abstract: "isoprobe's container start-to-exit time against a bare runtime run of the same bundle.")
+
+    @Option(name: .customLong("reps"), help: "Measurements of each (interleaved).")
+    var repetitions: Int = 15
+
+    @Option(name: .customLong("runtime"), help: "OCI runtime: runc (default), crun, or a path.")
+    var runtime: String = "runc"
+
+    @OptionGroup var resources: ResourceOptions
+
+    func run() throws {
+        Interruption.shared.install()
+        do {
+            try Doctor.requireRunPrerequisites()
+            let bench = try ContainerStartBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
+            let result = try bench.run(repetitions: repetitions, runtime: runtime) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             print(result.render(), terminator: "")

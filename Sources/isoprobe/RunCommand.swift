@@ -1,4 +1,5 @@
 import ArgumentParser
+import Container
 import Environments
 import Foundation
 import Harness
@@ -16,7 +17,7 @@ struct RunCommand: ParsableCommand {
           isoprobe run -- tar czf /tmp/x.tgz /usr/share/doc
         """)
 
-    @Option(name: .customLong("env"), help: "Environments, comma-separated: native.")
+    @Option(name: .customLong("env"), help: "Environments, comma-separated: native, container.")
     var environments: String = "native"
 
     @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
@@ -33,6 +34,24 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("timeout"), help: "Kill a workload still running after this many seconds.")
     var timeout: Double?
+
+    @Option(name: .customLong("runtime"), help: "OCI runtime for --env container: runc (default), crun, or a path.")
+    var runtime: String = "runc"
+
+    @Option(name: .customLong("cpus"), help: "Container CPU limit, e.g. 0.5 or 2.")
+    var cpus: Double?
+
+    @Option(name: .customLong("memory"), help: "Container memory limit, e.g. 64M or 1G.")
+    var memory: String?
+
+    @Option(name: .customLong("pids"), help: "Container limit on processes and threads.")
+    var pids: Int64?
+
+    @Option(name: .customLong("oci-config"), help: "Run containers with this config.json (process.args and root.path are replaced).")
+    var ociConfig: String?
+
+    @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
+    var userns: String = "auto"
 
     @Flag(name: .customLong("show-output"), help: "Copy the workload's standard output to ours.")
     var showOutput = false
@@ -51,6 +70,12 @@ struct RunCommand: ParsableCommand {
         }
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let cpus, cpus <= 0 { throw ValidationError("--cpus must be positive, e.g. 0.5") }
+        if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
+        if let memory, ByteSize.parse(memory) == nil {
+            throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
+        }
+        if !["auto", "on", "off"].contains(userns) { throw ValidationError("--userns takes auto, on or off") }
     }
 
     func run() throws {
@@ -64,7 +89,11 @@ struct RunCommand: ParsableCommand {
             let request = RunRequest(
                 environments: environments.split(separator: ",").map(String.init), workloads: specs,
                 repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
-                echoOutput: showOutput)
+                echoOutput: showOutput,
+                container: .init(runtime: runtime,
+                                 limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
+                                 ociConfigPath: ociConfig,
+                                 userNamespace: userns == "auto" ? nil : userns == "on"))
             try Doctor.requireRunPrerequisites()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             host = HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue)
@@ -104,5 +133,20 @@ struct RunCommand: ParsableCommand {
         let tmp = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: tmp))
         if rename(tmp, path) != 0 { throw IsoprobeError(.failed, "rename \(tmp)", cause: String(cString: strerror(errno))) }
+    }
+}
+
+/// Sizes as people write them: 64M, 512MiB, 2G, 1048576.
+enum ByteSize {
+    static func parse(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int64)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("G", 1 << 30),
+                                        ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let v = Double(t.dropLast(suffix.count)), v > 0 else { return nil }
+            return Int64(v * Double(factor))
+        }
+        guard let v = Int64(t), v > 0 else { return nil }
+        return v
     }
 }

@@ -1,0 +1,84 @@
+import Environments
+import Foundation
+import IsoprobeCore
+
+/// An OCI runtime binary (runc, crun, runsc, ...): where it is, what it says its version is,
+/// and how to invoke it so that its state stays apart from the user's own containers.
+public struct OCIRuntime: Sendable {
+    public var name: String
+    public var path: String
+    public var version: String
+    /// isoprobe's own state directory for this runtime (`--root`).
+    public var stateRoot: String
+    /// crun refuses hybrid cgroup hosts; it runs in a private mount namespace where
+    /// cgroup2's controller list reads empty (an empty file bound over it).
+    public var hidesHybridControllers: Bool
+
+    /// `runc`, `crun`, a name on PATH, or a path.
+    public static func resolve(_ spec: String, hierarchy: CgroupHierarchy) throws -> OCIRuntime {
+        guard let path = spec.contains("/") ? (access(spec, X_OK) == 0 ? spec : nil)
+                : (ChildProcess.resolve(spec) ?? ["/usr/sbin", "/sbin", "/usr/local/sbin"]
+                    .map { "\($0)/\(spec)" }.first { access($0, X_OK) == 0 }) else {
+            let fix = ["runc", "crun"].contains(spec) ? "apt-get install -y \(spec)" : "give --runtime a path or a name on PATH"
+            throw IsoprobeError(.missing, "OCI runtime '\(spec)' not found", fix: fix)
+        }
+        let name = (path as NSString).lastPathComponent
+        let version = Self.version(of: path)
+        return OCIRuntime(name: name, path: path, version: version,
+                          stateRoot: "/run/isoprobe/\(name)",
+                          hidesHybridControllers: name.hasPrefix("crun") && hierarchy.layout == .hybrid)
+    }
+
+    static func version(of path: String) -> String {
+        let result = try? HelperProcess.run([path, "--version"], timeout: 10)
+        let first = result?.stdout.split(separator: "\n").first.map(String.init) ?? "unknown"
+        return first.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// argv for `<runtime> --root <state> ARGS`, wrapped for crun on hybrid hosts.
+    public func command(_ args: [String], emptyFile: String) -> [String] {
+        let direct = [path, "--root", stateRoot] + args
+        guard hidesHybridControllers else { return direct }
+        let script = "mount --bind \"$0\" /sys/fs/cgroup/unified/cgroup.controllers && shift && exec \"$@\""
+        return ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, emptyFile] + direct
+    }
+
+    public var description: EnvironmentDetails.Runtime {
+        EnvironmentDetails.Runtime(name: name, version: version, path: path)
+    }
+}
+
+/// A short-lived helper process (the runtime's create, start, delete) whose output is small.
+enum HelperProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var succeeded: Bool { status == 0 }
+    }
+
+    /// Runs argv to completion; stdout and stderr captured (or stdout sent to `stdoutFD`).
+    static func run(_ argv: [String], stdoutFD: Int32? = nil, timeout: TimeInterval = 60) throws -> Result {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        if stdoutFD == nil { _ = isoprobePipe(&outPipe) }
+        _ = isoprobePipe(&errPipe)
+        let out = stdoutFD == nil ? OutputTail(fd: outPipe[0], echo: false, limit: 1 << 20) : nil
+        let err = OutputTail(fd: errPipe[0], echo: false, limit: 1 << 16)
+        let pid = spawnPlain(argv, stdoutFD: stdoutFD ?? outPipe[1], stderrFD: errPipe[1])
+        let spawnErrno = errno
+        if stdoutFD == nil { close(outPipe[1]) }
+        close(errPipe[1])
+        guard pid > 0 else {
+            out?.finish()
+            err.finish()
+            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(spawnErrno)))
+        }
+        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        killer.cancel()
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: code, stdout: out?.finish() ?? "", stderr: err.finish())
+    }
+}

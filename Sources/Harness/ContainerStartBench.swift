@@ -1,0 +1,84 @@
+import Container
+import Environments
+import Foundation
+import IsoprobeCore
+
+/// isoprobe's container start overhead against the runtime alone: the same bundle (a
+/// one-call getpid workload) run with a bare `runc run`, and through isoprobe's container
+/// environment (create, cgroup lookup, start, wait, limit counters, delete, clean-up),
+/// without probes so only the environment is timed. Interleaved; medians and their ratio.
+public final class ContainerStartBench {
+    public struct Result: Sendable {
+        public var runtime: String
+        public var bare: [Double]
+        public var isoprobe: [Double]
+
+        public var ratio: Double? {
+            guard let b = Statistics.median(bare), let i = Statistics.median(isoprobe), b > 0 else { return nil }
+            return i / b
+        }
+
+        public func render() -> String {
+            let b = Statistics.median(bare) ?? 0, i = Statistics.median(isoprobe) ?? 0
+            var out = "container start to exit, same bundle, median of \(bare.count) (\(runtime)):\n"
+            out += String(format: "  bare `%@ run`           %8.1f ms  (min %.1f, max %.1f)\n", runtime as NSString,
+                          b / 1e6, (bare.min() ?? 0) / 1e6, (bare.max() ?? 0) / 1e6)
+            out += String(format: "  isoprobe container env  %8.1f ms  (min %.1f, max %.1f)\n",
+                          i / 1e6, (isoprobe.min() ?? 0) / 1e6, (isoprobe.max() ?? 0) / 1e6)
+            if let ratio { out += String(format: "isoprobe / bare: %.2fx\n", ratio) }
+            return out
+        }
+    }
+
+    let resources: Resources
+    let hierarchy: CgroupHierarchy
+
+    public init(resources: Resources) throws {
+        self.resources = resources
+        hierarchy = try CgroupHierarchy.detect()
+    }
+
+    public func run(repetitions: Int, runtime: String, progress: (String) -> Void) throws -> Result {
+        let catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
+        let spec = WorkloadSpec(name: "getpid", parameters: [("count", "1")])
+        let invocation = WorkloadInvocation(spec: spec, argv: try catalog.argv(for: spec), environment: [:])
+        let env = try ContainerEnvironment(options: .init(runtime: runtime), hierarchy: hierarchy)
+        defer { env.close() }
+        let observer = NoProbes()
+        // Warm-up: builds the bundle, which both then run.
+        _ = try env.run(invocation, observer: observer)
+        let bundle = try env.bundleDirectory(for: invocation)
+        var result = Result(runtime: env.runtime.name, bare: [], isoprobe: [])
+        for rep in 1...repetitions {
+            if Interruption.shared.isInterrupted { throw IsoprobeError(.interrupted, "interrupted") }
+            let id = CgroupNames.unique(prefix: "isoprobe-bare")
+            try env.writeBareConfig(for: invocation, id: id)
+            let t0 = ChildProcess.now()
+            let code = try env.runtimeCommand(["run", "--bundle", bundle, id], bundleDirectory: bundle)
+            let bare = Double(ChildProcess.elapsed(t0, ChildProcess.now()))
+            guard code == 0 else {
+                _ = try? env.runtimeCommand(["delete", "--force", id], bundleDirectory: bundle)
+                throw IsoprobeError(.failed, "bare \(env.runtime.name) run exited \(code)")
+            }
+            let t1 = ChildProcess.now()
+            let run = try env.run(invocation, observer: observer)
+            let ours = Double(ChildProcess.elapsed(t1, ChildProcess.now()))
+            guard run.outcome.exit.succeeded else {
+                throw IsoprobeError(.failed, "container run \(run.outcome.exit.description)")
+            }
+            result.bare.append(bare)
+            result.isoprobe.append(ours)
+            progress(String(format: "rep %d: bare %.1f ms, isoprobe %.1f ms", rep, bare / 1e6, ours / 1e6))
+        }
+        return result
+    }
+}
+
+/// The median of a sample (the mean of the middle two for an even count).
+enum Statistics {
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
