@@ -35,7 +35,7 @@ let package = Package(
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
         .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
-            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container",
+            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),

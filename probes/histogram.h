@@ -8,6 +8,6 @@
 
 /* Raised whenever a probe's maps, settings or program variants change in a way the
  * loader must know; the loader refuses objects built for another value. */
-#define ISOPROBE_PROBES_ABI 4
+#define ISOPROBE_PROBES_ABI 5
 
 #endif

@@ -12,6 +12,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+const volatile __u32 leader_pid = 0; /* host pid of the workload's first process, if known */
+
 #define TASK_RUNNING 0
 
 struct task_times {
@@ -132,6 +134,10 @@ static __always_inline void on_exit(struct task_struct *p)
 	s->cpu_stime_ns += BPF_CORE_READ(p, stime);
 	if (now > s->last_exit_ns)
 		s->last_exit_ns = now;
+	if (leader_pid && BPF_CORE_READ(p, pid) == leader_pid) {
+		s->leader_exited = 1;
+		s->leader_exit_code = (__u32)BPF_CORE_READ(p, exit_code);
+	}
 }
 
 static __always_inline void on_migrate(void)

@@ -28,6 +28,8 @@ struct isoprobe_sched_stat {
 	__u64 cpu_utime_ns;     /* tick-sampled user and system split */
 	__u64 cpu_stime_ns;
 	__u64 last_exit_ns;     /* CLOCK_MONOTONIC of the last exit (max over CPUs) */
+	__u64 leader_exited;    /* leader_pid exited; its wait status follows */
+	__u64 leader_exit_code;
 };
 
 #endif

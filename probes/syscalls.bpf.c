@@ -260,12 +260,25 @@ static long search_cpu(__u32 cpu, struct search_ctx *c)
 	return 0;
 }
 
+/* Records the syscall whose entry another task's enter moved to the spill hash. */
+static __always_inline bool take_spilled(__u32 tid, long ret)
+{
+	struct syscall_start *sp = bpf_map_lookup_elem(&spilled, &tid);
+	struct syscall_start held;
+
+	if (!sp)
+		return false;
+	held = *sp;
+	bpf_map_delete_elem(&spilled, &tid);
+	record(held.nr, held.ts, ret, held.arg);
+	return true;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 {
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &zero);
-	struct syscall_start *sp;
 	struct search_ctx c = { .tid = tid };
 
 	if (!f)
@@ -277,15 +290,8 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 	}
 	if (!current_in_target())
 		return 0;
-	sp = bpf_map_lookup_elem(&spilled, &tid);
-	if (sp) {
-		c.ts = sp->ts;
-		c.nr = sp->nr;
-		c.arg = sp->arg;
-		bpf_map_delete_elem(&spilled, &tid);
-		record(c.nr, c.ts, ret, c.arg);
+	if (take_spilled(tid, ret))
 		return 0;
-	}
 	/* It migrated while inside the syscall: its slot is on another CPU. */
 	bpf_loop(MAX_CPUS, search_cpu, &c, 0);
 	if (c.found) {
@@ -293,14 +299,7 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	/* An enter on that CPU may have won the swap and spilled the entry meanwhile. */
-	sp = bpf_map_lookup_elem(&spilled, &tid);
-	if (sp) {
-		c.ts = sp->ts;
-		c.nr = sp->nr;
-		c.arg = sp->arg;
-		bpf_map_delete_elem(&spilled, &tid);
-		record(c.nr, c.ts, ret, c.arg);
-	}
+	take_spilled(tid, ret);
 	return 0;
 }
 

@@ -55,7 +55,9 @@ final class ContainerBundle {
             try set.addDirectory(at: Self.hookMountPoint)
             hostBinds = binds
             try set.materialize(into: rootfs)
-            FileManager.default.createFile(atPath: emptyFile, contents: Data())
+            guard FileManager.default.createFile(atPath: emptyFile, contents: Data()) else {
+                throw IsoprobeError(.failed, "cannot write \(emptyFile)")
+            }
             mkdir(hookDirectory, 0o755)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)

@@ -6,10 +6,10 @@ import OCI
 
 /// The workload in an OCI container started by a real runtime (runc by default).
 ///
-/// Per run: write config.json, `create` (the runtime makes the namespaces and cgroups and
-/// stops before the workload's first instruction), read the container's cgroup2 directory
-/// and hand it to the observer, `start`, wait for the container's first process (isoprobe
-/// is its subreaper), read the limit counters, `delete`, remove leftover cgroups.
+/// Per run: write config.json, `<runtime> run`; when its startContainer hook reports the
+/// container ready, hand the container's cgroup2 directory (and its first process) to the
+/// observer, let the hook return, wait for the runtime to exit (it deletes the container),
+/// remove cgroup parents it left.
 public final class ContainerEnvironment: Environment {
     public struct Options: Sendable {
         public var runtime: String
@@ -131,19 +131,11 @@ public final class ContainerEnvironment: Environment {
             unlink(ready)
             unlink(go)
         }
-        var spec = try spec(for: bundle, id: id, cgroupsPath: "/" + id)
-        var hooks = spec.hooks ?? Hooks()
-        let inside = ContainerBundle.hookMountPoint
-        hooks.startContainer = (hooks.startContainer ?? []) + [Hooks.Hook(
-            path: "/bin/sh",
-            args: ["sh", "-c", "cat > \"$0\" && read -r go < \"$1\" && [ \"$go\" = go ]",
-                   "\(inside)/\(id).ready", "\(inside)/\(id).go"],
-            timeout: 120)]
-        spec.hooks = hooks
-        spec.mounts = (spec.mounts ?? []) + [Mount(destination: inside, type: "bind", source: bundle.hookDirectory,
-                                                   options: ["bind", "rw", "nosuid", "nodev", "noexec"])]
-        try spec.write(to: bundle.configPath)
-        let cgroupsPath = spec.linux?.cgroupsPath ?? "/" + id
+        let (spec, template) = try hookedConfig(for: bundle)
+        let placeholder = Self.idPlaceholder
+        try Data(template.replacingOccurrences(of: placeholder, with: id).utf8)
+            .write(to: URL(fileURLWithPath: bundle.configPath))
+        let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + placeholder).replacingOccurrences(of: placeholder, with: id)
         let existedBefore = ContainerCgroups.existing(for: cgroupsPath, hierarchy: hierarchy)
 
         var outPipe: [Int32] = [-1, -1]
@@ -191,7 +183,9 @@ public final class ContainerEnvironment: Environment {
             _ = state
             containerPid = try Self.containerProcess(of: runtimePid)
             let cgroups = ContainerCgroups.of(pid: containerPid, hierarchy: hierarchy)
-            let target = try cgroups.target(hierarchy: hierarchy)
+            var target = try cgroups.target(hierarchy: hierarchy)
+            // Its exit status, which `<runtime> run` only passes on folded into one byte.
+            target.leaderPid = containerPid
             let setupNs = ChildProcess.elapsed(setupStart, ChildProcess.now())
 
             try observer.targetReady(target)
@@ -244,6 +238,30 @@ public final class ContainerEnvironment: Environment {
     }
 
     private var profiles: [String: [String]] = [:]
+    private var configs: [String: (Spec, String)] = [:]
+    static let idPlaceholder = "@ISOPROBE_CONTAINER_ID@"
+
+    /// The run's config with isoprobe's startContainer hook and the FIFO directory mounted,
+    /// encoded once per bundle with a placeholder for the container id (a run only
+    /// substitutes it: encoding the profile's few hundred seccomp names each time is not free).
+    func hookedConfig(for bundle: ContainerBundle) throws -> (Spec, String) {
+        if let cached = configs[bundle.directory] { return cached }
+        let id = Self.idPlaceholder
+        var spec = try spec(for: bundle, id: id, cgroupsPath: "/" + id)
+        var hooks = spec.hooks ?? Hooks()
+        let inside = ContainerBundle.hookMountPoint
+        hooks.startContainer = (hooks.startContainer ?? []) + [Hooks.Hook(
+            path: "/bin/sh",
+            args: ["sh", "-c", "cat > \"$0\" && read -r go < \"$1\" && [ \"$go\" = go ]",
+                   "\(inside)/\(id).ready", "\(inside)/\(id).go"],
+            timeout: 120)]
+        spec.hooks = hooks
+        spec.mounts = (spec.mounts ?? []) + [Mount(destination: inside, type: "bind", source: bundle.hookDirectory,
+                                                   options: ["bind", "rw", "nosuid", "nodev", "noexec"])]
+        let template = String(decoding: try spec.encoded(), as: UTF8.self)
+        configs[bundle.directory] = (spec, template)
+        return (spec, template)
+    }
 
     func profileLines(for bundle: ContainerBundle, spec: Spec) -> [String] {
         if let lines = profiles[bundle.directory] { return lines }
@@ -267,8 +285,10 @@ public final class ContainerEnvironment: Environment {
         return pid
     }
 
+    /// What the hook hands over; its pid is unusable (pid 1 inside, or 0 for crun), but
+    /// its arrival means the container is set up and waiting.
     struct HookState: Decodable {
-        var pid: Int32
+        var id: String
     }
 
     /// Waits for the hook to write the container state (JSON with the first process's pid)
@@ -297,7 +317,7 @@ public final class ContainerEnvironment: Environment {
             }
             if Self.hasExited(runtimePid) { try runtimeExited() }
         }
-        guard let state = try? JSONDecoder().decode(HookState.self, from: Data(data)), state.pid > 0 else {
+        guard let state = try? JSONDecoder().decode(HookState.self, from: Data(data)), !state.id.isEmpty else {
             throw IsoprobeError(.failed, "the startContainer hook passed no container state",
                                 cause: String(decoding: data.prefix(200), as: UTF8.self))
         }

@@ -39,7 +39,7 @@ public struct OCIRuntime: Sendable {
     public func command(_ args: [String], emptyFile: String) -> [String] {
         let direct = [path, "--root", stateRoot] + args
         guard hidesHybridControllers else { return direct }
-        let script = "mount --bind \"$0\" /sys/fs/cgroup/unified/cgroup.controllers && shift && exec \"$@\""
+        let script = "mount --bind \"$0\" /sys/fs/cgroup/unified/cgroup.controllers && exec \"$@\""
         return ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, emptyFile] + direct
     }
 

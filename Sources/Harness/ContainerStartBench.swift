@@ -73,12 +73,3 @@ public final class ContainerStartBench {
         return result
     }
 }
-
-/// The median of a sample (the mean of the middle two for an even count).
-enum Statistics {
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-}

@@ -27,10 +27,7 @@ public final class OverheadBench {
         public var unavailable: [Mode: String]
 
         public func median(_ mode: Mode) -> Double? {
-            guard let s = samples[mode], !s.isEmpty else { return nil }
-            let sorted = s.sorted()
-            return sorted.count % 2 == 1 ? sorted[sorted.count / 2]
-                : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            Statistics.median(samples[mode] ?? [])
         }
 
         public func render() -> String {

@@ -124,7 +124,7 @@ public final class Runner {
                                           command: argv),
             repetition: repetition, startedAt: started, wallNs: Self.wallTime(run, lastExitNs: cpu?.lastExitNs),
             cpuUserNs: cpu?.userNs ?? run.outcome.userNs, cpuSystemNs: cpu?.systemNs ?? run.outcome.systemNs,
-            exit: Self.describeExit(run.outcome.exit, memory: memory, details: details),
+            exit: Self.describeExit(Self.leaderExit(run, sched: measured.sched), memory: memory, details: details),
             workloadReport: WorkloadReport.parse(output: run.outcome.stdout),
             target: TargetDescription(cgroupPath: run.target.path, cgroupId: run.target.id,
                                       cgroupLevel: run.target.level),
@@ -151,6 +151,13 @@ public final class Runner {
         out.userNs = user + system > 0 ? UInt64(Double(out.runtimeNs) * user / (user + system)) : 0
         out.systemNs = out.runtimeNs - out.userNs
         return out
+    }
+
+    /// The first process's own wait status when the probes recorded it: `runc run` exits
+    /// 128+N both for "killed by signal N" and for "exited with 128+N".
+    static func leaderExit(_ run: EnvironmentRun, sched: SchedStats?) -> ExitDescription {
+        guard let status = sched?.leaderWaitStatus, run.outcome.exit.kind != "timeout" else { return run.outcome.exit }
+        return ChildProcess.describe(status: status, timedOut: false)
     }
 
     /// A SIGKILL the OOM killer dealt says so.

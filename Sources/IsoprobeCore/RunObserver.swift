@@ -3,11 +3,15 @@ public struct CgroupTarget: Sendable, Equatable {
     public var path: String
     public var id: UInt64
     public var level: Int
+    /// The workload's first process, when it exists before the observer is told (a
+    /// container's); the probes record how it exited.
+    public var leaderPid: Int32?
 
-    public init(path: String, id: UInt64, level: Int) {
+    public init(path: String, id: UInt64, level: Int, leaderPid: Int32? = nil) {
         self.path = path
         self.id = id
         self.level = level
+        self.leaderPid = leaderPid
     }
 }
 

@@ -200,6 +200,9 @@ public struct SchedStats: Codable, Sendable, Equatable {
     public var oncpuTotalNs: UInt64
     /// CPU time of the workload's tasks, summed by the kernel as each exited.
     public var cpu: CPUTime?
+    /// The wait status the workload's first process exited with, when the environment
+    /// named it to the probes (a container's, whose runtime folds it into one byte).
+    public var leaderWaitStatus: Int32?
 
     public struct CPUTime: Codable, Sendable, Equatable {
         public var exitedTasks: UInt64

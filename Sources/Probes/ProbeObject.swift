@@ -33,6 +33,7 @@ final class ProbeObject {
             try object.setConstant("target_cgroup_id", target?.id ?? 0)
             try object.setConstant("target_level", UInt32(target?.level ?? 0))
             if family == .syscalls { try object.setConstant("nr_cpus", UInt32(BPFMap.possibleCPUs)) }
+            if family == .sched { try object.setConstant("leader_pid", UInt32(target?.leaderPid ?? 0)) }
             for (name, value) in constants { try object.setConstant(name, value) }
             try chooseAttachModes()
         } catch {

@@ -51,6 +51,7 @@ enum SchedReader {
         var vol: UInt64 = 0, invol: UInt64 = 0, mig: UInt64 = 0, wake: UInt64 = 0, wakeNew: UInt64 = 0
         var runqTotal: UInt64 = 0, oncpuTotal: UInt64 = 0
         var exited: UInt64 = 0, runtime: UInt64 = 0, utime: UInt64 = 0, stime: UInt64 = 0, lastExit: UInt64 = 0
+        var leaderStatus: Int32?
         var runq = Log2Histogram(unit: "ns"), oncpu = Log2Histogram(unit: "ns")
         for s in perCPU {
             vol += s.voluntary_switches
@@ -65,12 +66,14 @@ enum SchedReader {
             utime += s.cpu_utime_ns
             stime += s.cpu_stime_ns
             lastExit = max(lastExit, s.last_exit_ns)
+            if s.leader_exited != 0 { leaderStatus = Int32(truncatingIfNeeded: s.leader_exit_code) }
             runq = runq + Log2Histogram(unit: "ns", slots: array(s.runq_hist, of: UInt64.self))
             oncpu = oncpu + Log2Histogram(unit: "ns", slots: array(s.oncpu_hist, of: UInt64.self))
         }
         var stats = SchedStats(contextSwitches: .init(voluntary: vol, involuntary: invol), migrations: mig,
                                wakeups: wake, wakeupsNew: wakeNew, runqueueLatencyHist: runq,
                                runqueueLatencyTotalNs: runqTotal, oncpuSliceHist: oncpu, oncpuTotalNs: oncpuTotal)
+        stats.leaderWaitStatus = leaderStatus
         if exited > 0 {
             let sampled = utime + stime
             let user = sampled == 0 ? 0 : UInt64(Double(runtime) * Double(utime) / Double(sampled))

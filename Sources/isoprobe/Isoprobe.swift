@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IsoprobeCore
+import OCI
 
 @main
 struct Isoprobe: ParsableCommand {
@@ -10,6 +11,26 @@ struct Isoprobe: ParsableCommand {
         version: IsoprobeVersion.current,
         subcommands: [RunCommand.self, ProbesCommand.self, DoctorCommand.self, BenchCommand.self]
     )
+
+    /// Errors are one line (no usage block after it); bad input exits 2 like isoprobe's own
+    /// usage errors. Help and version print in full.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
 }
 
 /// Flags every subcommand that loads probes shares.
@@ -25,6 +46,10 @@ func fail(_ error: Error) -> Never {
     if let e = error as? IsoprobeError {
         line = e.description
         code = e.exitCode
+    } else if error is OCIConfigError {
+        // A config.json the user gave: bad input.
+        line = "\(error)"
+        code = 2
     } else {
         line = "\(error)"
         code = 1

@@ -70,7 +70,16 @@ struct RunCommand: ParsableCommand {
         }
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        if let cpus, cpus <= 0 { throw ValidationError("--cpus must be positive, e.g. 0.5") }
+        if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
+        let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
+                              ociConfig.map { _ in "--oci-config" }, userns != "auto" ? "--userns" : nil,
+                              runtime != "runc" ? "--runtime" : nil].compactMap { $0 }
+        if !environments.split(separator: ",").contains("container"), let flag = containerFlags.first {
+            throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
+        }
+        if ociConfig != nil && userns != "auto" {
+            throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
+        }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
         if let memory, ByteSize.parse(memory) == nil {
             throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")

@@ -17,6 +17,10 @@ enum Requirements {
 
     static var strace: String? { which("strace") }
     static var bpftool: String? { which("bpftool") }
+    /// The OCI runtime `--env container` uses by default: Debian's package puts it in /usr/sbin.
+    static var runc: String? {
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") ? "/usr/sbin/runc" : which("runc")
+    }
 
     /// Root and kernel BTF, or a failure naming the missing one.
     static func requireRootAndBPF(sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -46,6 +50,11 @@ enum Requirements {
 
     static func requireBpftool(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         try #require(bpftool, "bpftool not found (needed to check that no probe stays loaded): apt-get install -y bpftool (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
+    static func requireRunc(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(runc, "runc not found in /usr/sbin or on PATH (needed for --env container): apt-get install -y runc",
                      sourceLocation: sourceLocation)
     }
 

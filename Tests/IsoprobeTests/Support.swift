@@ -165,24 +165,68 @@ func isoprobe(_ arguments: [String], json: Bool = true, timeout: Double = 60,
 
 // MARK: - Clean-up checks
 
-/// What a run must not leave behind: its cgroup2 directory, its BPF programs, a tracefs
-/// mount it made.
+/// What a run must not leave behind: its cgroup directories (cgroup2 and, on hybrid hosts,
+/// every v1 hierarchy), its BPF programs, a tracefs mount it made, and for containers the
+/// runtime's state directory, the OCI bundle, mounts of the bundle and runtime processes.
 enum Leftovers {
     struct Snapshot {
         var time: Date
         var tracefsMounted: Bool
+        /// Full paths of the `isoprobe-*` directories at the top of every cgroup hierarchy.
         var cgroups: Set<String>
+        var runtimeStates: Set<String>
+        var bundles: Set<String>
+        var bundleMounts: Set<String>
 
         static func take() -> Snapshot {
-            Snapshot(time: Date(), tracefsMounted: Leftovers.tracefsMounted(), cgroups: Set(Leftovers.isoprobeCgroups()))
+            Snapshot(time: Date(), tracefsMounted: Leftovers.tracefsMounted(), cgroups: Set(Leftovers.isoprobeCgroups()),
+                     runtimeStates: Set(Leftovers.runtimeStates()), bundles: Set(Leftovers.bundles()),
+                     bundleMounts: Set(Leftovers.bundleMounts()))
         }
     }
 
-    /// Names of the `isoprobe-*` directories in the cgroup2 root.
+    /// `isoprobe-*` directories at the top of every cgroup hierarchy (cgroup2, and the v1
+    /// controllers and named hierarchies such as name=systemd on hybrid hosts), as full paths.
     static func isoprobeCgroups() -> [String] {
-        guard let mount = cgroup2Mount(),
-              let entries = try? FileManager.default.contentsOfDirectory(atPath: mount) else { return [] }
-        return entries.filter { $0.hasPrefix("isoprobe-") }
+        cgroupMounts().flatMap { mount -> [String] in
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: mount)) ?? []
+            return entries.filter { $0.hasPrefix("isoprobe-") }.map { mount + "/" + $0 }
+        }.sorted()
+    }
+
+    /// The isoprobe pid in a name isoprobe made (`isoprobe-<env>-<pid>-<n>`).
+    static func owner(of path: String) -> Int32? {
+        let parts = (path as NSString).lastPathComponent.split(separator: "-")
+        return parts.count >= 2 ? Int32(parts[parts.count - 2]) : nil
+    }
+
+    /// One line of /proc/self/mountinfo: mount point and filesystem type.
+    struct MountEntry {
+        var mountPoint: String
+        var fstype: String
+    }
+
+    static func mounts() -> [MountEntry] {
+        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let halves = line.components(separatedBy: " - ")
+            guard halves.count == 2 else { return nil }
+            let fields = halves[0].split(separator: " ")
+            guard fields.count >= 5, let type = halves[1].split(separator: " ").first else { return nil }
+            let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
+                .replacingOccurrences(of: "\\011", with: "\t").replacingOccurrences(of: "\\012", with: "\n")
+                .replacingOccurrences(of: "\\134", with: "\\")
+            return MountEntry(mountPoint: point, fstype: String(type))
+        }
+    }
+
+    /// Mount points of every cgroup (v1) and cgroup2 hierarchy.
+    static func cgroupMounts() -> [String] {
+        var seen: [String] = []
+        for m in mounts() where (m.fstype == "cgroup" || m.fstype == "cgroup2") && !seen.contains(m.mountPoint) {
+            seen.append(m.mountPoint)
+        }
+        return seen
     }
 
     static func isIsoprobeProcess(_ pid: Int32) -> Bool {
@@ -229,25 +273,136 @@ enum Leftovers {
         return text.split(separator: "\n").contains { $0.contains(" - tracefs ") }
     }
 
-    /// `isoprobe-*` directories in the cgroup2 root made by process `pid` (isoprobe names
-    /// them `isoprobe-<env>-<pid>-<n>`) or named as a run's target.
+    /// `isoprobe-*` directories in any cgroup hierarchy made by process `pid` (isoprobe names
+    /// them `isoprobe-<env>-<pid>-<n>`) or named as a run's target. cgroup2 ones come first.
     static func cgroups(of pid: Int32, targets: [String]) -> [String] {
-        guard let mount = cgroup2Mount() else { return [] }
         let targetNames = Set(targets.map { ($0 as NSString).lastPathComponent })
-        return isoprobeCgroups().filter { $0.contains("-\(pid)-") || targetNames.contains($0) }
-            .map { mount + "/" + $0 }
+        let unified = cgroup2Mount().map { $0 + "/" } ?? "\u{0}"
+        return isoprobeCgroups().filter { owner(of: $0) == pid || targetNames.contains(($0 as NSString).lastPathComponent) }
+            .sorted { ($0.hasPrefix(unified) ? 0 : 1, $0) < ($1.hasPrefix(unified) ? 0 : 1, $1) }
     }
 
     /// `isoprobe-*` directories that appeared since `before`, except those of another
     /// isoprobe process still running (the pid in the name).
     static func newCgroups(since before: Snapshot) -> [String] {
-        guard let mount = cgroup2Mount() else { return [] }
-        return isoprobeCgroups().filter { name in
-            guard !before.cgroups.contains(name) else { return false }
-            let parts = name.split(separator: "-")
-            if parts.count >= 2, let owner = Int32(parts[parts.count - 2]), isIsoprobeProcess(owner) { return false }
+        isoprobeCgroups().filter { path in
+            guard !before.cgroups.contains(path) else { return false }
+            if let owner = owner(of: path), isIsoprobeProcess(owner) { return false }
             return true
-        }.map { mount + "/" + $0 }
+        }
+    }
+
+    // MARK: Containers
+
+    /// Where isoprobe keeps OCI runtime state (`<runtime> --root /run/isoprobe/<runtime>`).
+    static let runtimeStateBase = "/run/isoprobe"
+
+    /// Container state directories, `/run/isoprobe/<runtime>/<container id>`.
+    static func runtimeStates() -> [String] {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: runtimeStateBase)) ?? []).flatMap { runtime -> [String] in
+            let dir = runtimeStateBase + "/" + runtime
+            return ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).map { dir + "/" + $0 }
+        }.sorted()
+    }
+
+    /// The directories a bundle can be made in: isoprobe uses $TMPDIR, else /tmp.
+    static var bundleParents: [String] {
+        var dirs = ["/tmp"]
+        if let tmp = ProcessInfo.processInfo.environment["TMPDIR"], !tmp.isEmpty {
+            let t = tmp.hasSuffix("/") && tmp.count > 1 ? String(tmp.dropLast()) : tmp
+            if !dirs.contains(t) { dirs.append(t) }
+        }
+        return dirs
+    }
+
+    /// OCI bundle directories, `$TMPDIR/isoprobe-bundle-XXXXXX`.
+    static func bundles() -> [String] {
+        bundleParents.flatMap { parent -> [String] in
+            ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [])
+                .filter { $0.hasPrefix("isoprobe-bundle-") }.map { parent + "/" + $0 }
+        }.sorted()
+    }
+
+    /// Mount points in our mount namespace that lie in a bundle (a rootfs, a bind).
+    static func bundleMounts() -> [String] {
+        mounts().map(\.mountPoint).filter { $0.contains("isoprobe-bundle") }
+    }
+
+    /// Processes whose command line names one of isoprobe `pid`'s containers
+    /// (`runc run ... isoprobe-ctr-<pid>-<n>`, the start hook's shell).
+    static func containerProcesses(of pid: Int32) -> [String] {
+        let needle = Data("isoprobe-ctr-\(pid)-".utf8)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { $0 != getpid() }.compactMap { p -> String? in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(p)/cmdline"),
+                  data.range(of: needle) != nil else { return nil }
+            let cmdline = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return "\(p): \(cmdline.trimmingCharacters(in: .whitespaces))"
+        }
+    }
+
+    /// Whether a bundle belongs to isoprobe `pid`: its config.json names one of that
+    /// process's container cgroups; nil when it has no readable config.
+    static func bundle(_ path: String, isOf pid: Int32) -> Bool? {
+        guard let data = FileManager.default.contents(atPath: path + "/config.json") else { return nil }
+        return data.range(of: Data("isoprobe-ctr-\(pid)-".utf8)) != nil
+    }
+
+    /// What the container environment of isoprobe `pid` left: cgroups of its containers in
+    /// any hierarchy are checked by `cgroups(of:)`; here runtime state, bundles, bundle
+    /// mounts and runtime processes. `othersRunning`: another isoprobe is alive, so new
+    /// things that name no pid cannot be blamed on this one.
+    static func containerLeftovers(of pid: Int32, since before: Snapshot, othersRunning: Bool)
+        -> (leaks: [String], unattributed: [String]) {
+        var leaks: [String] = [], unattributed: [String] = []
+        for state in runtimeStates() where !before.runtimeStates.contains(state) {
+            if owner(of: state) == pid {
+                leaks.append("runtime state directory \(state)")
+            } else if let o = owner(of: state), isIsoprobeProcess(o) {
+                continue
+            } else if othersRunning {
+                unattributed.append("runtime state directory \(state)")
+            } else {
+                leaks.append("runtime state directory \(state)")
+            }
+        }
+        for bundle in bundles() where !before.bundles.contains(bundle) {
+            switch self.bundle(bundle, isOf: pid) {
+            case true?: leaks.append("bundle directory \(bundle)")
+            case false?: if othersRunning { continue } else { leaks.append("bundle directory \(bundle)") }
+            case nil: if othersRunning { unattributed.append("bundle \(bundle)") } else { leaks.append("bundle directory \(bundle)") }
+            }
+        }
+        let allBundles = bundles()
+        for point in bundleMounts() where !before.bundleMounts.contains(point) {
+            let inBundle = allBundles.first { point == $0 || point.hasPrefix($0 + "/") }
+            if inBundle.flatMap({ bundle($0, isOf: pid) }) == true || !othersRunning {
+                leaks.append("mount \(point)")
+            } else {
+                unattributed.append("mount \(point)")
+            }
+        }
+        leaks += containerProcesses(of: pid).map { "process \($0)" }
+        return (leaks, unattributed)
+    }
+
+    /// Removes what `containerLeftovers` found, so one leak does not fail the next test:
+    /// processes killed by pid, state directories removed, bundles removed unless something
+    /// is mounted in them (removing through a bind of the host's /usr would delete host files).
+    static func tidyContainerLeftovers(of pid: Int32, since before: Snapshot, othersRunning: Bool) {
+        for line in containerProcesses(of: pid) {
+            if let p = Int32(line.prefix { $0 != ":" }) { kill(p, SIGKILL) }
+        }
+        let fm = FileManager.default
+        for state in runtimeStates() where !before.runtimeStates.contains(state) && owner(of: state) == pid {
+            try? fm.removeItem(atPath: state)
+        }
+        let mounted = bundleMounts()
+        for bundle in bundles() where !before.bundles.contains(bundle) {
+            guard self.bundle(bundle, isOf: pid) ?? !othersRunning else { continue }
+            if !mounted.contains(where: { $0 == bundle || $0.hasPrefix(bundle + "/") }) { try? fm.removeItem(atPath: bundle) }
+        }
     }
 
     /// Loaded programs with one of our names, loaded at or after `since` (bpftool gives
@@ -290,7 +445,17 @@ enum Leftovers {
         let leftCgroups = Array(Set(cgroups(of: pid, targets: targets) + newCgroups(since: before))).sorted()
         #expect(leftCgroups.isEmpty, "cgroups left behind by isoprobe (pid \(pid)): \(leftCgroups)",
                 sourceLocation: sourceLocation)
-        for path in leftCgroups { rmdir(path) }
+
+        let othersRunning = !otherIsoprobes(excluding: pid).isEmpty
+        let containers = containerLeftovers(of: pid, since: before, othersRunning: othersRunning)
+        #expect(containers.leaks.isEmpty, "container pieces left behind by isoprobe (pid \(pid)): \(containers.leaks)",
+                sourceLocation: sourceLocation)
+        if !containers.unattributed.isEmpty {
+            print("note: other isoprobe processes are running; not blaming pid \(pid) for \(containers.unattributed)")
+        }
+        if !containers.leaks.isEmpty { tidyContainerLeftovers(of: pid, since: before, othersRunning: othersRunning) }
+        // Processes first (they keep their cgroups busy), then the directories, deepest first.
+        for path in leftCgroups.sorted(by: { $0.count > $1.count }) { rmdir(path) }
 
         var leftPrograms = try programs(loadedSince: before.time)
         var leftTracefs = !before.tracefsMounted && tracefsMounted()
