@@ -64,6 +64,36 @@ struct {
 	__type(value, struct syscall_start);
 } spilled SEC(".maps");
 
+/* Whether the thread that last made a syscall on this CPU is a target: the cgroup
+ * ancestor walk costs about 60 ns, and a CPU runs the same thread for many syscalls.
+ * Keyed by thread id; the map is new for every run, and workloads start inside their
+ * cgroup, so a verdict cannot predate a move. */
+struct verdict {
+	__u32 tid;
+	__u32 in_target;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct verdict);
+} verdicts SEC(".maps");
+
+static __always_inline bool thread_in_target(__u32 tid)
+{
+	__u32 zero = 0;
+	struct verdict *v = bpf_map_lookup_elem(&verdicts, &zero);
+
+	if (!v)
+		return current_in_target();
+	if (v->tid != tid) {
+		v->tid = tid;
+		v->in_target = current_in_target();
+	}
+	return v->in_target;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ISOPROBE_MAX_SYSCALLS);
@@ -202,15 +232,14 @@ static __always_inline bool count_no_return(long id)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_fast, struct pt_regs *regs, long id)
 {
-	__u32 zero = 0, tid, owner;
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid(), owner;
 	struct inflight *f;
 
-	if (!current_in_target() || count_no_return(id))
+	if (!thread_in_target(tid) || count_no_return(id))
 		return 0;
 	f = bpf_map_lookup_elem(&inflight, &zero);
 	if (!f)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	owner = f->tid;
 	if (owner && owner != tid) {
 		/* Another of ours is still inside a syscall it entered on this CPU. Its exit
@@ -288,7 +317,7 @@ int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
 		record(f->nr, f->ts, ret, f->arg);
 		return 0;
 	}
-	if (!current_in_target())
+	if (!thread_in_target(tid))
 		return 0;
 	if (take_spilled(tid, ret))
 		return 0;

@@ -132,10 +132,9 @@ public final class ContainerEnvironment: Environment {
             unlink(go)
         }
         let (spec, template) = try hookedConfig(for: bundle)
-        let placeholder = Self.idPlaceholder
-        try Data(template.replacingOccurrences(of: placeholder, with: id).utf8)
-            .write(to: URL(fileURLWithPath: bundle.configPath))
-        let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + placeholder).replacingOccurrences(of: placeholder, with: id)
+        try Data(template.joined(separator: id).utf8).write(to: URL(fileURLWithPath: bundle.configPath))
+        let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + Self.idPlaceholder)
+            .replacingOccurrences(of: Self.idPlaceholder, with: id)
         let existedBefore = ContainerCgroups.existing(for: cgroupsPath, hierarchy: hierarchy)
 
         var outPipe: [Int32] = [-1, -1]
@@ -174,13 +173,12 @@ public final class ContainerEnvironment: Environment {
         }
 
         do {
-            let state = try Self.readHookState(ready, runtimePid: runtimePid) {
+            try Self.awaitHook(ready, runtimePid: runtimePid) {
                 throw IsoprobeError(.failed, "\(runtime.name) run exited before the container was ready",
                                     cause: Self.lastLine(of: bundle.stderrLog))
             }
-            // The hook runs in the container's pid namespace, so the state names pid 1 there;
-            // the host's pid of that process is the runtime's child.
-            _ = state
+            // The hook runs in the container's pid namespace (the state it is given names
+            // pid 1, or 0 with crun); the host's pid of that process is the runtime's child.
             containerPid = try Self.containerProcess(of: runtimePid)
             let cgroups = ContainerCgroups.of(pid: containerPid, hierarchy: hierarchy)
             var target = try cgroups.target(hierarchy: hierarchy)
@@ -238,13 +236,13 @@ public final class ContainerEnvironment: Environment {
     }
 
     private var profiles: [String: [String]] = [:]
-    private var configs: [String: (Spec, String)] = [:]
+    private var configs: [String: (Spec, [String])] = [:]
     static let idPlaceholder = "@ISOPROBE_CONTAINER_ID@"
 
     /// The run's config with isoprobe's startContainer hook and the FIFO directory mounted,
     /// encoded once per bundle with a placeholder for the container id (a run only
     /// substitutes it: encoding the profile's few hundred seccomp names each time is not free).
-    func hookedConfig(for bundle: ContainerBundle) throws -> (Spec, String) {
+    func hookedConfig(for bundle: ContainerBundle) throws -> (Spec, [String]) {
         if let cached = configs[bundle.directory] { return cached }
         let id = Self.idPlaceholder
         var spec = try spec(for: bundle, id: id, cgroupsPath: "/" + id)
@@ -252,13 +250,14 @@ public final class ContainerEnvironment: Environment {
         let inside = ContainerBundle.hookMountPoint
         hooks.startContainer = (hooks.startContainer ?? []) + [Hooks.Hook(
             path: "/bin/sh",
-            args: ["sh", "-c", "cat > \"$0\" && read -r go < \"$1\" && [ \"$go\" = go ]",
+            // Shell built-ins only: no program to exec inside the container on the timed path.
+            args: ["sh", "-c", "echo ready > \"$0\" && read -r go < \"$1\" && [ \"$go\" = go ]",
                    "\(inside)/\(id).ready", "\(inside)/\(id).go"],
             timeout: 120)]
         spec.hooks = hooks
         spec.mounts = (spec.mounts ?? []) + [Mount(destination: inside, type: "bind", source: bundle.hookDirectory,
                                                    options: ["bind", "rw", "nosuid", "nodev", "noexec"])]
-        let template = String(decoding: try spec.encoded(), as: UTF8.self)
+        let template = String(decoding: try spec.encoded(), as: UTF8.self).components(separatedBy: id)
         configs[bundle.directory] = (spec, template)
         return (spec, template)
     }
@@ -285,43 +284,25 @@ public final class ContainerEnvironment: Environment {
         return pid
     }
 
-    /// What the hook hands over; its pid is unusable (pid 1 inside, or 0 for crun), but
-    /// its arrival means the container is set up and waiting.
-    struct HookState: Decodable {
-        var id: String
-    }
-
-    /// Waits for the hook to write the container state (JSON with the first process's pid)
-    /// into the FIFO, giving up if the runtime exits first.
-    static func readHookState(_ fifo: String, runtimePid: pid_t, runtimeExited: () throws -> Never) throws -> HookState {
+    /// Waits for the hook's line in the FIFO (the container is set up and waiting),
+    /// giving up if the runtime exits first.
+    static func awaitHook(_ fifo: String, runtimePid: pid_t, runtimeExited: () throws -> Never) throws {
         let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw IsoprobeError(.failed, "cannot open \(fifo)", cause: String(cString: strerror(errno)))
         }
         defer { Glibc.close(fd) }
-        var data = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        var sawWriter = false
+        var buf = [UInt8](repeating: 0, count: 64)
         while true {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let n = poll(&p, 1, 50)
-            if n > 0 {
-                let got = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-                if got > 0 {
-                    sawWriter = true
-                    data.append(contentsOf: buf[0..<got])
-                    continue
-                }
-                if got == 0 && sawWriter { break }
-                if got == 0 { usleep(2000) }
+            if poll(&p, 1, 50) > 0 {
+                let got = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
+                if got > 0 { return }
+                // No writer yet: a FIFO reads as end-of-file until the hook opens it.
+                usleep(1000)
             }
-            if Self.hasExited(runtimePid) { try runtimeExited() }
+            if hasExited(runtimePid) { try runtimeExited() }
         }
-        guard let state = try? JSONDecoder().decode(HookState.self, from: Data(data)), !state.id.isEmpty else {
-            throw IsoprobeError(.failed, "the startContainer hook passed no container state",
-                                cause: String(decoding: data.prefix(200), as: UTF8.self))
-        }
-        return state
     }
 
     /// Whether a child has exited, without reaping it (its status is read later).

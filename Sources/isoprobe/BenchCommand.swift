@@ -23,6 +23,9 @@ struct OverheadBenchCommand: ParsableCommand {
     @Option(name: .customLong("reps"), help: "Measurements per mode (interleaved).")
     var repetitions: Int = 5
 
+    @Option(name: .customLong("modes"), help: "Which to measure: none, empty, isoprobe, bpftrace (comma-separated).")
+    var modes: String = "none,empty,isoprobe,bpftrace"
+
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
@@ -30,7 +33,13 @@ struct OverheadBenchCommand: ParsableCommand {
         do {
             try Doctor.requireRunPrerequisites()
             let bench = try OverheadBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            let result = try bench.run(count: count, repetitions: repetitions) { line in
+            let chosen = try modes.split(separator: ",").map { name -> OverheadBench.Mode in
+                guard let mode = OverheadBench.Mode(rawValue: String(name)) else {
+                    throw IsoprobeError(.usage, "--modes: unknown mode '\(name)'", fix: "use none, empty, isoprobe, bpftrace")
+                }
+                return mode
+            }
+            let result = try bench.run(count: count, repetitions: repetitions, modes: chosen) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             print(result.render(), terminator: "")
