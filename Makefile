@@ -58,7 +58,7 @@ binary:
 	mv -f $(BUILD)/bin/isoprobe.tmp $(BUILD)/bin/isoprobe
 
 run: setup
-	$(BUILD)/bin/isoprobe run --env native --reps 3 \
+	$(BUILD)/bin/isoprobe run --env native,container --reps 3 \
 		--workload getpid:count=100000 --workload pingpong:rounds=10000 --workload pagefault:pages=10000 \
 		--json $(BUILD)/last-run.json
 
