@@ -29,7 +29,7 @@ public struct OCIRuntime: Sendable {
                           hidesHybridControllers: name.hasPrefix("crun") && hierarchy.layout == .hybrid)
     }
 
-    static func version(of path: String) -> String {
+    public static func version(of path: String) -> String {
         let result = try? HelperProcess.run([path, "--version"], timeout: 10)
         let first = result?.stdout.split(separator: "\n").first.map(String.init) ?? "unknown"
         return first.trimmingCharacters(in: .whitespaces)

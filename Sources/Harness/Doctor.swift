@@ -1,4 +1,5 @@
 import BPF
+import Container
 import Environments
 import Foundation
 import IsoprobeCore
@@ -51,9 +52,14 @@ public enum Doctor {
                                 required: true))
         }
         for (tool, package, required) in [("clang", "clang", false), ("bpftool", "bpftool", false),
-                                          ("bpftrace", "bpftrace", false)] {
+                                          ("bpftrace", "bpftrace", false), ("runc", "runc", false),
+                                          ("crun", "crun", false)] {
             let path = which(tool)
-            checks.append(Check(name: tool, ok: path != nil, detail: path ?? "not found",
+            var detail = path ?? "not found"
+            if let path, ["runc", "crun"].contains(tool) {
+                detail += ": " + OCIRuntime.version(of: path)
+            }
+            checks.append(Check(name: tool, ok: path != nil, detail: detail,
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))
         }
         return checks
