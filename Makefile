@@ -33,7 +33,13 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-setup: deps all
+setup: deps all kernel
+
+# A guest kernel for the VM environment in isoprobe's cache ($ISOPROBE_CACHE/kernel,
+# default /var/cache/isoprobe/kernel); does nothing when one is there.
+.PHONY: kernel
+kernel:
+	scripts/fetch-kernel.sh
 
 $(VMLINUX_H):
 	@mkdir -p $(dir $@)

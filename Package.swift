@@ -32,8 +32,16 @@ let package = Package(
         .target(name: "OCI"),
         // Workloads in OCI containers (runc, crun, ...).
         .target(name: "Container", dependencies: ["CShim", "Environments", "GuestImage", "IsoprobeCore", "OCI"]),
+        // QEMU guests: kernel lookup, argument builders, booting an initramfs root.
+        .target(name: "VM", dependencies: ["GuestImage", "IsoprobeCore"]),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
-        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore"]),
+        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore",
+                                                "KVM", "VM"]),
+        // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
+        .target(name: "CKVM"),
+        .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
+        // The host-guest protocol: checksummed frames that survive a serial console.
+        .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -43,6 +51,9 @@ let package = Package(
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI",
         ]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
+        .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage"]),
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "IsoprobeCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,7 +3,9 @@ import Container
 import Environments
 import Foundation
 import IsoprobeCore
+import KVM
 import Probes
+import VM
 
 /// What isoprobe needs on this host, what is missing, and the command that fixes it.
 public enum Doctor {
@@ -62,6 +64,40 @@ public enum Doctor {
             checks.append(Check(name: tool, ok: path != nil, detail: detail,
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))
         }
+        checks += virtualMachineChecks()
+        return checks
+    }
+
+    /// What `--env vm` will need: QEMU, a guest kernel, and whether KVM runs guest kernel
+    /// code natively here (a short calibration) or guests must use TCG.
+    static func virtualMachineChecks() -> [Check] {
+        var checks: [Check] = []
+        let qemu = which("qemu-system-x86_64")
+        let qemuVersion = qemu.map { path -> String in
+            let p = Foundation.Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = ["--version"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return "unknown version" }
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return text.split(separator: "\n").first.map(String.init) ?? "unknown version"
+        }
+        checks.append(Check(name: "qemu", ok: qemu != nil, detail: qemu.map { "\($0): \(qemuVersion ?? "")" } ?? "not found",
+                            fix: qemu == nil ? "apt-get install -y qemu-system-x86" : nil, required: false))
+        do {
+            let kernel = try KernelLocator().locate()
+            checks.append(Check(name: "guest kernel", ok: true,
+                                detail: "\(kernel.path) (\(kernel.version), \(kernel.format))",
+                                fix: nil, required: false))
+        } catch {
+            checks.append(Check(name: "guest kernel", ok: false, detail: "not found", fix: "make kernel", required: false))
+        }
+        let kvm = KVMCalibration.shared
+        checks.append(Check(name: "kvm", ok: true, detail: kvm.description,
+                            fix: kvm.verdict.isUsable ? nil : kvm.fix, required: false))
         return checks
     }
 

@@ -1,0 +1,151 @@
+import Foundation
+import IsoprobeCore
+
+/// One running QEMU, leader of its own process group, and the only owner of it: `kill`
+/// ends the whole group, `reap` collects the exit status. Nothing here outlives the boot
+/// that started it: GuestBoot kills and reaps on every path out.
+final class QEMUProcess {
+    let pid: pid_t
+    private(set) var status: Int32?
+
+    /// Starts argv with stdin from /dev/null, stdout and stderr to `logFD`, and each
+    /// `inherited` descriptor (source, number QEMU sees) open; every other descriptor is
+    /// closed. Signals start at their defaults, unblocked.
+    init(argv: [String], logFD: Int32, inherited: [(source: Int32, target: Int32)]) throws {
+        guard let executable = Self.resolve(argv[0]) else {
+            throw IsoprobeError(.missing, "\(argv[0]) not found", fix: "apt-get install qemu-system-x86")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, logFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
+        // Sources are above every target (see `highDescriptor`), so no dup2 overwrites a
+        // source still to be copied, and dup2 clears close-on-exec on the copy.
+        var highestTarget: Int32 = 2
+        for (source, target) in inherited {
+            posix_spawn_file_actions_adddup2(&actions, source, target)
+            highestTarget = max(highestTarget, target)
+        }
+        _ = Self.addCloseFrom?(&actions, highestTarget + 1)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, sig) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        // Its own group: one kill(-pid) reaches anything QEMU starts, and the terminal's
+        // Ctrl-C goes to isoprobe, which then ends the guest in order.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, cArgs, environ)
+        guard rc == 0 else {
+            throw IsoprobeError(.failed, "cannot start \(executable)", cause: String(cString: strerror(rc)))
+        }
+        pid = child
+    }
+
+    /// SIGKILL to the whole group; a group already gone is not an error.
+    func kill() {
+        _ = Glibc.kill(-pid, SIGKILL)
+    }
+
+    /// Waits for QEMU's exit until `deadline`; true once reaped (and its group gone).
+    func reap(before deadline: ContinuousClock.Instant) -> Bool {
+        while status == nil {
+            var raw: Int32 = 0
+            let rc = waitpid(pid, &raw, WNOHANG)
+            if rc == pid {
+                status = raw
+                // Anything QEMU left in its group goes with it.
+                emptyGroup()
+                break
+            }
+            if rc < 0 && errno != EINTR {
+                status = -1
+                break
+            }
+            if ContinuousClock.now >= deadline { return false }
+            usleep(2_000)
+        }
+        return true
+    }
+
+    /// Kills and reaps, whatever state it is in.
+    func end() {
+        guard status == nil else { return }
+        kill()
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        status = raw
+        emptyGroup()
+    }
+
+    /// Kills what is left of the group (QEMU itself already reaped) and waits, up to two
+    /// seconds, until no member runs: SIGKILL lands asynchronously. Members reparented to
+    /// isoprobe (when it is a child subreaper) are reaped here; zombies of other parents
+    /// run nothing and are their parents' to reap.
+    private func emptyGroup() {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while Glibc.kill(-pid, SIGKILL) == 0 {
+            var raw: Int32 = 0
+            while waitpid(-pid, &raw, WNOHANG) > 0 {}
+            if !Self.groupHasLiveMembers(pid) || ContinuousClock.now >= deadline { break }
+            usleep(1_000)
+        }
+    }
+
+    /// Whether a process of group `group` is anything but a zombie, from /proc/<pid>/stat
+    /// ("pid (comm) state ppid pgrp ...").
+    static func groupHasLiveMembers(_ group: pid_t) -> Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[2]) == group else { continue }
+            if fields[0] != "Z" && fields[0] != "X" { return true }
+        }
+        return false
+    }
+
+    /// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does
+    /// not declare (it is _GNU_SOURCE-only). Without it QEMU inherits only what lacks
+    /// close-on-exec, which nothing of isoprobe's should.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
+    static func resolve(_ name: String) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A close-on-exec copy of `fd` numbered at least `minimum`, the original closed.
+    static func highDescriptor(_ fd: Int32, minimum: Int32 = 10) throws -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, minimum)
+        let saved = errno
+        close(fd)
+        guard copy >= 0 else { throw IsoprobeError(.failed, "fcntl(F_DUPFD_CLOEXEC)", cause: String(cString: strerror(saved))) }
+        return copy
+    }
+}
