@@ -36,19 +36,23 @@ let package = Package(
         .target(name: "VM", dependencies: ["GuestImage", "IsoprobeCore"]),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
         .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore",
-                                                "KVM", "VM", "AgentProtocol"]),
+                                                "KVM", "VM", "AgentProtocol", "VMEnvironment"]),
         // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
+        // Workloads in QEMU guests, measured by the isoprobe agent inside.
+        .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "IsoprobeCore", "VM"]),
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
+            "KVM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
+            "KVM", "VM", "VMEnvironment",
         ]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
         .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage"]),

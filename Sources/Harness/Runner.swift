@@ -3,6 +3,9 @@ import Environments
 import Foundation
 import IsoprobeCore
 import Probes
+import VMEnvironment
+import AgentProtocol
+import KVM
 
 /// What to run: workloads × environments × repetitions, with which probes.
 public struct RunRequest: Sendable {
@@ -13,6 +16,8 @@ public struct RunRequest: Sendable {
     public var timeout: TimeInterval?
     public var echoOutput: Bool
     public var container: ContainerEnvironment.Options
+    public var vm: VMEnvironment.Options = .init()
+    public var accel: AccelRequest = .auto
 
     public init(environments: [String], workloads: [WorkloadSpec], repetitions: Int,
                 probeFamilies: [ProbeFamily] = ProbeFamily.allCases, timeout: TimeInterval? = nil,
@@ -41,7 +46,8 @@ public final class Runner {
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
 
-    public static let knownEnvironments = ["native", "container"]
+    public static let knownEnvironments = ["native", "container", "vm"]
+    private var vm: VMEnvironment?
     private var environments: [String: Environment] = [:]
 
     /// One instance per environment for the whole request (a container bundle is built
@@ -52,6 +58,22 @@ public final class Runner {
         switch name {
         case "native": env = NativeEnvironment(hierarchy: hierarchy)
         case "container": env = try ContainerEnvironment(options: request.container, hierarchy: hierarchy)
+        case "vm":
+            if vm == nil {
+                var options = request.vm
+                let calibration = KVMCalibration.shared
+                switch try AccelChoice.resolve(requested: request.accel, calibration: calibration) {
+                case .kvm: options.accelerator = .kvm
+                case .tcg:
+                    options.accelerator = .tcg
+                    if request.accel == .auto {
+                        FileHandle.standardError.write(Data("isoprobe: \(calibration.description); VM figures under TCG do not stand for KVM's overhead\n".utf8))
+                    }
+                }
+                vm = try VMEnvironment(options: options, agentBinary: Resources.executablePath,
+                                       probesDirectory: resources.probesDirectory)
+            }
+            env = NativeEnvironment(hierarchy: hierarchy)
         default:
             throw IsoprobeError(.usage, "--env: unknown environment '\(name)'",
                                 fix: "use one of: \(Self.knownEnvironments.joined(separator: ", "))")
@@ -84,6 +106,13 @@ public final class Runner {
             for spec in request.workloads {
                 for envName in request.environments {
                     if let sig = Interruption.shared.signal { throw interrupted(sig) }
+                    if envName == "vm" {
+                        for result in try runInGuest(spec, repetition: rep, request: request) {
+                            results.append(result)
+                            onResult(result)
+                        }
+                        continue
+                    }
                     let result = try runOnce(spec, in: try environment(named: envName, request: request), repetition: rep,
                                              request: request)
                     results.append(result)
@@ -167,6 +196,26 @@ public final class Runner {
         return ExitDescription(kind: "oom_killed", code: nil, signal: SIGKILL, description: "killed by the OOM killer\(limit)")
     }
 
+    /// One repetition in a fresh guest: the agent runs it in the guest's kernel.
+    func runInGuest(_ spec: WorkloadSpec, repetition: Int, request: RunRequest) throws -> [RunResult] {
+        guard let vm else { throw IsoprobeError(.failed, "the VM environment was not prepared") }
+        let host = try catalog.argv(for: spec)
+        let argv = spec.command ?? ([GuestLayoutPaths.workloads + "/" + (host[0] as NSString).lastPathComponent] + host.dropFirst())
+        let agentRequest = AgentProtocol.RunRequest(spec: spec.text, isCommand: spec.command != nil, argv: argv,
+                                                    timeoutSeconds: request.timeout,
+                                                    probes: request.probeFamilies.map(\.rawValue),
+                                                    repetition: repetition, count: 1)
+        let run = try vm.run(agentRequest, workloadBinary: spec.command == nil ? host[0] : nil)
+        if let failure = run.failure {
+            throw IsoprobeError(.failed, "in the guest: \(failure.message)")
+        }
+        guard !run.results.isEmpty else {
+            let tail = run.outcome.console.split(separator: "\n").suffix(5).joined(separator: " | ")
+            throw IsoprobeError(.failed, "the guest returned no result (\(run.outcome.end))", cause: tail)
+        }
+        return run.results
+    }
+
     /// A small, fixed environment so runs are comparable across shells.
     static func workloadEnvironment() -> [String: String] {
         let env = ProcessInfo.processInfo.environment
@@ -175,4 +224,8 @@ public final class Runner {
         for key in ["HOME", "TERM", "TMPDIR"] { if let v = env[key] { out[key] = v } }
         return out
     }
+}
+
+enum GuestLayoutPaths {
+    static let workloads = "/isoprobe/workloads"
 }

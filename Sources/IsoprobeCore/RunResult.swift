@@ -356,6 +356,9 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     }
 
     public var runtime: Runtime?
+    /// VMs: kvm or tcg; TCG figures do not stand for KVM's overhead.
+    public var accelerator: String?
+    public var guestKernel: String?
     public var limits: Limits?
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).

@@ -46,6 +46,10 @@ public struct TextReport {
         }
         if let d = run.details {
             if let rt = d.runtime { out += "  runtime: \(rt.name) (\(rt.version))\n" }
+            if let accel = d.accelerator {
+                out += "  guest: kernel \(d.guestKernel ?? "unknown"), accelerator \(accel)"
+                out += accel == "tcg" ? " (emulated: not representative of KVM overhead)\n" : "\n"
+            }
             if let l = d.limits {
                 out += "  limits: " + [l.cpus.map { "cpus \($0)" }, l.memoryBytes.map { "memory \(Format.bytes(UInt64($0)))" },
                                        l.pids.map { "pids \($0)" }].compactMap { $0 }.joined(separator: ", ") + "\n"

@@ -25,12 +25,12 @@ struct AgentCommand: ParsableCommand {
         let request: AgentProtocol.RunRequest
         do {
             request = try requestToken.map { try AgentProtocol.RunRequest(kernelCommandLineToken: $0) }
-                ?? GuestAgent.requestFromKernelCommandLine()
+                ?? AgentService.requestFromKernelCommandLine()
         } catch {
             fail(error)
         }
         let fd: Int32
-        if let path = channel ?? GuestAgent.defaultChannelPath() {
+        if let path = channel ?? AgentService.defaultChannelPath() {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0o644)
             guard fd >= 0 else {
                 fail(IsoprobeError(.failed, "cannot open the agent channel \(path)", cause: String(cString: strerror(errno))))
@@ -48,7 +48,7 @@ struct AgentCommand: ParsableCommand {
             _ = try? writer.send(.bye)
             fail(error)
         }
-        let ok = GuestAgent(writer: writer).serve(request, resources: resources)
+        let ok = AgentService(writer: writer).serve(request, resources: resources)
         if fd != 1 { close(fd) }
         if !ok { throw ExitCode(4) }
     }

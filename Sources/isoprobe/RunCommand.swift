@@ -1,5 +1,6 @@
 import ArgumentParser
 import Container
+import KVM
 import Environments
 import Foundation
 import Harness
@@ -53,6 +54,18 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
     var userns: String = "auto"
 
+    @Option(name: .customLong("accel"), help: "VM accelerator: auto (KVM where it runs guest kernel code natively, else TCG), kvm, tcg.")
+    var accel: String = "auto"
+
+    @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm (default: /boot's, else isoprobe's cache; `make kernel`).")
+    var kernel: String?
+
+    @Option(name: .customLong("vcpus"), help: "Guest vCPUs for --env vm.")
+    var vcpus: Int = 1
+
+    @Option(name: .customLong("vm-memory"), help: "Guest memory in MiB for --env vm.")
+    var vmMemory: Int = 1024
+
     @Flag(name: .customLong("show-output"), help: "Copy the workload's standard output to ours.")
     var showOutput = false
 
@@ -85,6 +98,8 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
         }
         if !["auto", "on", "off"].contains(userns) { throw ValidationError("--userns takes auto, on or off") }
+        if AccelRequest(rawValue: accel) == nil { throw ValidationError("--accel takes auto, kvm or tcg") }
+        if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }
 
     func run() throws {
@@ -95,7 +110,7 @@ struct RunCommand: ParsableCommand {
         do {
             specs = try workloads.map(WorkloadSpec.parse)
             if !command.isEmpty { specs.append(.command(command)) }
-            let request = RunRequest(
+            var request = RunRequest(
                 environments: environments.split(separator: ",").map(String.init), workloads: specs,
                 repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
                 echoOutput: showOutput,
@@ -103,6 +118,8 @@ struct RunCommand: ParsableCommand {
                                  limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
                                  ociConfigPath: ociConfig,
                                  userNamespace: userns == "auto" ? nil : userns == "on"))
+            request.vm = .init(kernelPath: kernel, vcpus: vcpus, memoryMiB: vmMemory)
+            request.accel = AccelRequest(rawValue: accel) ?? .auto
             try Doctor.requireRunPrerequisites()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             host = HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue)

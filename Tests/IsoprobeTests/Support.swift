@@ -158,7 +158,8 @@ func isoprobe(_ arguments: [String], json: Bool = true, timeout: Double = 60,
                          sourceLocation: sourceLocation)
         }
     }
-    let targets = document?.runs.map(\.target.cgroupPath) ?? []
+    // A guest's cgroup is in the guest, gone with it.
+    let targets = document?.runs.filter { $0.environment != "vm" }.map(\.target.cgroupPath) ?? []
     try Leftovers.check(afterProcess: result.pid, targets: targets, since: before, sourceLocation: sourceLocation)
     return IsoprobeRun(process: result, document: document)
 }

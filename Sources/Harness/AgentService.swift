@@ -8,7 +8,7 @@ import Probes
 /// run in the guest's own kernel (its probes, a cgroup of its own), and sends every
 /// result back over the agent channel as checksummed frames, then `bye`. The host sees
 /// a failure as an `error` message carrying the same error a native run would print.
-public final class GuestAgent {
+public final class AgentService {
     let writer: AgentChannel.Writer
 
     public init(writer: AgentChannel.Writer) {

@@ -1,0 +1,122 @@
+import AgentProtocol
+import Environments
+import Foundation
+import GuestImage
+import IsoprobeCore
+import VM
+
+/// The workload in a QEMU guest booted from an initramfs of the shared file set, with the
+/// isoprobe agent as the guest's program: the guest's own kernel runs the probes, and the
+/// results come back over the agent port. Each run boots a fresh guest.
+public final class VMEnvironment {
+    public struct Options: Sendable {
+        public var kernelPath: String?
+        public var accelerator: QEMUCommand.Accelerator
+        public var vcpus: Int
+        public var memoryMiB: Int
+        public var bootTimeout: Double
+
+        public init(kernelPath: String? = nil, accelerator: QEMUCommand.Accelerator = .tcg, vcpus: Int = 1,
+                    memoryMiB: Int = 1024, bootTimeout: Double = 60) {
+            self.kernelPath = kernelPath
+            self.accelerator = accelerator
+            self.vcpus = vcpus
+            self.memoryMiB = memoryMiB
+            self.bootTimeout = bootTimeout
+        }
+    }
+
+    public let options: Options
+    public let kernel: GuestKernel
+    let agentBinary: String
+    let probesDirectory: String
+
+    /// QEMU's path: the builder's name looked up on PATH.
+    public static var qemuPath: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(QEMUCommand.defaultExecutable)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    lazy var qemuVersion: String = {
+        guard let path = Self.qemuPath else { return "unknown" }
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = ["--version"]
+        let out = Pipe()
+        p.standardOutput = out
+        guard (try? p.run()) != nil else { return "unknown" }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return text.split(separator: "\n").first.map(String.init) ?? "unknown"
+    }()
+
+    public init(options: Options, agentBinary: String, probesDirectory: String) throws {
+        self.options = options
+        kernel = try KernelLocator(explicitPath: options.kernelPath).locate()
+        self.agentBinary = agentBinary
+        self.probesDirectory = probesDirectory
+    }
+
+    /// What one guest run produced.
+    public struct GuestRun: Sendable {
+        public var results: [RunResult]
+        public var hello: AgentHello?
+        public var failure: AgentFailure?
+        public var outcome: GuestBoot.Outcome
+        public var lostFrames: Int
+    }
+
+    /// Boots a guest that runs `request` and powers off; returns what the agent sent.
+    public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?) throws -> GuestRun {
+        var root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
+                                         agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
+        _ = root
+        let script = GuestInit.script(running: """
+            mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
+            mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+            \(GuestLayout.agentBinary) agent
+            """)
+        var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
+        configuration.accelerator = options.accelerator
+        configuration.vcpus = options.vcpus
+        configuration.memoryMiB = options.memoryMiB
+        configuration.kernelArguments = [try request.kernelCommandLineParameter()]
+        configuration.timeout = .seconds(options.bootTimeout)
+        configuration.agentTransport = AgentPort.transport(for: kernel)
+        let outcome = try GuestBoot(configuration).run()
+        root = FileSet()
+
+        var reader = AgentChannel.Reader()
+        let events = reader.feed(outcome.agentOutput) + reader.finish()
+        var run = GuestRun(results: [], hello: nil, failure: nil, outcome: outcome, lostFrames: 0)
+        for event in events {
+            switch event {
+            case .message(.hello(let h)): run.hello = h
+            case .message(.result(var r)):
+                r.environment = "vm"
+                var details = r.details ?? EnvironmentDetails()
+                details.accelerator = options.accelerator.rawValue
+                details.guestKernel = run.hello?.kernelRelease
+                details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
+                r.details = details
+                // The guest's boot, agent start, probe loading and power-off: the VM's own cost.
+                let total = UInt64(max(0, outcome.timings.initramfs.nanoseconds + outcome.timings.toExit.nanoseconds))
+                r.setupNs = total > r.wallNs ? total - r.wallNs : 0
+                r.teardownNs = 0
+                run.results.append(r)
+            case .message(.error(let f)): run.failure = f
+            case .corruptFrame, .missingChunks, .missingMessages, .unreadableMessage: run.lostFrames += 1
+            default: break
+            }
+        }
+        return run
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import IsoprobeCore
+import KVM
+import Testing
+import VM
+import VMEnvironment
+
+extension KernelTests {
+    /// `--env vm`: a real QEMU guest booting a real kernel, the agent inside measuring with
+    /// the guest kernel's probes. One boot; it costs about 4 s under TCG.
+    @Suite(.enabled(if: VMRequirements.available || Requirements.inCI, "needs root, qemu-system-x86_64 and a guest kernel (make kernel)"))
+    struct VMRunTests {
+        @Test func getpidCountedByTheGuestsProbes() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let r = try isoprobe(["run", "--env", "vm", "--workload", "getpid:count=100000", "--quiet"], timeout: 180)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
+            let run = try #require(doc.runs.first)
+            #expect(doc.runs.count == 1)
+            #expect(run.environment == "vm")
+            let getpid = run.syscall("getpid")?.count ?? 0
+            #expect((100_000...100_010).contains(getpid), "getpid counted \(getpid) times in the guest")
+            #expect(run.probes.allSatisfy { $0.attached }, "\(run.probes)")
+            let details = try #require(run.details)
+            let expected = KVMCalibration.shared.verdict.isUsable ? "kvm" : "tcg"
+            #expect(details.accelerator == expected)
+            #expect(!(details.guestKernel ?? "").isEmpty)
+            #expect(run.setupNs > 0, "boot time is reported apart from the workload's")
+            // Nothing of the guest is left.
+            let qemu = try runProcess("/usr/bin/pgrep", ["-f", "qemu-system-x86_64"])
+            #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
+        }
+
+        @Test func kvmRefusedWithAReasonWhereItIsNotUsable() throws {
+            guard !KVMCalibration.shared.verdict.isUsable else { return }
+            let started = Date()
+            let r = try isoprobe(["run", "--env", "vm", "--accel", "kvm", "--workload", "getpid:count=10"], json: false)
+            #expect(r.process.status == 3)
+            #expect(Date().timeIntervalSince(started) < 30)
+            let lines = r.process.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("KVM is not usable"), "\(r.process.stderr)")
+        }
+    }
+}
+
+enum VMRequirements {
+    static var available: Bool {
+        guard Requirements.rootAndBPF, VMEnvironment.qemuPath != nil else {
+            return false
+        }
+        return (try? KernelLocator().locate()) != nil
+    }
+}
