@@ -359,6 +359,8 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     /// VMs: kvm or tcg; TCG figures do not stand for KVM's overhead.
     public var accelerator: String?
     public var guestKernel: String?
+    /// VMs: from starting QEMU to the agent's first line on the guest console.
+    public var bootNs: UInt64?
     public var limits: Limits?
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).

@@ -27,6 +27,8 @@ public final class VMEnvironment {
     }
 
     public let options: Options
+    /// What the agent prints on the console when it starts (AgentService.readyLine).
+    public static let agentReadyLine = "isoprobe-agent: ready"
     public let kernel: GuestKernel
     let agentBinary: String
     let probesDirectory: String
@@ -84,6 +86,7 @@ public final class VMEnvironment {
         configuration.kernelArguments = [try request.kernelCommandLineParameter()]
         configuration.timeout = .seconds(options.bootTimeout)
         configuration.agentTransport = AgentPort.transport(for: kernel)
+        configuration.marker = Self.agentReadyLine
         let outcome = try GuestBoot(configuration).run()
         root = FileSet()
 
@@ -99,6 +102,7 @@ public final class VMEnvironment {
                 details.accelerator = options.accelerator.rawValue
                 details.guestKernel = run.hello?.kernelRelease
                 details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
+                details.bootNs = outcome.timings.toMarker.map { UInt64(max(0, $0.nanoseconds)) }
                 r.details = details
                 // The guest's boot, agent start, probe loading and power-off: the VM's own cost.
                 let total = UInt64(max(0, outcome.timings.initramfs.nanoseconds + outcome.timings.toExit.nanoseconds))

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
-        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self])
+        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
@@ -68,6 +68,31 @@ struct ContainerStartBenchCommand: ParsableCommand {
             try Doctor.requireRunPrerequisites()
             let bench = try ContainerStartBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             let result = try bench.run(repetitions: repetitions, runtime: runtime) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            print(result.render(), terminator: "")
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct VMBootBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm-boot",
+        abstract: "QEMU start to agent ready for a fresh guest, over repeated one-call runs.")
+
+    @Option(name: .customLong("reps"), help: "Guests to boot.")
+    var repetitions: Int = 5
+
+    @OptionGroup var resources: ResourceOptions
+
+    func run() throws {
+        Interruption.shared.install()
+        do {
+            try Doctor.requireRunPrerequisites()
+            let bench = VMBootBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
+            let result = try bench.run(repetitions: repetitions) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             print(result.render(), terminator: "")

@@ -26,6 +26,8 @@ extension KernelTests {
             #expect(details.accelerator == expected)
             #expect(!(details.guestKernel ?? "").isEmpty)
             #expect(run.setupNs > 0, "boot time is reported apart from the workload's")
+            let boot = try #require(details.bootNs, "no QEMU-start-to-agent-ready time")
+            #expect(boot > 0 && boot < run.setupNs)
             // Nothing of the guest is left.
             let qemu = try runProcess("/usr/bin/pgrep", ["-f", "qemu-system-x86_64"])
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
