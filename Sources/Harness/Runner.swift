@@ -205,7 +205,10 @@ public final class Runner {
                                                     timeoutSeconds: request.timeout,
                                                     probes: request.probeFamilies.map(\.rawValue),
                                                     repetition: repetition, count: 1)
-        let run = try vm.run(agentRequest, workloadBinary: spec.command == nil ? host[0] : nil)
+        let session = ProbeSession(settings: .init(directory: resources.probesDirectory, families: request.probeFamilies))
+        defer { session.close() }
+        let run = try vm.run(agentRequest, workloadBinary: spec.command == nil ? host[0] : nil,
+                             host: (observer: session, hierarchy: hierarchy))
         if let failure = run.failure {
             throw IsoprobeError(.failed, "in the guest: \(failure.message)")
         }
@@ -213,7 +216,17 @@ public final class Runner {
             let tail = run.outcome.console.split(separator: "\n").suffix(5).joined(separator: " | ")
             throw IsoprobeError(.failed, "the guest returned no result (\(run.outcome.end))", cause: tail)
         }
-        return run.results
+        let measured = try session.collect()
+        let hostView = run.hostTarget.map {
+            HostView(target: TargetDescription(cgroupPath: $0.path, cgroupId: $0.id, cgroupLevel: $0.level),
+                     probes: session.probeStatuses, syscalls: measured.syscalls, sched: measured.sched,
+                     memory: measured.memory)
+        }
+        return run.results.map { r in
+            var r = r
+            r.hostView = hostView
+            return r
+        }
     }
 
     /// A small, fixed environment so runs are comparable across shells.

@@ -25,6 +25,8 @@ public struct RunResult: Codable, Sendable {
     public var teardownNs: UInt64
     /// Runtime, limits and limit events, for environments that have them.
     public var details: EnvironmentDetails?
+    /// VMs: the host's probes on the VMM (QEMU's cgroup) during the same run.
+    public var hostView: HostView?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,
@@ -373,4 +375,24 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
         self.limitEvents = limitEvents
         self.profile = profile
     }
+}
+
+/// The host's side of a guest run: what the VMM process did while the guest ran.
+public struct HostView: Codable, Sendable, Equatable {
+    public var target: TargetDescription
+    public var probes: [ProbeStatus]
+    public var syscalls: [SyscallStats]
+    public var sched: SchedStats?
+    public var memory: MemoryStats?
+
+    public init(target: TargetDescription, probes: [ProbeStatus], syscalls: [SyscallStats], sched: SchedStats?,
+                memory: MemoryStats?) {
+        self.target = target
+        self.probes = probes
+        self.syscalls = syscalls
+        self.sched = sched
+        self.memory = memory
+    }
+
+    public var totalSyscalls: UInt64 { syscalls.reduce(0) { $0 + $1.count } }
 }

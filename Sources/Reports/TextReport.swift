@@ -65,6 +65,7 @@ public struct TextReport {
         out += syscallSection(run)
         out += schedSection(run)
         out += memorySection(run)
+        out += hostViewSection(run)
         return out
     }
 
@@ -104,6 +105,26 @@ public struct TextReport {
         }
         if !s.oncpuSliceHist.isEmpty {
             out += "\n  on-CPU slices:\n" + HistogramPrinter.render(s.oncpuSliceHist, label: "nsecs")
+        }
+        return out
+    }
+
+    /// The VMM's side of a guest run, from the host's probes on QEMU's cgroup.
+    func hostViewSection(_ run: RunResult) -> String {
+        guard let h = run.hostView else { return "" }
+        var out = "\n  host view (QEMU, \(h.target.cgroupPath)): \(h.totalSyscalls) syscalls in \(h.syscalls.count) kinds"
+        if let s = h.sched {
+            out += ", \(s.contextSwitches.total) context switches"
+            if let cpu = s.cpu { out += ", \(Format.duration(ns: cpu.runtimeNs)) CPU" }
+        }
+        out += "\n"
+        var table = Table(["VMM syscall", "count", "errors", "total", "mean"])
+        for s in h.syscalls.prefix(8) {
+            table.add([s.name, String(s.count), String(s.errors), Format.duration(ns: s.totalNs), Format.duration(ns: s.meanNs)])
+        }
+        out += table.render()
+        if let s = h.sched, !s.runqueueLatencyHist.isEmpty {
+            out += "\n  VMM threads' run-queue latency:\n" + HistogramPrinter.render(s.runqueueLatencyHist, label: "nsecs")
         }
         return out
     }

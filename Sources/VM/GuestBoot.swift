@@ -26,6 +26,8 @@ public struct GuestBoot: Sendable {
         /// An agent channel read alongside the console, into `Outcome.agentOutput`.
         public var agentTransport: AgentPort.Transport?
         public var qemu = QEMUCommand.defaultExecutable
+        /// A cgroup2 directory's cgroup.procs: QEMU runs there (for host-side probes).
+        public var cgroupProcs: String?
         /// Where to keep console.log and qemu.log; nil keeps nothing.
         public var logDirectory: String?
         /// Where the working directory (initramfs, logs) is made.
@@ -136,7 +138,8 @@ public struct GuestBoot: Sendable {
         if let agent { inherited.append((source: agent.guestEnd, target: 4)) }
 
         let start = ContinuousClock.now
-        let qemu = try QEMUProcess(argv: command.argv, logFD: logFD, inherited: inherited)
+        let qemu = try QEMUProcess(argv: command.argv, logFD: logFD, inherited: inherited,
+                                   cgroupProcs: configuration.cgroupProcs)
         defer { qemu.end() }
         // Only QEMU holds the guest ends now: its exit is the host ends' end of file.
         console.closeGuestEnd()

@@ -11,9 +11,19 @@ final class QEMUProcess {
     /// Starts argv with stdin from /dev/null, stdout and stderr to `logFD`, and each
     /// `inherited` descriptor (source, number QEMU sees) open; every other descriptor is
     /// closed. Signals start at their defaults, unblocked.
-    init(argv: [String], logFD: Int32, inherited: [(source: Int32, target: Int32)]) throws {
-        guard let executable = Self.resolve(argv[0]) else {
+    ///
+    /// With `cgroupProcs` (a cgroup's cgroup.procs file) QEMU starts inside that cgroup from
+    /// its first instruction: a shell moves itself there and then execs QEMU, so host-side
+    /// probes filtering on the cgroup see all of the VMM.
+    init(argv: [String], logFD: Int32, inherited: [(source: Int32, target: Int32)], cgroupProcs: String? = nil) throws {
+        guard let qemuPath = Self.resolve(argv[0]) else {
             throw IsoprobeError(.missing, "\(argv[0]) not found", fix: "apt-get install qemu-system-x86")
+        }
+        var argv = argv
+        var executable = qemuPath
+        if let cgroupProcs {
+            argv = ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", cgroupProcs, qemuPath] + argv.dropFirst()
+            executable = "/bin/sh"
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -67,10 +67,15 @@ public final class VMEnvironment {
         public var failure: AgentFailure?
         public var outcome: GuestBoot.Outcome
         public var lostFrames: Int
+        /// The cgroup QEMU ran in, when the host probed it.
+        public var hostTarget: CgroupTarget?
     }
 
     /// Boots a guest that runs `request` and powers off; returns what the agent sent.
-    public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?) throws -> GuestRun {
+    /// With `host`, QEMU runs in a cgroup of its own and `host` (the host's probes) is told
+    /// of it before QEMU starts and after it exits: the VMM's side of the same run.
+    public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?,
+                    host: (observer: RunObserver, hierarchy: CgroupHierarchy)? = nil) throws -> GuestRun {
         var root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
         _ = root
@@ -87,12 +92,28 @@ public final class VMEnvironment {
         configuration.timeout = .seconds(options.bootTimeout)
         configuration.agentTransport = AgentPort.transport(for: kernel)
         configuration.marker = Self.agentReadyLine
-        let outcome = try GuestBoot(configuration).run()
+        var cgroup: Cgroup?
+        defer { try? cgroup?.remove() }
+        if let host {
+            let made = try Cgroup.create(named: CgroupNames.unique(prefix: "isoprobe-vmm"), in: host.hierarchy)
+            cgroup = made
+            configuration.cgroupProcs = made.path + "/cgroup.procs"
+            try host.observer.targetReady(made.target)
+        }
+        let outcome: GuestBoot.Outcome
+        do {
+            outcome = try GuestBoot(configuration).run()
+        } catch {
+            host?.observer.workloadFinished()
+            throw error
+        }
+        host?.observer.workloadFinished()
+        let hostTarget = cgroup?.target
         root = FileSet()
 
         var reader = AgentChannel.Reader()
         let events = reader.feed(outcome.agentOutput) + reader.finish()
-        var run = GuestRun(results: [], hello: nil, failure: nil, outcome: outcome, lostFrames: 0)
+        var run = GuestRun(results: [], hello: nil, failure: nil, outcome: outcome, lostFrames: 0, hostTarget: hostTarget)
         for event in events {
             switch event {
             case .message(.hello(let h)): run.hello = h

@@ -28,6 +28,12 @@ extension KernelTests {
             #expect(run.setupNs > 0, "boot time is reported apart from the workload's")
             let boot = try #require(details.bootNs, "no QEMU-start-to-agent-ready time")
             #expect(boot > 0 && boot < run.setupNs)
+            // The host's view of the same run: the VMM's own syscalls and thread scheduling.
+            let host = try #require(run.hostView, "no host view of QEMU")
+            #expect(host.totalSyscalls > 0, "no VMM syscalls seen")
+            #expect((host.sched?.contextSwitches.total ?? 0) > 0, "no VMM thread scheduling seen")
+            #expect(host.target.cgroupPath.contains("isoprobe-vmm-"))
+            #expect(!FileManager.default.fileExists(atPath: host.target.cgroupPath), "QEMU's cgroup was left behind")
             // Nothing of the guest is left.
             let qemu = try runProcess("/usr/bin/pgrep", ["-f", "qemu-system-x86_64"])
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
