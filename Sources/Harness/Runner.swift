@@ -70,6 +70,8 @@ public final class Runner {
                         FileHandle.standardError.write(Data("isoprobe: \(calibration.description); VM figures under TCG do not stand for KVM's overhead\n".utf8))
                     }
                 }
+                // A guest that stops answering is cut at its boot allowance plus the workload's timeout.
+                options.bootTimeout = 60 + (request.timeout ?? 0)
                 vm = try VMEnvironment(options: options, agentBinary: Resources.executablePath,
                                        probesDirectory: resources.probesDirectory)
             }
