@@ -363,6 +363,8 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     public var guestKernel: String?
     /// VMs: from starting QEMU to the agent's first line on the guest console.
     public var bootNs: UInt64?
+    /// VMs: the guest console's log file.
+    public var guestLog: String?
     public var limits: Limits?
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).

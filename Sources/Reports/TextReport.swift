@@ -50,6 +50,7 @@ public struct TextReport {
                 out += "  guest: kernel \(d.guestKernel ?? "unknown"), accelerator \(accel)"
                 if let boot = d.bootNs { out += ", ready \(Format.duration(ns: boot)) after QEMU started" }
                 out += accel == "tcg" ? " (emulated: not representative of KVM overhead)\n" : "\n"
+                if let log = d.guestLog { out += "  guest console: \(log)\n" }
             }
             if let l = d.limits {
                 out += "  limits: " + [l.cpus.map { "cpus \($0)" }, l.memoryBytes.map { "memory \(Format.bytes(UInt64($0)))" },

@@ -27,6 +27,11 @@ public final class VMEnvironment {
     }
 
     public let options: Options
+    /// Where guest consoles are kept: `$ISOPROBE_LOG_DIR`, else /var/log/isoprobe.
+    public static var logRoot: String {
+        ProcessInfo.processInfo.environment["ISOPROBE_LOG_DIR"] ?? "/var/log/isoprobe"
+    }
+
     /// What the agent prints on the console when it starts (AgentService.readyLine).
     public static let agentReadyLine = "isoprobe-agent: ready"
     public let kernel: GuestKernel
@@ -92,6 +97,9 @@ public final class VMEnvironment {
         configuration.timeout = .seconds(options.bootTimeout)
         configuration.agentTransport = AgentPort.transport(for: kernel)
         configuration.marker = Self.agentReadyLine
+        // The guest console (and QEMU's own messages) go to a log of their own, never into results.
+        let logs = Self.logRoot + "/" + CgroupNames.unique(prefix: "vm-\(Int(Date().timeIntervalSince1970))")
+        configuration.logDirectory = logs
         var cgroup: Cgroup?
         defer { try? cgroup?.remove() }
         if let host {
@@ -124,6 +132,7 @@ public final class VMEnvironment {
                 details.guestKernel = run.hello?.kernelRelease
                 details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
                 details.bootNs = outcome.timings.toMarker.map { UInt64(max(0, $0.nanoseconds)) }
+                details.guestLog = logs + "/console.log"
                 r.details = details
                 // The guest's boot, agent start, probe loading and power-off: the VM's own cost.
                 let total = UInt64(max(0, outcome.timings.initramfs.nanoseconds + outcome.timings.toExit.nanoseconds))

@@ -27,6 +27,10 @@ extension KernelTests {
             #expect(!(details.guestKernel ?? "").isEmpty)
             #expect(run.setupNs > 0, "boot time is reported apart from the workload's")
             let boot = try #require(details.bootNs, "no QEMU-start-to-agent-ready time")
+            let log = try #require(details.guestLog, "no guest console log")
+            let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(console.contains("isoprobe-agent: ready"), "the guest console went to \(log)")
+            try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
             #expect(boot > 0 && boot < run.setupNs)
             // The host's view of the same run: the VMM's own syscalls and thread scheduling.
             let host = try #require(run.hostView, "no host view of QEMU")
