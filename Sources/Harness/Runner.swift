@@ -209,8 +209,12 @@ public final class Runner {
                                                     repetition: repetition, count: 1)
         let session = ProbeSession(settings: .init(directory: resources.probesDirectory, families: request.probeFamilies))
         defer { session.close() }
+        // Exits by reason only mean something under KVM.
+        let kvmProbe = vm.options.accelerator == .kvm ? KVMExitProbe(directory: resources.probesDirectory) : nil
+        defer { kvmProbe?.close() }
+        let observer = ObserverGroup([session] + (kvmProbe.map { [$0] } ?? []))
         let run = try vm.run(agentRequest, workloadBinary: spec.command == nil ? host[0] : nil,
-                             host: (observer: session, hierarchy: hierarchy))
+                             host: (observer: observer, hierarchy: hierarchy))
         if let failure = run.failure {
             throw IsoprobeError(.failed, "in the guest: \(failure.message)")
         }
@@ -222,7 +226,7 @@ public final class Runner {
         let hostView = run.hostTarget.map {
             HostView(target: TargetDescription(cgroupPath: $0.path, cgroupId: $0.id, cgroupLevel: $0.level),
                      probes: session.probeStatuses, syscalls: measured.syscalls, sched: measured.sched,
-                     memory: measured.memory)
+                     memory: measured.memory, kvm: try? kvmProbe?.collect())
         }
         return run.results.map { r in
             var r = r

@@ -386,9 +386,12 @@ public struct HostView: Codable, Sendable, Equatable {
     public var syscalls: [SyscallStats]
     public var sched: SchedStats?
     public var memory: MemoryStats?
+    /// Under KVM: exits by reason from the kvm tracepoints.
+    public var kvm: KVMExits?
 
     public init(target: TargetDescription, probes: [ProbeStatus], syscalls: [SyscallStats], sched: SchedStats?,
-                memory: MemoryStats?) {
+                memory: MemoryStats?, kvm: KVMExits? = nil) {
+        self.kvm = kvm
         self.target = target
         self.probes = probes
         self.syscalls = syscalls

@@ -127,6 +127,16 @@ public struct TextReport {
         if let s = h.sched, !s.runqueueLatencyHist.isEmpty {
             out += "\n  VMM threads' run-queue latency:\n" + HistogramPrinter.render(s.runqueueLatencyHist, label: "nsecs")
         }
+        if let k = h.kvm {
+            out += "\n  KVM exits: \(k.exits) (\(k.portIO) port I/O)\n"
+            if let note = k.note { out += "  \(note)\n" }
+            var table = Table(["exit reason", "count", "total", "mean handling"])
+            for r in k.reasons.prefix(10) {
+                table.add([r.name, String(r.count), Format.duration(ns: r.totalNs),
+                           Format.duration(ns: r.count > 0 ? Double(r.totalNs) / Double(r.count) : 0)])
+            }
+            if !k.reasons.isEmpty { out += table.render() }
+        }
         return out
     }
 

@@ -10,6 +10,7 @@
 #include "../../../probes/syscalls.h"
 #include "../../../probes/sched.h"
 #include "../../../probes/memory.h"
+#include "../../../probes/kvm.h"
 
 /* libbpf's print callback takes a va_list: collect its lines in a buffer instead.
  * verbose also echoes debug lines to stderr. */

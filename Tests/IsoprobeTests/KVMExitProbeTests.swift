@@ -1,0 +1,44 @@
+import Foundation
+import IsoprobeCore
+import KVM
+import Probes
+import Testing
+
+extension KernelTests {
+    /// The kvm tracepoint probe, attached system-wide while this process runs a KVM-API
+    /// guest that does port I/O (the calibration): kvm_pio must be counted. kvm_exit is
+    /// counted too where it fires; under nested PVM it stays silent, and the result says so.
+    @Suite(.enabled(if: (Requirements.rootAndBPF && FileManager.default.fileExists(atPath: "/dev/kvm")) || Requirements.inCI,
+                    "needs root, kernel BTF and /dev/kvm"))
+    struct KVMExitProbeTests {
+        @Test func countsTheCalibrationGuestsExits() throws {
+            try Requirements.requireKernelTestSetup()
+            try #require(FileManager.default.fileExists(atPath: "/dev/kvm"), "no /dev/kvm: load kvm_intel or kvm_amd")
+            let probe = KVMExitProbe(directory: Repo.probesDirectory)
+            defer { probe.close() }
+            try probe.attach(target: nil)
+            try #require(probe.unavailable == nil, "kvm probe not attached: \(probe.unavailable ?? "")")
+            let calibration = KVMCalibration.run(iterations: 10_000, timeLimit: 2)
+            probe.workloadFinished()
+            let exits = try probe.collect()
+            #expect(exits.portIO >= 1, "the calibration guest's port I/O was not seen (\(calibration.description))")
+            if FileManager.default.fileExists(atPath: "/sys/module/kvm_pvm") {
+                #expect(exits.exits == 0 || !exits.reasons.isEmpty)
+                if exits.exits == 0 { #expect(exits.note?.contains("stayed silent") == true) }
+            } else {
+                #expect(exits.exits >= 1 && exits.entries >= 1, "no kvm_exit/kvm_entry seen on a host where they fire")
+                #expect(exits.reasons.contains { $0.name == "IO_INSTRUCTION" || $0.name == "IOIO" }, "\(exits.reasons.map(\.name))")
+            }
+        }
+    }
+
+    /// Exit reason names.
+    @Suite struct KVMExitNameTests {
+        @Test func names() {
+            #expect(KVMExits.name(isa: 1, code: 30) == "IO_INSTRUCTION")
+            #expect(KVMExits.name(isa: 2, code: 0x7b) == "IOIO")
+            #expect(KVMExits.name(isa: 2, code: 0x4e) == "EXCP_14")
+            #expect(KVMExits.name(isa: 1, code: 999) == "VMX_999")
+        }
+    }
+}
