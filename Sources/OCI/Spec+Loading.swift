@@ -36,10 +36,18 @@ extension Spec {
         return try encoder.encode(self)
     }
 
-    /// Writes `encoded()` to `path` (a bundle's `config.json`).
+    /// Writes `encoded()` to `path` (a bundle's `config.json`), whole or not at all: a
+    /// sibling file renamed over it. (Foundation's `.atomic` on Linux leaves a
+    /// TemporaryDirectory.* behind in /tmp on every write.)
     public func write(to path: String) throws {
         do {
-            try encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
+            let partial = path + ".partial"
+            try encoded().write(to: URL(fileURLWithPath: partial))
+            guard rename(partial, path) == 0 else {
+                let err = errno
+                unlink(partial)
+                throw OCIConfigError(file: path, nil, "cannot write: \(String(cString: strerror(err)))")
+            }
         } catch let error as OCIConfigError {
             throw error
         } catch {

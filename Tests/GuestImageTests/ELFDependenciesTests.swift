@@ -153,10 +153,10 @@ import Testing
         defer { TestSupport.remove(directory) }
         try FileManager.default.createDirectory(atPath: directory + "/conf.d", withIntermediateDirectories: true)
         try "# comment\n/opt/first   # trailing\ninclude conf.d/*.conf\n\n/opt/last\n"
-            .write(toFile: directory + "/ld.so.conf", atomically: true, encoding: .utf8)
-        try "/opt/b\n".write(toFile: directory + "/conf.d/b.conf", atomically: true, encoding: .utf8)
-        try "/opt/a1:/opt/a2\n".write(toFile: directory + "/conf.d/a.conf", atomically: true, encoding: .utf8)
-        try "/opt/ignored\n".write(toFile: directory + "/conf.d/x.txt", atomically: true, encoding: .utf8)
+            .write(toFile: directory + "/ld.so.conf", atomically: false, encoding: .utf8)
+        try "/opt/b\n".write(toFile: directory + "/conf.d/b.conf", atomically: false, encoding: .utf8)
+        try "/opt/a1:/opt/a2\n".write(toFile: directory + "/conf.d/a.conf", atomically: false, encoding: .utf8)
+        try "/opt/ignored\n".write(toFile: directory + "/conf.d/x.txt", atomically: false, encoding: .utf8)
 
         let search = LibrarySearchPath.host(configuration: directory + "/ld.so.conf")
         #expect(Array(search.directories.prefix(5)) == ["/opt/first", "/opt/a1", "/opt/a2", "/opt/b", "/opt/last"])
@@ -167,7 +167,7 @@ import Testing
     @Test func notELFAndTruncatedELFAreErrors() throws {
         let directory = try TestSupport.temporaryDirectory("bad-elf")
         defer { TestSupport.remove(directory) }
-        try "#!/bin/sh\necho hi\n".write(toFile: directory + "/script", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho hi\n".write(toFile: directory + "/script", atomically: false, encoding: .utf8)
         #expect(throws: GuestImageError.notELF(directory + "/script")) { try ELFFile(path: directory + "/script") }
 
         let head = try Data(contentsOf: URL(fileURLWithPath: "/bin/ls")).prefix(200)

@@ -28,7 +28,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory("mode")
         defer { TestSupport.remove(directory) }
         let source = directory + "/data"
-        try "data".write(toFile: source, atomically: true, encoding: .utf8)
+        try "data".write(toFile: source, atomically: false, encoding: .utf8)
         chmod(source, 0o640)
         var set = FileSet()
         try set.addFile(from: "/bin/ls", at: "/bin/ls")
@@ -142,7 +142,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory("script")
         defer { TestSupport.remove(directory) }
         let script = directory + "/run.sh"
-        try "#!/bin/sh\necho hi\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho hi\n".write(toFile: script, atomically: false, encoding: .utf8)
         chmod(script, 0o755)
         var set = FileSet()
         let closure = try set.addExecutable(script, as: "/isoprobe/workloads/run.sh")

@@ -12,7 +12,7 @@ import Testing
         let workload = directory + "/spin"
         try TestSupport.compile("int main(void) { return 0; }", to: workload, ["-static"])
         let script = directory + "/job.sh"
-        try "#!/bin/sh\necho job\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho job\n".write(toFile: script, atomically: false, encoding: .utf8)
         chmod(script, 0o755)
 
         let set = try FileSet.guestRoot(workloads: [workload, script, "/bin/ls"])
@@ -69,7 +69,7 @@ import Testing
         defer { TestSupport.remove(directory) }
         for sub in ["a", "b"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
-            try "#!/bin/sh\necho \(sub)\n".write(toFile: "\(directory)/\(sub)/job", atomically: true, encoding: .utf8)
+            try "#!/bin/sh\necho \(sub)\n".write(toFile: "\(directory)/\(sub)/job", atomically: false, encoding: .utf8)
         }
         let error = #expect(throws: GuestImageError.self) {
             try FileSet.guestRoot(workloads: [directory + "/a/job", directory + "/b/job"])

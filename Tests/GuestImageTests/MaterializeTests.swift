@@ -12,7 +12,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory("tree")
         defer { TestSupport.remove(directory) }
         let source = directory + "/source"
-        try "payload".write(toFile: source, atomically: true, encoding: .utf8)
+        try "payload".write(toFile: source, atomically: false, encoding: .utf8)
         chmod(source, 0o644)
 
         var set = FileSet()

@@ -86,7 +86,7 @@ enum TestSupport {
                         sourceLocation: SourceLocation = #_sourceLocation) throws {
         let gcc = try requireTool("gcc", package: "gcc libc6-dev", sourceLocation: sourceLocation)
         let file = output + ".c"
-        try source.write(toFile: file, atomically: true, encoding: .utf8)
+        try source.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try run(gcc, ["-O1", "-o", output, file] + extra)
         try #require(result.status == 0, "gcc failed: \(result.stderr)", sourceLocation: sourceLocation)
     }

@@ -19,7 +19,7 @@ import Testing
 
     func script(_ directory: String, _ body: String) throws -> String {
         let path = directory + "/fake-qemu"
-        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: false, encoding: .utf8)
         chmod(path, 0o755)
         return path
     }

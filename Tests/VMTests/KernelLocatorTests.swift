@@ -38,9 +38,9 @@ import Testing
     @Test func hostKernelComesBeforeTheCache() throws {
         try withLayout { layout in
             try KernelImages.write(KernelImages.bzImage(banner: banner), to: layout.boot + "/vmlinuz-\(release)")
-            try "CONFIG_PVH=y\n".write(toFile: layout.boot + "/config-\(release)", atomically: true, encoding: .utf8)
+            try "CONFIG_PVH=y\n".write(toFile: layout.boot + "/config-\(release)", atomically: false, encoding: .utf8)
             try KernelImages.write(KernelImages.vmlinux(pvh: true), to: layout.cache + "/vmlinux-6.12.1-amd64")
-            try "6.12.1-amd64\n".write(toFile: layout.cache + "/version", atomically: true, encoding: .utf8)
+            try "6.12.1-amd64\n".write(toFile: layout.cache + "/version", atomically: false, encoding: .utf8)
             let kernel = try layout.locator().locate()
             #expect(kernel == GuestKernel(path: layout.boot + "/vmlinuz-\(release)", format: .bzImage,
                                           version: release, configPath: layout.boot + "/config-\(release)"))
@@ -51,7 +51,7 @@ import Testing
     @Test func hostKernelIsSwappedForTheCachedVmlinuxOfTheSameRelease() throws {
         try withLayout { layout in
             try KernelImages.write(KernelImages.bzImage(banner: banner), to: layout.boot + "/vmlinuz-\(release)")
-            try "CONFIG_PVH=y\n".write(toFile: layout.boot + "/config-\(release)", atomically: true, encoding: .utf8)
+            try "CONFIG_PVH=y\n".write(toFile: layout.boot + "/config-\(release)", atomically: false, encoding: .utf8)
             try KernelImages.write(KernelImages.vmlinux(pvh: true), to: layout.cache + "/vmlinux-\(release)")
             let kernel = try layout.locator().locate()
             #expect(kernel == GuestKernel(path: layout.cache + "/vmlinux-\(release)", format: .vmlinuxPVH,
@@ -64,8 +64,8 @@ import Testing
             let version = "6.12.117+deb12-amd64"
             try KernelImages.write(KernelImages.bzImage(banner: "\(version) #1"), to: layout.cache + "/vmlinuz-\(version)")
             try KernelImages.write(KernelImages.vmlinux(pvh: true), to: layout.cache + "/vmlinux-\(version)")
-            try "CONFIG_PVH=y\n".write(toFile: layout.cache + "/config-\(version)", atomically: true, encoding: .utf8)
-            try "\(version)\n".write(toFile: layout.cache + "/version", atomically: true, encoding: .utf8)
+            try "CONFIG_PVH=y\n".write(toFile: layout.cache + "/config-\(version)", atomically: false, encoding: .utf8)
+            try "\(version)\n".write(toFile: layout.cache + "/version", atomically: false, encoding: .utf8)
             let kernel = try layout.locator(host: "6.18.44-other").locate()
             #expect(kernel == GuestKernel(path: layout.cache + "/vmlinux-\(version)", format: .vmlinuxPVH,
                                           version: version, configPath: layout.cache + "/config-\(version)"))
@@ -75,7 +75,7 @@ import Testing
     @Test func cacheWithoutVmlinuxUsesItsVmlinuz() throws {
         try withLayout { layout in
             try KernelImages.write(KernelImages.bzImage(banner: banner), to: layout.cache + "/vmlinuz-\(release)")
-            try "\(release)\n".write(toFile: layout.cache + "/version", atomically: true, encoding: .utf8)
+            try "\(release)\n".write(toFile: layout.cache + "/version", atomically: false, encoding: .utf8)
             let kernel = try layout.locator(host: "6.18.44-other").locate()
             #expect(kernel.format == .bzImage)
             #expect(kernel.path == layout.cache + "/vmlinuz-\(release)")
@@ -127,7 +127,7 @@ import Testing
     @Test func explicitFileThatIsNoKernelIsRefused() throws {
         try withLayout { layout in
             let path = layout.root + "/notes.txt"
-            try "hello".write(toFile: path, atomically: true, encoding: .utf8)
+            try "hello".write(toFile: path, atomically: false, encoding: .utf8)
             let error = #expect(throws: IsoprobeError.self) { try layout.locator(explicit: path).locate() }
             #expect("\(error!)".contains("neither a bzImage nor an ELF vmlinux"))
         }

@@ -91,7 +91,7 @@ import Testing
             var kernel = self.kernel
             if let config {
                 kernel.configPath = directory + "/config"
-                try config.write(toFile: directory + "/config", atomically: true, encoding: .utf8)
+                try config.write(toFile: directory + "/config", atomically: false, encoding: .utf8)
             }
             return AgentPort.transport(for: kernel)
         }
@@ -112,10 +112,10 @@ import Testing
             let path = cpu + "/" + name
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
-            try contents.write(toFile: path, atomically: true, encoding: .utf8)
+            try contents.write(toFile: path, atomically: false, encoding: .utf8)
         }
         try FileManager.default.createDirectory(atPath: cpu, withIntermediateDirectories: true)
-        if let cpuinfo { try cpuinfo.write(toFile: directory + "/cpuinfo", atomically: true, encoding: .utf8) }
+        if let cpuinfo { try cpuinfo.write(toFile: directory + "/cpuinfo", atomically: false, encoding: .utf8) }
         try body(cpu, directory + "/cpuinfo")
     }
 
