@@ -38,3 +38,9 @@ public enum AgentMessage: Sendable {
         }
     }
 }
+
+extension AgentMessage {
+    /// The line the agent prints on the guest console as it starts; the host times a
+    /// guest's boot by it (the console is not a frame channel, so it is plain text).
+    public static let consoleReadyLine = "isoprobe-agent: ready"
+}

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,12 +141,6 @@ pid_t isoprobe_spawn_in_cgroup(const char *path, char *const argv[], char *const
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return -1;
 
-	if (cgroup_fd < 0) {
-		/* No cgroup to start in (a helper such as the OCI runtime): plain fork. */
-		last_used_clone3 = 0;
-		pid = fork();
-		goto started;
-	}
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_INTO_CGROUP;
 	args.exit_signal = SIGCHLD;
@@ -164,7 +157,6 @@ pid_t isoprobe_spawn_in_cgroup(const char *path, char *const argv[], char *const
 		}
 		pid = fork();
 	}
-started:
 	if (pid < 0) {
 		err = errno;
 		goto out;
@@ -200,9 +192,4 @@ out:
 int isoprobe_pipe_cloexec(int fds[2])
 {
 	return pipe2(fds, O_CLOEXEC);
-}
-
-int isoprobe_set_child_subreaper(void)
-{
-	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

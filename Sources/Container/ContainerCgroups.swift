@@ -2,49 +2,58 @@ import Environments
 import Foundation
 import IsoprobeCore
 
-/// The cgroups a container's first process is in, read from /proc/<pid>/cgroup between
-/// create and start: the cgroup2 directory the probes filter on, and the v1 controller
-/// directories. Runtimes remove what they made on delete but leave parents behind;
-/// `removeLeftovers` takes those too.
+/// The cgroup directories a container with a given cgroupsPath gets: one under cgroup2
+/// and, on hybrid hosts, one under each v1 hierarchy. Runtimes remove what they made on
+/// delete but leave parents behind; `removeLeftovers` takes those too, sparing whatever
+/// existed before the run.
 struct ContainerCgroups {
-    var unified: String?
-    var v1: [String: String] = [:]
+    let directories: [String]
+    /// Those of `directories` and their parents that existed when this was made.
+    let existedBefore: Set<String>
 
-    static func of(pid: pid_t, hierarchy: CgroupHierarchy) -> ContainerCgroups {
-        var result = ContainerCgroups()
-        let text = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3 else { continue }
-            if parts[0] == "0" && parts[1].isEmpty {
-                result.unified = hierarchy.mountPoint + (parts[2] == "/" ? "" : parts[2])
-            } else {
-                for controller in parts[1].split(separator: ",") where !controller.hasPrefix("name=") {
-                    result.v1[String(controller)] = "/sys/fs/cgroup/\(controller)" + parts[2]
-                }
+    init(cgroupsPath: String, hierarchy: CgroupHierarchy) {
+        let roots = Self.roots(hierarchy)
+        directories = roots.map { $0 + cgroupsPath }
+        var existing = Set<String>()
+        for (root, dir) in zip(roots, directories) {
+            var d = dir
+            while d.count > root.count {
+                if FileManager.default.fileExists(atPath: d) { existing.insert(d) }
+                d = (d as NSString).deletingLastPathComponent
             }
         }
-        return result
+        existedBefore = existing
     }
 
-    func target(hierarchy: CgroupHierarchy) throws -> CgroupTarget {
-        guard let unified else {
+    /// The cgroup2 mount and every v1 hierarchy under /sys/fs/cgroup.
+    static func roots(_ hierarchy: CgroupHierarchy) -> [String] {
+        var roots = [hierarchy.mountPoint]
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup") {
+            roots += entries.map { "/sys/fs/cgroup/\($0)" }.filter { $0 != hierarchy.mountPoint }
+        }
+        return roots
+    }
+
+    /// The cgroup2 directory a process is in (from /proc/<pid>/cgroup), for the probes.
+    static func target(ofProcess pid: pid_t, hierarchy: CgroupHierarchy) throws -> CgroupTarget {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
             throw IsoprobeError(.failed, "the container is in no cgroup2 directory, so the probes cannot filter on it")
         }
+        let relative = String(line.dropFirst(3))
+        let path = hierarchy.mountPoint + (relative == "/" ? "" : relative)
         var st = stat()
-        guard stat(unified, &st) == 0 else {
-            throw IsoprobeError(.failed, "cannot stat the container's cgroup \(unified)", cause: String(cString: strerror(errno)))
+        guard stat(path, &st) == 0 else {
+            throw IsoprobeError(.failed, "cannot stat the container's cgroup \(path)", cause: String(cString: strerror(errno)))
         }
-        return CgroupTarget(path: unified, id: UInt64(st.st_ino), level: hierarchy.level(of: unified))
+        return CgroupTarget(path: path, id: UInt64(st.st_ino), level: hierarchy.level(of: path))
     }
 
-    var allDirectories: [String] { ([unified].compactMap { $0 } + v1.values).sorted() }
-
     /// Removes the container's directories and any parents that did not exist before it
-    /// was created (`existedBefore`), deepest first; directories still in use stay.
-    func removeLeftovers(existedBefore: Set<String>) {
+    /// was created, deepest first; directories still in use stay.
+    func removeLeftovers() {
         var candidates = Set<String>()
-        for dir in allDirectories {
+        for dir in directories {
             var d = dir
             while d.count > 1 && !existedBefore.contains(d) && !Self.isControllerRoot(d) {
                 candidates.insert(d)
@@ -58,22 +67,5 @@ struct ContainerCgroups {
 
     static func isControllerRoot(_ path: String) -> Bool {
         path == "/sys/fs/cgroup" || (path as NSString).deletingLastPathComponent == "/sys/fs/cgroup"
-    }
-
-    /// The directories that exist now along the paths a container with this cgroupsPath gets.
-    static func existing(for cgroupsPath: String, hierarchy: CgroupHierarchy) -> Set<String> {
-        var roots = [hierarchy.mountPoint]
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup") {
-            roots += entries.map { "/sys/fs/cgroup/\($0)" }
-        }
-        var out = Set<String>()
-        for root in roots {
-            var d = root + cgroupsPath
-            while d.count > root.count {
-                if FileManager.default.fileExists(atPath: d) { out.insert(d) }
-                d = (d as NSString).deletingLastPathComponent
-            }
-        }
-        return out
     }
 }

@@ -49,7 +49,6 @@ public final class ContainerEnvironment: Environment {
         } else {
             userConfig = nil
         }
-        _ = becomeSubreaper
     }
 
     var usesUserNamespace: Bool {
@@ -81,8 +80,8 @@ public final class ContainerEnvironment: Environment {
     public func runtimeCommand(_ args: [String], bundleDirectory: String) throws -> Int32 {
         let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { Glibc.close(devnull) }
-        return try runHelper(runtime.command(args, emptyFile: bundleDirectory + "/empty"), stdoutFD: devnull,
-                             stderrFD: devnull)
+        return HelperCommand.wait(try HelperCommand.spawn(runtime.command(args, emptyFile: bundleDirectory + "/empty"),
+                                                          stdoutFD: devnull, stderrFD: devnull))
     }
 
     func bundle(for invocation: WorkloadInvocation) throws -> ContainerBundle {
@@ -135,22 +134,23 @@ public final class ContainerEnvironment: Environment {
         try Data(template.joined(separator: id).utf8).write(to: URL(fileURLWithPath: bundle.configPath))
         let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + Self.idPlaceholder)
             .replacingOccurrences(of: Self.idPlaceholder, with: id)
-        let existedBefore = ContainerCgroups.existing(for: cgroupsPath, hierarchy: hierarchy)
+        let cgroups = ContainerCgroups(cgroupsPath: cgroupsPath, hierarchy: hierarchy)
 
-        var outPipe: [Int32] = [-1, -1]
-        guard isoprobePipe(&outPipe) == 0 else {
-            throw IsoprobeError(.failed, "pipe", cause: String(cString: strerror(errno)))
-        }
-        let output = OutputTail(fd: outPipe[0], echo: invocation.echoOutput, limit: ChildProcess.stdoutLimit)
+        let outPipe = try HelperCommand.pipe()
+        let output = OutputTail(fd: outPipe.read, echo: invocation.echoOutput, limit: ChildProcess.stdoutLimit)
         let stderrFD = open(bundle.stderrLog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        let runtimePid = spawnPlain(runtime.command(["run", "--bundle", bundle.directory, id], emptyFile: bundle.emptyFile),
-                                    stdoutFD: outPipe[1], stderrFD: stderrFD)
-        let spawnErrno = errno
-        Glibc.close(outPipe[1])
+        let spawned = Swift.Result {
+            try HelperCommand.spawn(runtime.command(["run", "--bundle", bundle.directory, id], emptyFile: bundle.emptyFile),
+                                    stdoutFD: outPipe.write, stderrFD: stderrFD)
+        }
+        Glibc.close(outPipe.write)
         if stderrFD >= 0 { Glibc.close(stderrFD) }
-        guard runtimePid > 0 else {
+        let runtimePid: pid_t
+        switch spawned {
+        case .success(let pid): runtimePid = pid
+        case .failure(let error):
             output.finish()
-            throw IsoprobeError(.failed, "cannot start \(runtime.path)", cause: String(cString: spawnErrno == 0 ? strerror(EIO) : strerror(spawnErrno)))
+            throw error
         }
 
         var containerPid: pid_t = 0
@@ -168,7 +168,7 @@ public final class ContainerEnvironment: Environment {
             kill(runtimePid, SIGKILL)
             reapRuntime()
             _ = try? runtimeCommand(["delete", "--force", id], bundleDirectory: bundle.directory)
-            Self.removeCgroups(named: cgroupsPath, hierarchy: hierarchy, existedBefore: existedBefore)
+            cgroups.removeLeftovers()
             output.finish()
         }
 
@@ -180,8 +180,7 @@ public final class ContainerEnvironment: Environment {
             // The hook runs in the container's pid namespace (the state it is given names
             // pid 1, or 0 with crun); the host's pid of that process is the runtime's child.
             containerPid = try Self.containerProcess(of: runtimePid)
-            let cgroups = ContainerCgroups.of(pid: containerPid, hierarchy: hierarchy)
-            var target = try cgroups.target(hierarchy: hierarchy)
+            var target = try ContainerCgroups.target(ofProcess: containerPid, hierarchy: hierarchy)
             // Its exit status, which `<runtime> run` only passes on folded into one byte.
             target.leaderPid = containerPid
             let setupNs = ChildProcess.elapsed(setupStart, ChildProcess.now())
@@ -193,26 +192,18 @@ public final class ContainerEnvironment: Environment {
             let baseline = CPUBaseline.read(pid: containerPid)
             let start = ChildProcess.now()
             try Self.release(go)
-            let fired = TimeoutFlag()
-            let timer = invocation.timeout.map { limit -> DispatchWorkItem in
-                let item = DispatchWorkItem { [containerPid] in
-                    fired.set()
-                    kill(containerPid, SIGKILL)
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: item)
-                return item
-            }
+            let deadline = WorkloadDeadline(invocation.timeout) { [containerPid] in kill(containerPid, SIGKILL) }
             reapRuntime()
             let end = ChildProcess.now()
-            timer?.cancel()
+            let timedOut = deadline.disarm()
             observer.workloadFinished()
 
             let teardownStart = ChildProcess.now()
             let stdout = output.finish()
-            Self.removeCgroups(named: cgroupsPath, hierarchy: hierarchy, existedBefore: existedBefore)
+            cgroups.removeLeftovers()
             let teardownNs = ChildProcess.elapsed(teardownStart, ChildProcess.now())
 
-            let exit = Self.describeRuntimeExit(runtimeStatus, timedOut: fired.isSet)
+            let exit = Self.describeRuntimeExit(runtimeStatus, timedOut: timedOut)
             if !exit.succeeded { Self.echoTail(of: bundle.stderrLog) }
             var details = self.details
             details.profile = profileLines(for: bundle, spec: spec)
@@ -222,7 +213,7 @@ public final class ContainerEnvironment: Environment {
                                          userNs: ChildProcess.nanos(usage.ru_utime),
                                          systemNs: ChildProcess.nanos(usage.ru_stime),
                                          maxRSSBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024, stdout: stdout,
-                                         timedOut: fired.isSet)
+                                         timedOut: timedOut)
             outcome.startNs = ChildProcess.nanos(start)
             var run = EnvironmentRun(outcome: outcome, target: target, setupNs: setupNs, teardownNs: teardownNs,
                                      details: details, workloadStartNs: outcome.startNs)
@@ -341,29 +332,6 @@ public final class ContainerEnvironment: Environment {
             }
         }
         return ChildProcess.describe(status: status, timedOut: timedOut)
-    }
-
-    /// The runtime deletes the container's own cgroups; parents it made are left behind.
-    static func removeCgroups(named cgroupsPath: String, hierarchy: CgroupHierarchy, existedBefore: Set<String>) {
-        var roots = [hierarchy.mountPoint]
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup") {
-            roots += entries.map { "/sys/fs/cgroup/\($0)" }
-        }
-        var dirs = ContainerCgroups()
-        dirs.unified = hierarchy.mountPoint + cgroupsPath
-        for root in roots where root != hierarchy.mountPoint { dirs.v1[root] = root + cgroupsPath }
-        dirs.removeLeftovers(existedBefore: existedBefore)
-    }
-
-    /// Runs a runtime command with the given stdout and stderr, returning its exit code.
-    func runHelper(_ argv: [String], stdoutFD: Int32, stderrFD: Int32) throws -> Int32 {
-        let pid = spawnPlain(argv, stdoutFD: stdoutFD, stderrFD: stderrFD)
-        guard pid > 0 else {
-            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(errno)))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     static func lastLine(of path: String) -> String {

@@ -30,7 +30,7 @@ public struct OCIRuntime: Sendable {
     }
 
     public static func version(of path: String) -> String {
-        let result = try? HelperProcess.run([path, "--version"], timeout: 10)
+        let result = try? HelperCommand.run([path, "--version"], timeout: 10)
         let first = result?.stdout.split(separator: "\n").first.map(String.init) ?? "unknown"
         return first.trimmingCharacters(in: .whitespaces)
     }
@@ -45,40 +45,5 @@ public struct OCIRuntime: Sendable {
 
     public var description: EnvironmentDetails.Runtime {
         EnvironmentDetails.Runtime(name: name, version: version, path: path)
-    }
-}
-
-/// A short-lived helper process (the runtime's create, start, delete) whose output is small.
-enum HelperProcess {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var succeeded: Bool { status == 0 }
-    }
-
-    /// Runs argv to completion; stdout and stderr captured (or stdout sent to `stdoutFD`).
-    static func run(_ argv: [String], stdoutFD: Int32? = nil, timeout: TimeInterval = 60) throws -> Result {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        if stdoutFD == nil { _ = isoprobePipe(&outPipe) }
-        _ = isoprobePipe(&errPipe)
-        let out = stdoutFD == nil ? OutputTail(fd: outPipe[0], echo: false, limit: 1 << 20) : nil
-        let err = OutputTail(fd: errPipe[0], echo: false, limit: 1 << 16)
-        let pid = spawnPlain(argv, stdoutFD: stdoutFD ?? outPipe[1], stderrFD: errPipe[1])
-        let spawnErrno = errno
-        if stdoutFD == nil { close(outPipe[1]) }
-        close(errPipe[1])
-        guard pid > 0 else {
-            out?.finish()
-            err.finish()
-            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(spawnErrno)))
-        }
-        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        killer.cancel()
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: code, stdout: out?.finish() ?? "", stderr: err.finish())
     }
 }

@@ -65,15 +65,7 @@ public enum ChildProcess {
             throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(spawnErrno)))
         }
 
-        let fired = TimeoutFlag()
-        let timer = timeout.map { limit -> DispatchWorkItem in
-            let item = DispatchWorkItem {
-                fired.set()
-                cgroup.killAll()
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: item)
-            return item
-        }
+        let deadline = WorkloadDeadline(timeout) { cgroup.killAll() }
         let interruptToken = Interruption.shared.onInterrupt { cgroup.killAll() }
         defer { Interruption.shared.remove(interruptToken) }
 
@@ -86,8 +78,7 @@ public enum ChildProcess {
         }
         var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &end)
-        timer?.cancel()
-        let timedOut = fired.isSet
+        let timedOut = deadline.disarm()
         // Anything the workload left behind would hold the output pipe open.
         cgroup.killAll()
         let stdout = output.finish()
@@ -173,18 +164,38 @@ public final class OutputTail: @unchecked Sendable {
     }
 }
 
-public final class TimeoutFlag: @unchecked Sendable {
-    public init() {}
-    private var value = false
+/// Kills a workload when its timeout passes, unless disarmed first.
+public final class WorkloadDeadline: @unchecked Sendable {
     private let lock = NSLock()
-    public func set() {
+    private var fired = false
+    private var item: DispatchWorkItem?
+
+    /// nil: no timeout.
+    public init(_ timeout: TimeInterval?, kill: @escaping () -> Void) {
+        guard let timeout else { return }
+        let item = DispatchWorkItem { [weak self] in
+            self?.markFired()
+            kill()
+        }
+        self.item = item
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: item)
+    }
+
+    /// Left without disarming (an error on the way): the timer must not fire later.
+    deinit { item?.cancel() }
+
+    private func markFired() {
         lock.lock()
-        value = true
+        fired = true
         lock.unlock()
     }
-    public var isSet: Bool {
+
+    /// Stops the timer; whether it had already fired.
+    @discardableResult
+    public func disarm() -> Bool {
+        item?.cancel()
         lock.lock()
         defer { lock.unlock() }
-        return value
+        return fired
     }
 }

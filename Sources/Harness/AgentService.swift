@@ -26,12 +26,9 @@ public final class AgentService {
     }
 
     /// Serves one request; true when every run succeeded.
-    /// The console line that marks the agent as started (the host times boots by it).
-    public static let readyLine = "isoprobe-agent: ready"
-
     @discardableResult
     public func serve(_ request: AgentProtocol.RunRequest, resources: Resources) -> Bool {
-        FileHandle.standardError.write(Data((Self.readyLine + "\n").utf8))
+        FileHandle.standardError.write(Data((AgentMessage.consoleReadyLine + "\n").utf8))
         var succeeded = true
         do {
             let runner = try Runner(resources: resources)

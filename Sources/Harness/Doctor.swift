@@ -6,6 +6,7 @@ import IsoprobeCore
 import KVM
 import Probes
 import VM
+import VMEnvironment
 
 /// What isoprobe needs on this host, what is missing, and the command that fixes it.
 public enum Doctor {
@@ -72,19 +73,8 @@ public enum Doctor {
     /// code natively here (a short calibration) or guests must use TCG.
     static func virtualMachineChecks() -> [Check] {
         var checks: [Check] = []
-        let qemu = which("qemu-system-x86_64")
-        let qemuVersion = qemu.map { path -> String in
-            let p = Foundation.Process()
-            p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = ["--version"]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return "unknown version" }
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return text.split(separator: "\n").first.map(String.init) ?? "unknown version"
-        }
+        let qemu = VMEnvironment.qemuPath
+        let qemuVersion = qemu.map(VMEnvironment.version(ofQEMU:))
         checks.append(Check(name: "qemu", ok: qemu != nil, detail: qemu.map { "\($0): \(qemuVersion ?? "")" } ?? "not found",
                             fix: qemu == nil ? "apt-get install -y qemu-system-x86" : nil, required: false))
         do {

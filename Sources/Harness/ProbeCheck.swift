@@ -69,7 +69,6 @@ public enum ProbeCheck {
         case "tp_btf" where !KernelBTF.hasTracepoint(tp): return "kernel BTF has no btf_trace_\(tp)"
         case "tp_btf" where program.name.hasSuffix("_fast"): return "needs bpf_map_lookup_percpu_elem and bpf_loop (Linux 5.19+)"
         case "tp_btf": return "not needed: a faster variant for \(tp) is available"
-        case "tracepoint": return "tracefs has no event \(tp)"
         default: return "not selected"
         }
     }

@@ -58,30 +58,36 @@ public final class Runner {
         switch name {
         case "native": env = NativeEnvironment(hierarchy: hierarchy)
         case "container": env = try ContainerEnvironment(options: request.container, hierarchy: hierarchy)
-        case "vm":
-            if vm == nil {
-                var options = request.vm
-                let calibration = KVMCalibration.shared
-                switch try AccelChoice.resolve(requested: request.accel, calibration: calibration) {
-                case .kvm: options.accelerator = .kvm
-                case .tcg:
-                    options.accelerator = .tcg
-                    if request.accel == .auto {
-                        FileHandle.standardError.write(Data("isoprobe: \(calibration.description); VM figures under TCG do not stand for KVM's overhead\n".utf8))
-                    }
-                }
-                // A guest that stops answering is cut at its boot allowance plus the workload's timeout.
-                options.bootTimeout = 60 + (request.timeout ?? 0)
-                vm = try VMEnvironment(options: options, agentBinary: Resources.executablePath,
-                                       probesDirectory: resources.probesDirectory)
-            }
-            env = NativeEnvironment(hierarchy: hierarchy)
+
         default:
             throw IsoprobeError(.usage, "--env: unknown environment '\(name)'",
                                 fix: "use one of: \(Self.knownEnvironments.joined(separator: ", "))")
         }
         environments[name] = env
         return env
+    }
+
+    /// The VM environment, once per request: the KVM calibration picks the accelerator.
+    /// Guests do not run behind `Environment` (their probes run inside the guest).
+    @discardableResult
+    func prepareVM(_ request: RunRequest) throws -> VMEnvironment {
+        if let vm { return vm }
+        var options = request.vm
+        let calibration = KVMCalibration.shared
+        switch try AccelChoice.resolve(requested: request.accel, calibration: calibration) {
+        case .kvm: options.accelerator = .kvm
+        case .tcg:
+            options.accelerator = .tcg
+            if request.accel == .auto {
+                FileHandle.standardError.write(Data("isoprobe: \(calibration.description); VM figures under TCG do not stand for KVM's overhead\n".utf8))
+            }
+        }
+        // A guest that stops answering is cut at its boot allowance plus the workload's timeout.
+        options.bootTimeout = 60 + (request.timeout ?? 0)
+        let prepared = try VMEnvironment(options: options, agentBinary: Resources.executablePath,
+                                         probesDirectory: resources.probesDirectory)
+        vm = prepared
+        return prepared
     }
 
     /// Releases every environment's kept state (bundles, runtime state directories).
@@ -95,7 +101,9 @@ public final class Runner {
         guard request.repetitions >= 1 else {
             throw IsoprobeError(.usage, "--reps must be at least 1, got \(request.repetitions)")
         }
-        for env in request.environments { _ = try environment(named: env, request: request) }
+        for env in request.environments {
+            if env == "vm" { try prepareVM(request) } else { _ = try environment(named: env, request: request) }
+        }
         for spec in request.workloads { try catalog.validate(spec) }
     }
 
@@ -200,9 +208,9 @@ public final class Runner {
 
     /// One repetition in a fresh guest: the agent runs it in the guest's kernel.
     func runInGuest(_ spec: WorkloadSpec, repetition: Int, request: RunRequest) throws -> [RunResult] {
-        guard let vm else { throw IsoprobeError(.failed, "the VM environment was not prepared") }
+        let vm = try prepareVM(request)
         let host = try catalog.argv(for: spec)
-        let argv = spec.command ?? ([GuestLayoutPaths.workloads + "/" + (host[0] as NSString).lastPathComponent] + host.dropFirst())
+        let argv = VMEnvironment.guestArgv(hostArgv: host, isCommand: spec.command != nil)
         let agentRequest = AgentProtocol.RunRequest(spec: spec.text, isCommand: spec.command != nil, argv: argv,
                                                     timeoutSeconds: request.timeout,
                                                     probes: request.probeFamilies.map(\.rawValue),
@@ -243,8 +251,4 @@ public final class Runner {
         for key in ["HOME", "TERM", "TMPDIR"] { if let v = env[key] { out[key] = v } }
         return out
     }
-}
-
-enum GuestLayoutPaths {
-    static let workloads = "/isoprobe/workloads"
 }

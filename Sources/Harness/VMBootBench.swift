@@ -39,7 +39,7 @@ public final class VMBootBench {
         let catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
         let spec = WorkloadSpec(name: "getpid", parameters: [("count", "1")])
         let host = try catalog.argv(for: spec)
-        let request = AgentProtocol.RunRequest(spec: spec.text, argv: ["/isoprobe/workloads/getpid", "count=1"],
+        let request = AgentProtocol.RunRequest(spec: spec.text, argv: VMEnvironment.guestArgv(hostArgv: host, isCommand: false),
                                                probes: ["syscalls", "sched", "memory"])
         var result = Result(accelerator: accel.rawValue, guestKernel: vm.kernel.version, boot: [], total: [])
         for rep in 1...repetitions {

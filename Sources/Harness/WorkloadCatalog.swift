@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import IsoprobeCore
 
@@ -30,46 +31,14 @@ public struct WorkloadCatalog: Sendable {
         return [path] + spec.parameters.map { "\($0.key)=\($0.value)" }
     }
 
-    /// Runs argv with stdout discarded, returning its exit status and stderr. posix_spawn,
-    /// not Foundation's Process: that needs a run loop, which a guest's bare init lacks.
-    static func runQuietly(_ argv: [String]) throws -> (Int32, String) {
-        var err: [Int32] = [0, 0]
-        guard pipe(&err) == 0 else { throw IsoprobeError(.failed, "pipe", cause: String(cString: strerror(errno))) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        posix_spawn_file_actions_addclose(&actions, err[0])
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-        close(err[1])
-        defer { close(err[0]) }
-        guard rc == 0 else { throw IsoprobeError(.failed, "cannot run \(argv[0])", cause: String(cString: strerror(rc))) }
-        var data = Data()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(err[0], $0.baseAddress, 4096) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            data.append(contentsOf: buf[0..<n])
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     /// Runs the fixture with `--check` semantics: its own parameter validation, no work.
     /// A fixture exits 2 with one line naming the bad parameter; that line becomes the error.
     public func validate(_ spec: WorkloadSpec) throws {
         guard spec.command == nil else { return }
         let argv = try self.argv(for: spec)
-        let (status, message) = try Self.runQuietly(argv + ["--validate"])
-        if status != 0 {
+        let result = try HelperCommand.run(argv + ["--validate"])
+        let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !result.succeeded {
             throw IsoprobeError(.usage, "workload '\(spec.text)': \(message.isEmpty ? "parameters refused" : message)")
         }
     }

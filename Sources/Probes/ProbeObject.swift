@@ -44,34 +44,23 @@ final class ProbeObject {
 
     /// Per tracepoint, the first variant this kernel supports: a `_fast` tp_btf program
     /// (per-CPU slots, 5.19+), another tp_btf program (BTF has `btf_trace_<tp>`), then
-    /// the raw_tp twin. Classic tracepoints only when tracefs can resolve their ids.
+    /// the raw_tp twin.
     private func chooseAttachModes() throws {
-        let programs = object.programs
         var byTracepoint: [String: [BPFProgram]] = [:]
-        for program in programs {
-            let (kind, tp) = program.attachPoint
-            if kind == "tracepoint" {
-                let ok = Tracefs.eventExists(tp)
-                program.autoload = ok
-                if ok { modes.insert(kind) } else { notes.append("\(tp): no such tracepoint in tracefs") }
-            } else {
-                byTracepoint[tp, default: []].append(program)
-            }
+        for program in object.programs {
+            byTracepoint[program.attachPoint.target, default: []].append(program)
         }
         for (tp, variants) in byTracepoint {
             let ranked = variants.sorted { Self.rank($0) < Self.rank($1) }
             let chosen = ranked.first { Self.usable($0, tracepoint: tp) }
             for program in variants { program.autoload = program.name == chosen?.name }
             if let chosen {
-                modes.insert(chosen.name.hasSuffix("_fast") ? "tp_btf" : chosen.attachPoint.kind)
-                if chosen.name.hasSuffix("_fast") { variant = "per-CPU slots" }
+                modes.insert(chosen.attachPoint.kind)
             } else {
                 notes.append("\(tp): no usable attach point")
             }
         }
     }
-
-    private(set) var variant: String?
 
     static func rank(_ p: BPFProgram) -> Int {
         switch (p.attachPoint.kind, p.name.hasSuffix("_fast")) {

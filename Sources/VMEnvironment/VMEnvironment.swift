@@ -32,8 +32,12 @@ public final class VMEnvironment {
         ProcessInfo.processInfo.environment["ISOPROBE_LOG_DIR"] ?? "/var/log/isoprobe"
     }
 
-    /// What the agent prints on the console when it starts (AgentService.readyLine).
-    public static let agentReadyLine = "isoprobe-agent: ready"
+    /// A workload's argv as the guest runs it: fixtures from the guest's workloads folder,
+    /// commands as given.
+    public static func guestArgv(hostArgv: [String], isCommand: Bool) -> [String] {
+        isCommand ? hostArgv
+            : [GuestLayout.workloadsDirectory + "/" + (hostArgv[0] as NSString).lastPathComponent] + hostArgv.dropFirst()
+    }
     public let kernel: GuestKernel
     let agentBinary: String
     let probesDirectory: String
@@ -45,18 +49,13 @@ public final class VMEnvironment {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    lazy var qemuVersion: String = {
-        guard let path = Self.qemuPath else { return "unknown" }
-        let p = Foundation.Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = ["--version"]
-        let out = Pipe()
-        p.standardOutput = out
-        guard (try? p.run()) != nil else { return "unknown" }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return text.split(separator: "\n").first.map(String.init) ?? "unknown"
-    }()
+    lazy var qemuVersion: String = Self.qemuPath.map(Self.version(ofQEMU:)) ?? "unknown"
+
+    /// The first line of `qemu --version`.
+    public static func version(ofQEMU path: String) -> String {
+        let result = try? HelperCommand.run([path, "--version"], timeout: 10)
+        return result?.stdout.split(separator: "\n").first.map(String.init) ?? "unknown version"
+    }
 
     public init(options: Options, agentBinary: String, probesDirectory: String) throws {
         self.options = options
@@ -81,9 +80,8 @@ public final class VMEnvironment {
     /// of it before QEMU starts and after it exits: the VMM's side of the same run.
     public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?,
                     host: (observer: RunObserver, hierarchy: CgroupHierarchy)? = nil) throws -> GuestRun {
-        var root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
+        let root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
-        _ = root
         let script = GuestInit.script(running: """
             mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
             mount -t bpf bpf /sys/fs/bpf 2>/dev/null
@@ -96,7 +94,7 @@ public final class VMEnvironment {
         configuration.kernelArguments = [try request.kernelCommandLineParameter()]
         configuration.timeout = .seconds(options.bootTimeout)
         configuration.agentTransport = AgentPort.transport(for: kernel)
-        configuration.marker = Self.agentReadyLine
+        configuration.marker = AgentMessage.consoleReadyLine
         // The guest console (and QEMU's own messages) go to a log of their own, never into results.
         let logs = Self.logRoot + "/" + CgroupNames.unique(prefix: "vm-\(Int(Date().timeIntervalSince1970))")
         configuration.logDirectory = logs
@@ -117,7 +115,6 @@ public final class VMEnvironment {
         }
         host?.observer.workloadFinished()
         let hostTarget = cgroup?.target
-        root = FileSet()
 
         var reader = AgentChannel.Reader()
         let events = reader.feed(outcome.agentOutput) + reader.finish()

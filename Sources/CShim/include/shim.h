@@ -20,8 +20,7 @@ char *isoprobe_libbpf_log_take(void);
 
 /* Starts path with argv/envp as a child placed in the cgroup2 directory cgroup_fd
  * from its first instruction (clone3 CLONE_INTO_CGROUP, or fork and a write to
- * cgroup.procs before exec on kernels without it); cgroup_fd -1 starts it where the
- * caller is (a plain fork). fds 0-2 of the child become
+ * cgroup.procs before exec on kernels without it). fds 0-2 of the child become
  * stdin_fd/stdout_fd/stderr_fd (-1 keeps the parent's). cwd may be NULL.
  * Returns the pid, or -1 with errno set (exec failures are reported too). */
 pid_t isoprobe_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[],
@@ -30,10 +29,6 @@ pid_t isoprobe_spawn_in_cgroup(const char *path, char *const argv[], char *const
 
 /* pipe2(O_CLOEXEC), which glibc hides without _GNU_SOURCE. */
 int isoprobe_pipe_cloexec(int fds[2]);
-
-/* Makes this process the reaper of orphaned descendants: a container's first process,
- * started by `runc create` which then exits, becomes our child and wait4 works on it. */
-int isoprobe_set_child_subreaper(void);
 
 /* Whether the last spawn used clone3 (1) or the fork fallback (0). */
 int isoprobe_spawn_used_clone3(void);
