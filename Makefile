@@ -11,7 +11,8 @@ SWIFT_FLAGS ?=
 
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
-            iproute2 python3 gzip tar runc busybox-static cpio
+            iproute2 python3 gzip tar runc busybox-static cpio libsqlite3-dev \
+            python3-jsonschema python3-prometheus-client python3-pil chromium
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))
@@ -63,10 +64,10 @@ binary:
 	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe.tmp
 	mv -f $(BUILD)/bin/isoprobe.tmp $(BUILD)/bin/isoprobe
 
+# The default suite: every fixture workload in every environment this host offers; every
+# report format lands in $(BUILD)/report, and the run in the history database.
 run: setup
-	$(BUILD)/bin/isoprobe run --env native,container --reps 3 \
-		--workload getpid:count=100000 --workload pingpong:rounds=10000 --workload pagefault:pages=10000 \
-		--json $(BUILD)/last-run.json
+	$(BUILD)/bin/isoprobe run --suite fixtures/suites/default.toml --out $(BUILD)/report
 
 test: setup
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // libbpf, libelf and zlib from the distribution (libbpf-dev, libelf-dev).
@@ -24,8 +25,16 @@ let package = Package(
         .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
         // Where workloads run: native now; container and VM behind the same protocol.
         .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore"]),
-        // Text and JSON reports from the result model.
+        // Every report format from the result model: text, Markdown, JSON, CSV, OpenMetrics,
+        // HTML with SVG plots, Chrome trace.
         .target(name: "Reports", dependencies: ["IsoprobeCore"]),
+        // Statistics over repetitions: medians, IQR, bootstrap intervals, ratios to native,
+        // Mann-Whitney U, the significance rule that `compare` applies.
+        .target(name: "Analysis", dependencies: ["IsoprobeCore"]),
+        // Suite files (TOML): parsed with positions, validated whole before anything runs.
+        .target(name: "Suite", dependencies: ["IsoprobeCore"]),
+        // Every run in an embedded SQLite database, with the host's facts.
+        .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.
         .target(name: "GuestImage"),
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
@@ -35,7 +44,7 @@ let package = Package(
         // QEMU guests: kernel lookup, argument builders, booting an initramfs root.
         .target(name: "VM", dependencies: ["GuestImage", "IsoprobeCore"]),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
-        .target(name: "Harness", dependencies: ["BPF", "Probes", "Environments", "Container", "OCI", "IsoprobeCore",
+        .target(name: "Harness", dependencies: ["BPF", "Probes", "Reports", "Environments", "Container", "OCI", "IsoprobeCore",
                                                 "KVM", "VM", "AgentProtocol", "VMEnvironment"]),
         // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
         .target(name: "CKVM"),
@@ -46,14 +55,18 @@ let package = Package(
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM",
+            "KVM", "Analysis", "Suite", "History", "VMEnvironment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM", "VM", "VMEnvironment",
+            "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History",
         ]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "IsoprobeCore"]),
+        .testTarget(name: "SuiteTests", dependencies: ["Suite", "IsoprobeCore"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "IsoprobeCore"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "IsoprobeCore"]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
         .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),

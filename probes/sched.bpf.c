@@ -13,6 +13,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 leader_pid = 0; /* host pid of the workload's first process, if known */
+const volatile __u64 runq_event_ns = 0; /* run-queue waits this long become events (0: none) */
 
 #define TASK_RUNNING 0
 
@@ -41,6 +42,40 @@ struct {
 	__type(key, __u32);
 	__type(value, struct isoprobe_sched_stat);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped_events SEC(".maps");
+
+static __always_inline void runq_event(struct task_struct *next, __u64 start, __u64 wait)
+{
+	struct isoprobe_sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *d = bpf_map_lookup_elem(&dropped_events, &zero);
+
+		if (d)
+			__sync_fetch_and_add(d, 1);
+		return;
+	}
+	e->start_ns = start;
+	e->duration_ns = wait;
+	e->pid = BPF_CORE_READ(next, tgid);
+	e->tid = BPF_CORE_READ(next, pid);
+	e->cpu = bpf_get_smp_processor_id();
+	e->kind = ISOPROBE_SCHED_RUNQ_WAIT;
+	BPF_CORE_READ_STR_INTO(&e->comm, next, comm);
+	bpf_ringbuf_submit(e, 0);
+}
 
 static __always_inline struct isoprobe_sched_stat *stat(void)
 {
@@ -81,7 +116,7 @@ static __always_inline void on_wakeup(struct task_times *t, bool new_task)
 }
 
 /* prev leaves the CPU; next takes it. Either side may be ours. */
-static __always_inline void on_switch(bool preempt, struct task_struct *prev,
+static __always_inline void on_switch(bool preempt, struct task_struct *prev, struct task_struct *next,
 				      struct task_times *pt, struct task_times *nt,
 				      bool prev_ours, bool next_ours)
 {
@@ -115,6 +150,8 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 			s->runq_count++;
 			s->runq_total_ns += wait;
 			s->runq_hist[hist_slot(wait)]++;
+			if (runq_event_ns && wait >= runq_event_ns)
+				runq_event(next, nt->enqueued, wait);
 			nt->enqueued = 0;
 		}
 		nt->oncpu = now;
@@ -171,7 +208,7 @@ int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct ta
 
 	if (!prev_ours && !next_ours)
 		return 0;
-	on_switch(preempt, prev, prev_ours ? times_btf(prev) : NULL,
+	on_switch(preempt, prev, next, prev_ours ? times_btf(prev) : NULL,
 		  next_ours ? times_btf(next) : NULL, prev_ours, next_ours);
 	return 0;
 }
@@ -223,7 +260,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 
 	if (!prev_ours && !next_ours)
 		return 0;
-	on_switch(preempt, prev, prev_ours ? times_hash(prev) : NULL,
+	on_switch(preempt, prev, next, prev_ours ? times_hash(prev) : NULL,
 		  next_ours ? times_hash(next) : NULL, prev_ours, next_ours);
 	return 0;
 }

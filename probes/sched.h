@@ -32,4 +32,19 @@ struct isoprobe_sched_stat {
 	__u64 leader_exit_code;
 };
 
+/* A scheduling event sent through the ring buffer (Chrome/Perfetto traces). */
+enum isoprobe_sched_event_kind {
+	ISOPROBE_SCHED_RUNQ_WAIT = 1, /* runnable but waiting for a CPU at least runq_event_ns */
+};
+
+struct isoprobe_sched_event {
+	__u64 start_ns;    /* CLOCK_MONOTONIC: when the wait began */
+	__u64 duration_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;         /* where the task then ran */
+	__u32 kind;
+	char comm[16];
+};
+
 #endif

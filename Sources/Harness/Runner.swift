@@ -18,6 +18,15 @@ public struct RunRequest: Sendable {
     public var container: ContainerEnvironment.Options
     public var vm: VMEnvironment.Options = .init()
     public var accel: AccelRequest = .auto
+    /// Discarded runs before the measured ones, per workload and environment.
+    public var warmups: Int = 0
+    /// Per-workload environments and repetitions (suites); nil: every workload in every
+    /// environment, `repetitions` times.
+    public var plan: [RunItem]?
+    /// Environments that may be missing on this host: dropped with a notice instead of an error.
+    public var optionalEnvironments: Set<String> = []
+    /// Record a run that fails to start (a guest that never answered, a runtime error) and go on.
+    public var continueOnFailure = false
 
     public init(environments: [String], workloads: [WorkloadSpec], repetitions: Int,
                 probeFamilies: [ProbeFamily] = ProbeFamily.allCases, timeout: TimeInterval? = nil,
@@ -30,6 +39,69 @@ public struct RunRequest: Sendable {
         self.timeout = timeout
         self.echoOutput = echoOutput
     }
+}
+
+/// One workload of a plan: where it runs and how often.
+public struct RunItem: Sendable {
+    public var spec: WorkloadSpec
+    public var environments: [String]
+    public var repetitions: Int
+
+    public init(spec: WorkloadSpec, environments: [String], repetitions: Int) {
+        self.spec = spec
+        self.environments = environments
+        self.repetitions = repetitions
+    }
+}
+
+/// One run of a plan, before it happens.
+public struct PlannedRun: Sendable {
+    public var spec: WorkloadSpec
+    public var environment: String
+    /// 1-based; warm-ups count on their own from 1.
+    public var repetition: Int
+    public var warmup: Bool
+    /// Of the workload's measured repetitions (or warm-ups).
+    public var of: Int
+}
+
+extension RunRequest {
+    public var items: [RunItem] {
+        plan ?? workloads.map { RunItem(spec: $0, environments: environments, repetitions: repetitions) }
+    }
+
+    /// Every run in order: all warm-ups first, then repetition by repetition, each workload
+    /// in every environment before the next repetition, so drift spreads over all of them.
+    public var schedule: [PlannedRun] {
+        var out: [PlannedRun] = []
+        if warmups > 0 {
+            for w in 1...warmups {
+                for item in items { for env in item.environments {
+                    out.append(PlannedRun(spec: item.spec, environment: env, repetition: w, warmup: true, of: warmups))
+                } }
+            }
+        }
+        let most = items.map(\.repetitions).max() ?? 0
+        if most > 0 {
+            for rep in 1...most {
+                for item in items where rep <= item.repetitions { for env in item.environments {
+                    out.append(PlannedRun(spec: item.spec, environment: env, repetition: rep, warmup: false,
+                                          of: item.repetitions))
+                } }
+            }
+        }
+        return out
+    }
+}
+
+/// What happened to one planned run.
+public enum RunEvent {
+    case starting(PlannedRun, index: Int, total: Int)
+    case finished(PlannedRun, RunResult, index: Int, total: Int)
+    /// The run could not be made (continueOnFailure): the plan goes on.
+    case failed(PlannedRun, Error, index: Int, total: Int)
+    /// An optional environment this host cannot offer.
+    case skippedEnvironment(String, reason: String)
 }
 
 /// Runs a request: repetitions outermost and environments innermost, so slow drift of
@@ -98,39 +170,76 @@ public final class Runner {
 
     /// Checks everything that can be checked before anything runs.
     public func validate(_ request: RunRequest) throws {
-        guard request.repetitions >= 1 else {
+        _ = try validated(request)
+    }
+
+    /// The request as it will run: checked whole, with optional environments this host
+    /// cannot offer taken out (each reported through `onSkip`).
+    public func validated(_ request: RunRequest, onSkip: (String, String) -> Void = { _, _ in }) throws -> RunRequest {
+        guard request.repetitions >= 1, request.items.allSatisfy({ $0.repetitions >= 1 }) else {
             throw IsoprobeError(.usage, "--reps must be at least 1, got \(request.repetitions)")
         }
-        for env in request.environments {
-            if env == "vm" { try prepareVM(request) } else { _ = try environment(named: env, request: request) }
+        guard request.warmups >= 0 else { throw IsoprobeError(.usage, "warm-ups must be 0 or more") }
+        var request = request
+        var unavailable: Set<String> = []
+        for env in Set(request.items.flatMap(\.environments)).sorted() {
+            do {
+                if env == "vm" { try prepareVM(request) } else { _ = try environment(named: env, request: request) }
+            } catch let error as IsoprobeError where request.optionalEnvironments.contains(env) && error.kind != .usage {
+                unavailable.insert(env)
+                onSkip(env, error.description)
+            }
         }
-        for spec in request.workloads { try catalog.validate(spec) }
+        for item in request.items { try catalog.validate(item.spec) }
+        if !unavailable.isEmpty {
+            request.plan = request.items.map {
+                RunItem(spec: $0.spec, environments: $0.environments.filter { !unavailable.contains($0) },
+                        repetitions: $0.repetitions)
+            }.filter { !$0.environments.isEmpty }
+            request.environments = request.environments.filter { !unavailable.contains($0) }
+            guard !(request.plan ?? []).isEmpty else {
+                throw IsoprobeError(.missing, "none of the environments can run here (\(unavailable.sorted().joined(separator: ", ")))",
+                                    fix: "`isoprobe doctor` says what is missing")
+            }
+        }
+        return request
+    }
+
+    /// Measured runs only (warm-ups are handed to `onEvent` and dropped).
+    @discardableResult
+    public func run(_ request: RunRequest, onResult: (RunResult) -> Void = { _ in }) throws -> [RunResult] {
+        try run(request, onEvent: { event in
+            if case .finished(let planned, let result, _, _) = event, !planned.warmup { onResult(result) }
+        })
     }
 
     @discardableResult
-    public func run(_ request: RunRequest, onResult: (RunResult) -> Void = { _ in }) throws -> [RunResult] {
+    public func run(_ request: RunRequest, onEvent: (RunEvent) -> Void) throws -> [RunResult] {
         defer { close() }
-        try validate(request)
+        let request = try validated(request) { onEvent(.skippedEnvironment($0, reason: $1)) }
+        let schedule = request.schedule
         var results: [RunResult] = []
-        for rep in 1...request.repetitions {
-            for spec in request.workloads {
-                for envName in request.environments {
-                    if let sig = Interruption.shared.signal { throw interrupted(sig) }
-                    if envName == "vm" {
-                        for result in try runInGuest(spec, repetition: rep, request: request) {
-                            results.append(result)
-                            onResult(result)
-                        }
-                        continue
-                    }
-                    let result = try runOnce(spec, in: try environment(named: envName, request: request), repetition: rep,
-                                             request: request)
-                    results.append(result)
-                    onResult(result)
-                    if let sig = Interruption.shared.signal { throw interrupted(sig) }
+        for (i, planned) in schedule.enumerated() {
+            if let sig = Interruption.shared.signal { throw interrupted(sig) }
+            onEvent(.starting(planned, index: i + 1, total: schedule.count))
+            do {
+                let made: [RunResult]
+                if planned.environment == "vm" {
+                    made = try runInGuest(planned.spec, repetition: planned.repetition, request: request)
+                } else {
+                    made = [try runOnce(planned.spec, in: try environment(named: planned.environment, request: request),
+                                        repetition: planned.repetition, request: request)]
                 }
+                for result in made {
+                    if !planned.warmup { results.append(result) }
+                    onEvent(.finished(planned, result, index: i + 1, total: schedule.count))
+                }
+            } catch let error as IsoprobeError where request.continueOnFailure && error.kind == .failed
+                && Interruption.shared.signal == nil {
+                onEvent(.failed(planned, error, index: i + 1, total: schedule.count))
             }
         }
+        if let sig = Interruption.shared.signal { throw interrupted(sig) }
         return results
     }
 
@@ -155,7 +264,7 @@ public final class Runner {
         let cpu = measured.sched?.cpu.map { Self.subtract(run.cpuBeforeStart, from: $0) }
         var details = run.details
         if details != nil { details?.limitEvents = .from(syscalls: measured.syscalls, memory: memory) }
-        return RunResult(
+        var result = RunResult(
             environment: environment.name,
             workload: WorkloadDescription(spec: spec.text, name: spec.name,
                                           parameters: Dictionary(spec.parameters.map { ($0.key, $0.value) },
@@ -170,6 +279,8 @@ public final class Runner {
             probes: session.probeStatuses, syscalls: measured.syscalls, sched: measured.sched, memory: memory,
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
             setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
+        result.schedEvents = measured.schedEvents
+        return result
     }
 
     /// From the workload's start to its last task's exit when the probes saw it: an

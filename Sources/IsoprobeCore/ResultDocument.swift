@@ -11,8 +11,15 @@ public struct ResultDocument: Codable, Sendable {
     public var createdAt: Date
     public var host: HostFacts
     public var runs: [RunResult]
+    /// Statistics over the runs (medians, intervals, ratios to native), when computed.
+    public var summary: SummaryReport?
+    /// The suite file the runs came from, when there was one.
+    public var suite: String?
 
-    public init(host: HostFacts, runs: [RunResult], createdAt: Date = Date()) {
+    public init(host: HostFacts, runs: [RunResult], createdAt: Date = Date(), summary: SummaryReport? = nil,
+                suite: String? = nil) {
+        self.summary = summary
+        self.suite = suite
         schema = Self.schemaName
         schemaVersion = Self.currentVersion
         isoprobeVersion = IsoprobeVersion.current
@@ -53,6 +60,13 @@ public struct HostFacts: Codable, Sendable, Equatable {
     public var memoryBytes: UInt64
     public var cgroupLayout: String
     public var clocksource: String
+    /// /sys/devices/system/cpu/vulnerabilities: each issue and the kernel's mitigation.
+    public var mitigations: [String: String]?
+    /// Filled as environments run: the OCI runtimes' versions by name, QEMU's version and the
+    /// accelerator guests used (kvm or tcg).
+    public var runtimeVersions: [String: String]?
+    public var qemuVersion: String?
+    public var accelerator: String?
 
     public init(hostname: String, kernel: String, architecture: String, cpuModel: String, cpus: Int,
                 memoryBytes: UInt64, cgroupLayout: String, clocksource: String) {
@@ -77,9 +91,32 @@ public struct HostFacts: Codable, Sendable, Equatable {
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
         let clock = (try? String(contentsOfFile: "/sys/devices/system/clocksource/clocksource0/current_clocksource",
                                  encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-        return HostFacts(hostname: field(u.nodename), kernel: field(u.release), architecture: field(u.machine),
-                         cpuModel: model, cpus: ProcessInfo.processInfo.activeProcessorCount,
-                         memoryBytes: ProcessInfo.processInfo.physicalMemory, cgroupLayout: cgroupLayout,
-                         clocksource: clock)
+        var facts = HostFacts(hostname: field(u.nodename), kernel: field(u.release), architecture: field(u.machine),
+                              cpuModel: model, cpus: ProcessInfo.processInfo.activeProcessorCount,
+                              memoryBytes: ProcessInfo.processInfo.physicalMemory, cgroupLayout: cgroupLayout,
+                              clocksource: clock)
+        facts.mitigations = readMitigations()
+        return facts
+    }
+
+    static func readMitigations(directory: String = "/sys/devices/system/cpu/vulnerabilities") -> [String: String]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        var out: [String: String] = [:]
+        for name in names {
+            if let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) {
+                out[name] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        return out
+    }
+
+    /// Takes the runtime, QEMU-side accelerator and guest facts the runs recorded.
+    public mutating func note(_ run: RunResult) {
+        if let rt = run.details?.runtime {
+            var versions = runtimeVersions ?? [:]
+            versions[rt.name] = rt.version
+            runtimeVersions = versions
+        }
+        if let accel = run.details?.accelerator { accelerator = accel }
     }
 }

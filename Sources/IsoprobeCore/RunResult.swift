@@ -19,6 +19,8 @@ public struct RunResult: Codable, Sendable {
     public var sched: SchedStats?
     public var memory: MemoryStats?
     public var slowSyscalls: [SlowSyscall]
+    /// Scheduling events from the sched probe's ring buffer (long run-queue waits).
+    public var schedEvents: [SchedEvent]?
     public var eventsDropped: UInt64
     /// The environment's own cost around the workload (cgroup, runtime, VM boot).
     public var setupNs: UInt64
@@ -310,6 +312,28 @@ public struct SlowSyscall: Codable, Sendable, Equatable {
         self.startNs = startNs
         self.durationNs = durationNs
         self.ret = ret
+    }
+}
+
+/// A scheduling event the probes sent while the workload ran.
+public struct SchedEvent: Codable, Sendable, Equatable {
+    /// "runq_wait": runnable, waiting for a CPU.
+    public var kind: String
+    public var pid: UInt32
+    public var tid: UInt32
+    public var cpu: UInt32
+    public var comm: String
+    public var startNs: UInt64
+    public var durationNs: UInt64
+
+    public init(kind: String, pid: UInt32, tid: UInt32, cpu: UInt32, comm: String, startNs: UInt64, durationNs: UInt64) {
+        self.kind = kind
+        self.pid = pid
+        self.tid = tid
+        self.cpu = cpu
+        self.comm = comm
+        self.startNs = startNs
+        self.durationNs = durationNs
     }
 }
 

@@ -12,19 +12,23 @@ public final class ProbeSession: RunObserver {
         public var families: [ProbeFamily]
         /// Syscalls slower than this are sent as events (0: none).
         public var slowThresholdNs: UInt64
+        /// Run-queue waits at least this long are sent as events (0: none).
+        public var runqEventThresholdNs: UInt64
 
         public init(directory: String, families: [ProbeFamily] = ProbeFamily.allCases,
-                    slowThresholdNs: UInt64 = 10_000_000) {
+                    slowThresholdNs: UInt64 = 10_000_000, runqEventThresholdNs: UInt64 = 1_000_000) {
             self.directory = directory
             self.families = families
             self.slowThresholdNs = slowThresholdNs
+            self.runqEventThresholdNs = runqEventThresholdNs
         }
     }
 
     public let settings: Settings
     private var objects: [ProbeFamily: ProbeObject] = [:]
     private var statuses: [ProbeFamily: ProbeStatus] = [:]
-    private var events: EventCollector?
+    private var events: EventCollector<SlowSyscall>?
+    private var schedEvents: EventCollector<SchedEvent>?
     private var closed = false
 
     public init(settings: Settings) {
@@ -38,6 +42,7 @@ public final class ProbeSession: RunObserver {
             do {
                 var constants: [String: UInt64] = [:]
                 if family == .syscalls { constants["slow_threshold_ns"] = settings.slowThresholdNs }
+                if family == .sched { constants["runq_event_ns"] = settings.runqEventThresholdNs }
                 let probe = try ProbeObject(family: family, directory: settings.directory, target: target,
                                             constants: constants)
                 objects[family] = probe
@@ -46,9 +51,14 @@ public final class ProbeSession: RunObserver {
                 statuses[family] = ProbeStatus(family: family.rawValue, attached: true, mode: probe.modeDescription,
                                                detail: probe.notes.isEmpty ? nil : probe.notes.joined(separator: "; "))
                 if family == .syscalls && settings.slowThresholdNs > 0 {
-                    let collector = try EventCollector(map: probe.object.map(named: "events"))
+                    let collector = try EventCollector(map: probe.object.map(named: "events"), decode: Self.slowSyscall)
                     collector.start()
                     events = collector
+                }
+                if family == .sched && settings.runqEventThresholdNs > 0 {
+                    let collector = try EventCollector(map: probe.object.map(named: "events"), decode: Self.schedEvent)
+                    collector.start()
+                    schedEvents = collector
                 }
             } catch let error as BPFError {
                 objects[family]?.close()
@@ -66,6 +76,7 @@ public final class ProbeSession: RunObserver {
     public func workloadFinished() {
         for probe in objects.values { probe.detach() }
         events?.stop()
+        schedEvents?.stop()
     }
 
     public var probeStatuses: [ProbeStatus] {
@@ -77,6 +88,7 @@ public final class ProbeSession: RunObserver {
         public var sched: SchedStats?
         public var memory: MemoryStats?
         public var slowSyscalls: [SlowSyscall] = []
+        public var schedEvents: [SchedEvent]?
         public var eventsDropped: UInt64 = 0
     }
 
@@ -86,9 +98,15 @@ public final class ProbeSession: RunObserver {
         if let p = objects[.syscalls] {
             m.syscalls = try SyscallReader.read(p.object)
             m.eventsDropped = try SyscallReader.dropped(p.object)
-            m.slowSyscalls = events?.take() ?? []
+            m.slowSyscalls = (events?.take() ?? []).sorted { $0.startNs < $1.startNs }
         }
-        if let p = objects[.sched] { m.sched = try SchedReader.read(p.object) }
+        if let p = objects[.sched] {
+            m.sched = try SchedReader.read(p.object)
+            if let schedEvents {
+                m.schedEvents = schedEvents.take().sorted { $0.startNs < $1.startNs }
+                m.eventsDropped += try SyscallReader.dropped(p.object)
+            }
+        }
         if let p = objects[.memory] {
             m.memory = try MemoryReader.read(p.object, syscalls: objects[.syscalls]?.object)
         }
@@ -100,21 +118,46 @@ public final class ProbeSession: RunObserver {
         closed = true
         events?.stop()
         events = nil
+        schedEvents?.stop()
+        schedEvents = nil
         for probe in objects.values { probe.close() }
         objects.removeAll()
     }
 }
 
-/// Polls the slow-syscall ring buffer on its own thread while the workload runs.
-final class EventCollector: @unchecked Sendable {
-    static let limit = 100_000
+extension ProbeSession {
+    static func slowSyscall(_ bytes: UnsafeRawBufferPointer) -> SlowSyscall? {
+        guard bytes.count >= MemoryLayout<isoprobe_syscall_event>.size else { return nil }
+        let e = bytes.loadUnaligned(as: isoprobe_syscall_event.self)
+        return SlowSyscall(name: SyscallTable.name(Int(e.nr)), pid: e.pid, tid: e.tid, cpu: e.cpu, comm: comm(e.comm),
+                           startNs: e.start_ns, durationNs: e.duration_ns, ret: e.ret)
+    }
+
+    static func schedEvent(_ bytes: UnsafeRawBufferPointer) -> SchedEvent? {
+        guard bytes.count >= MemoryLayout<isoprobe_sched_event>.size else { return nil }
+        let e = bytes.loadUnaligned(as: isoprobe_sched_event.self)
+        let kind = e.kind == UInt32(ISOPROBE_SCHED_RUNQ_WAIT.rawValue) ? "runq_wait" : "kind_\(e.kind)"
+        return SchedEvent(kind: kind, pid: e.pid, tid: e.tid, cpu: e.cpu, comm: comm(e.comm), startNs: e.start_ns,
+                          durationNs: e.duration_ns)
+    }
+
+    static func comm<T>(_ raw: T) -> String {
+        withUnsafeBytes(of: raw) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
+
+/// Polls a probe's ring buffer on its own thread while the workload runs.
+final class EventCollector<Event: Sendable>: @unchecked Sendable {
+    static var limit: Int { 100_000 }
     private var ring: RingBuffer?
     private let lock = NSLock()
-    private var collected: [SlowSyscall] = []
+    private var collected: [Event] = []
     private var running = false
     private let done = DispatchSemaphore(value: 0)
+    private let decode: (UnsafeRawBufferPointer) -> Event?
 
-    init(map: BPFMap) throws {
+    init(map: BPFMap, decode: @escaping (UnsafeRawBufferPointer) -> Event?) throws {
+        self.decode = decode
         let sink = Sink()
         ring = try RingBuffer(map: map) { bytes in sink.append(bytes) }
         sink.collector = self
@@ -127,16 +170,11 @@ final class EventCollector: @unchecked Sendable {
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= MemoryLayout<isoprobe_syscall_event>.size else { return }
-        let e = bytes.loadUnaligned(as: isoprobe_syscall_event.self)
-        let comm = withUnsafeBytes(of: e.comm) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let event = SlowSyscall(name: SyscallTable.name(Int(e.nr)), pid: e.pid, tid: e.tid, cpu: e.cpu, comm: comm,
-                                startNs: e.start_ns, durationNs: e.duration_ns, ret: e.ret)
+        guard let event = decode(bytes) else { return }
         lock.lock()
         if collected.count < Self.limit { collected.append(event) }
         lock.unlock()
     }
-
     private var isRunning: Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -165,9 +203,9 @@ final class EventCollector: @unchecked Sendable {
         ring = nil
     }
 
-    func take() -> [SlowSyscall] {
+    func take() -> [Event] {
         lock.lock()
         defer { lock.unlock() }
-        return collected.sorted { $0.startNs < $1.startNs }
+        return collected
     }
 }

@@ -6,8 +6,16 @@ import IsoprobeCore
 public struct TextReport {
     public var topSyscalls = 15
     public var histogramsFor = 3
+    /// ANSI colour; the CLI sets it only when standard output is a terminal and NO_COLOR is unset.
+    public var colour = false
 
-    public init() {}
+    public init(colour: Bool = false) {
+        self.colour = colour
+    }
+
+    public static var colourWanted: Bool {
+        isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
 
     public func render(_ document: ResultDocument) -> String {
         var out = "isoprobe \(document.isoprobeVersion) on \(document.host.hostname): kernel \(document.host.kernel), "
@@ -25,6 +33,9 @@ public struct TextReport {
             out += "\nside by side (median of repetitions; ratio to \(comparisons[0].environments[0])):\n"
             for c in comparisons { out += "\n" + c.render() }
         }
+        if let summary = document.summary, !summary.metrics.isEmpty {
+            out += "\n" + SummaryTable.text(summary, colour: colour)
+        }
         return out
     }
 
@@ -32,7 +43,7 @@ public struct TextReport {
     func renderGroup(_ runs: [RunResult]) -> String {
         let sorted = runs.sorted { $0.wallNs < $1.wallNs }
         let run = sorted[sorted.count / 2]
-        var out = "== \(run.environment): \(run.workload.spec)"
+        var out = (colour ? "\u{1B}[1m" : "") + "== \(run.environment): \(run.workload.spec)" + (colour ? "\u{1B}[0m" : "")
         out += runs.count > 1 ? " (\(runs.count) repetitions, median shown)\n" : "\n"
         out += "  exit: \(run.exit.description); wall \(Format.duration(ns: run.wallNs)), "
             + "user \(Format.duration(ns: run.cpuUserNs)), system \(Format.duration(ns: run.cpuSystemNs))\n"

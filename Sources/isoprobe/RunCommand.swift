@@ -7,6 +7,8 @@ import Harness
 import IsoprobeCore
 import Probes
 import Reports
+import History
+import VMEnvironment
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +26,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
     var workloads: [String] = []
 
-    @Option(name: .customLong("reps"), help: "Repetitions of each workload in each environment.")
-    var repetitions: Int = 1
+    @Option(name: .customLong("reps"), help: "Repetitions of each workload in each environment (default 1; a suite sets its own).")
+    var repetitionsOption: Int?
+
+    var repetitions: Int { repetitionsOption ?? 1 }
+    var repetitionsGiven: Bool { repetitionsOption != nil }
 
     @Option(name: .customLong("json"), help: "Write every figure to FILE (schema: docs/result-schema.md).")
     var jsonFile: String?
@@ -72,22 +77,42 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("quiet"), help: "No text report (use with --json).")
     var quiet = false
 
+    @Option(name: .customLong("suite"), help: "Run a suite file (TOML; see fixtures/suites/default.toml).")
+    var suiteFile: String?
+
+    @Option(name: .customLong("warmups"), help: "Discarded runs before the measured ones, per workload and environment.")
+    var warmups: Int?
+
+    @Option(name: .customLong("threshold"), help: "Relative difference under which nothing is called significant (default 0.05).")
+    var threshold: Double?
+
+    @Option(name: .customLong("out"), help: "Write every report format into this folder (text, Markdown, JSON, CSV, OpenMetrics, HTML, Chrome trace).")
+    var outDirectory: String?
+
+    @OptionGroup var historyOptions: HistoryOptions
+
     @OptionGroup var resources: ResourceOptions
 
     @Argument(parsing: .postTerminator, help: "A command to run as the workload.")
     var command: [String] = []
 
     func validate() throws {
-        if workloads.isEmpty && command.isEmpty {
-            throw ValidationError("name a workload: --workload NAME[:key=value,...] or -- COMMAND ARGS...")
+        if suiteFile != nil {
+            if !workloads.isEmpty || !command.isEmpty {
+                throw ValidationError("--suite names its own workloads: drop --workload and the command, or drop --suite")
+            }
+        } else if workloads.isEmpty && command.isEmpty {
+            throw ValidationError("name a workload: --workload NAME[:key=value,...], -- COMMAND ARGS..., or --suite FILE")
         }
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
+        if let warmups, warmups < 0 { throw ValidationError("--warmups must be 0 or more") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1, e.g. 0.05") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
                               ociConfig.map { _ in "--oci-config" }, userns != "auto" ? "--userns" : nil,
                               runtime != "runc" ? "--runtime" : nil].compactMap { $0 }
-        if !environments.split(separator: ",").contains("container"), let flag = containerFlags.first {
+        if suiteFile == nil, !environments.split(separator: ",").contains("container"), let flag = containerFlags.first {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
         if ociConfig != nil && userns != "auto" {
@@ -102,77 +127,94 @@ struct RunCommand: ParsableCommand {
         if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }
 
+    /// The request from the flags.
+    func requestFromFlags() throws -> RunRequest {
+        var specs = try workloads.map(WorkloadSpec.parse)
+        if !command.isEmpty { specs.append(.command(command)) }
+        var request = RunRequest(
+            environments: environments.split(separator: ",").map(String.init), workloads: specs,
+            repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
+            echoOutput: showOutput,
+            container: .init(runtime: runtime,
+                             limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
+                             ociConfigPath: ociConfig,
+                             userNamespace: userns == "auto" ? nil : userns == "on"))
+        request.vm = .init(kernelPath: kernel, vcpus: vcpus, memoryMiB: vmMemory)
+        request.accel = AccelRequest(rawValue: accel) ?? .auto
+        request.warmups = warmups ?? 0
+        return request
+    }
+
     func run() throws {
         Interruption.shared.install()
-        var specs: [WorkloadSpec] = []
-        var collected: [RunResult] = []
-        var host: HostFacts?
+        var recorder: RunRecorder?
+        var method = SummaryMethod(repetitions: repetitions, warmups: warmups ?? 0,
+                                   order: "warm-ups first; then repetition by repetition, every environment in turn",
+                                   threshold: threshold ?? 0.05)
         do {
-            specs = try workloads.map(WorkloadSpec.parse)
-            if !command.isEmpty { specs.append(.command(command)) }
-            var request = RunRequest(
-                environments: environments.split(separator: ",").map(String.init), workloads: specs,
-                repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
-                echoOutput: showOutput,
-                container: .init(runtime: runtime,
-                                 limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
-                                 ociConfigPath: ociConfig,
-                                 userNamespace: userns == "auto" ? nil : userns == "on"))
-            request.vm = .init(kernelPath: kernel, vcpus: vcpus, memoryMiB: vmMemory)
-            request.accel = AccelRequest(rawValue: accel) ?? .auto
+            var request: RunRequest
+            var suiteName: String? = nil
+            if let suiteFile {
+                let loaded = try SuiteRequest.load(path: suiteFile, flags: self)
+                request = loaded.request
+                suiteName = loaded.name
+                method.threshold = threshold ?? loaded.threshold
+            } else {
+                request = try requestFromFlags()
+            }
+            method.repetitions = request.items.map(\.repetitions).max() ?? request.repetitions
+            method.warmups = request.warmups
             try Doctor.requireRunPrerequisites()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            host = HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue)
-            try runner.validate(request)
-            let total = request.repetitions * specs.count * request.environments.count
-            try runner.run(request) { result in
-                collected.append(result)
-                if !quiet && total > 1 {
-                    FileHandle.standardError.write(Data(
-                        "[\(collected.count)/\(total)] \(result.environment) \(result.workload.spec) rep \(result.repetition): \(result.exit.description), wall \(Format.duration(ns: result.wallNs))\n".utf8))
-                }
-                // Saved after every run, so an interruption keeps what finished.
-                if let jsonFile, let host { try? write(ResultDocument(host: host, runs: collected), to: jsonFile) }
+            if let suiteFile { try SuiteRequest.checkWorkloads(path: suiteFile, catalog: runner.catalog) }
+            let history = historyOptions.noHistory ? nil : try History(path: historyOptions.database ?? History.defaultPath)
+            let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
+                                      history: history, command: CommandLine.arguments, suite: suiteName,
+                                      method: method, jsonFile: jsonFile)
+            recorder = rec
+            let progress = RunProgress(schedule: request.schedule)
+            if !quiet && request.schedule.count > 1 { rec.progress = progress }
+            if request.environments.contains("vm") || request.items.contains(where: { $0.environments.contains("vm") }),
+               let qemu = VMEnvironment.qemuPath {
+                rec.host.qemuVersion = VMEnvironment.version(ofQEMU: qemu)
             }
+            try runner.run(request, onEvent: rec.handle)
+            rec.finish(rec.failures.isEmpty ? .complete : .failed)
         } catch {
-            if let jsonFile, let host, !collected.isEmpty {
-                try? write(ResultDocument(host: host, runs: collected), to: jsonFile)
-                FileHandle.standardError.write(Data("isoprobe: \(collected.count) finished runs saved to \(jsonFile)\n".utf8))
+            let interrupted = (error as? IsoprobeError)?.kind == .interrupted
+            recorder?.finish(interrupted ? .interrupted : .failed)
+            if let recorder, let jsonFile, !recorder.runs.isEmpty {
+                try? RunRecorder.write(recorder.document(), to: jsonFile)
+                FileHandle.standardError.write(Data("isoprobe: \(recorder.runs.count) finished runs saved to \(jsonFile)\n".utf8))
             }
             fail(error)
         }
-        let document = ResultDocument(host: host!, runs: collected)
-        if let jsonFile {
-            do { try write(document, to: jsonFile) } catch {
-                fail(IsoprobeError(.failed, "cannot write --json \(jsonFile)", cause: "\(error)"))
-            }
+        let rec = recorder!
+        let document = rec.document(summary: Outputs.summary(rec.runs, method: method))
+        do {
+            if let jsonFile { try RunRecorder.write(document, to: jsonFile) }
+            if let outDirectory { try Outputs.writeAll(document, to: outDirectory) }
+        } catch {
+            fail(error)
         }
-        if !quiet { print(TextReport().render(document), terminator: "") }
-        if let failed = collected.first(where: { !$0.exit.succeeded }) {
+        if !quiet { print(Outputs.terminalText(document), terminator: "") }
+        for (planned, error) in rec.failures {
+            FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(error)\n".utf8))
+        }
+        if let failed = rec.runs.first(where: { !$0.exit.succeeded }) {
             FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))
             throw ExitCode(4)
         }
-    }
-
-    func write(_ document: ResultDocument, to path: String) throws {
-        let data = try document.jsonData()
-        let tmp = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: tmp))
-        if rename(tmp, path) != 0 { throw IsoprobeError(.failed, "rename \(tmp)", cause: String(cString: strerror(errno))) }
+        if !rec.failures.isEmpty { throw ExitCode(1) }
     }
 }
 
-/// Sizes as people write them: 64M, 512MiB, 2G, 1048576.
-enum ByteSize {
-    static func parse(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Int64)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("G", 1 << 30),
-                                        ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
-        for (suffix, factor) in units where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count)), v > 0 else { return nil }
-            return Int64(v * Double(factor))
-        }
-        guard let v = Int64(t), v > 0 else { return nil }
-        return v
-    }
+/// Where the history database is.
+struct HistoryOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: "The history database (default $ISOPROBE_HISTORY, else /var/lib/isoprobe/history.sqlite as root).")
+    var database: String?
+
+    @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
+    var noHistory = false
 }
+

@@ -134,6 +134,10 @@ func isoprobe(_ arguments: [String], json: Bool = true, timeout: Double = 60,
               sourceLocation: SourceLocation = #_sourceLocation) throws -> IsoprobeRun {
     try Requirements.requireKernelTestSetup(sourceLocation: sourceLocation)
     var args = arguments
+    // Runs stay out of the machine's history database unless a test names one.
+    if args.first == "run" && !args.contains("--db") && !args.contains("--no-history") {
+        args.insert("--no-history", at: 1)
+    }
     let jsonPath = temporaryPath("result", ".json")
     defer {
         try? FileManager.default.removeItem(atPath: jsonPath)

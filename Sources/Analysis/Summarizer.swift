@@ -1,0 +1,100 @@
+import IsoprobeCore
+
+/// Turns repetitions into the figures a reviewer asks for: per workload, environment and
+/// metric the median, IQR and a bootstrap interval of the median; against native, the
+/// ratio of medians with its interval and a rank test. Only runs that exited cleanly
+/// count: a killed or failed run measured something else, and would pull the median.
+public struct Summarizer: Sendable {
+    public var method: SummaryMethod
+    public var metrics: [MetricDefinition]
+    public var baseline: String
+
+    public init(method: SummaryMethod, metrics: [MetricDefinition] = MetricDefinition.all, baseline: String = "native") {
+        self.method = method
+        self.metrics = metrics
+        self.baseline = baseline
+    }
+
+    struct Group {
+        var workload: String
+        var environment: String
+        var runs: [RunResult]
+    }
+
+    static func groups(_ runs: [RunResult]) -> [Group] {
+        var out: [Group] = []
+        for run in runs where run.exit.succeeded {
+            if let i = out.firstIndex(where: { $0.workload == run.workload.spec && $0.environment == run.environment }) {
+                out[i].runs.append(run)
+            } else {
+                out.append(Group(workload: run.workload.spec, environment: run.environment, runs: [run]))
+            }
+        }
+        // Workloads as first seen, then environments as first seen within each.
+        let workloads = out.map(\.workload).uniqued()
+        let environments = out.map(\.environment).uniqued()
+        return out.sorted {
+            (workloads.firstIndex(of: $0.workload)!, environments.firstIndex(of: $0.environment)!)
+                < (workloads.firstIndex(of: $1.workload)!, environments.firstIndex(of: $1.environment)!)
+        }
+    }
+
+    public func summarize(_ runs: [RunResult]) -> SummaryReport {
+        let groups = Self.groups(runs)
+        var out: [MetricSummary] = []
+        for group in groups {
+            let base = group.environment == baseline ? nil
+                : groups.first { $0.workload == group.workload && $0.environment == baseline }
+            for metric in metrics {
+                let values = group.runs.compactMap(metric.value)
+                guard values.count == group.runs.count, !values.isEmpty else { continue }
+                var summary = describe(values, workload: group.workload, environment: group.environment, metric: metric)
+                if let base {
+                    let baseValues = base.runs.compactMap(metric.value)
+                    if baseValues.count == base.runs.count {
+                        summary.vsNative = compare(values, against: baseValues, salt: "\(group.workload)/\(group.environment)/\(metric.name)")
+                    }
+                }
+                out.append(summary)
+            }
+        }
+        return SummaryReport(method: method, metrics: out)
+    }
+
+    func describe(_ values: [Double], workload: String, environment: String, metric: MetricDefinition) -> MetricSummary {
+        let s = values.sorted()
+        let ci = SampleStatistics.medianInterval(values, confidence: method.confidence,
+                                                 resamples: method.bootstrapResamples,
+                                                 seed: seed("\(workload)/\(environment)/\(metric.name)"))
+        let median = SampleStatistics.quantile(sorted: s, 0.5)
+        return MetricSummary(workload: workload, environment: environment, metric: metric.name, unit: metric.unit,
+                             n: values.count, values: values, median: median,
+                             q1: SampleStatistics.quantile(sorted: s, 0.25), q3: SampleStatistics.quantile(sorted: s, 0.75),
+                             ciLow: ci?.low ?? median, ciHigh: ci?.high ?? median)
+    }
+
+    /// median(values) / median(baseline), its interval, the rank test and the verdict of the rule.
+    public func compare(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
+        guard let mb = SampleStatistics.median(baseline), mb != 0, let m = SampleStatistics.median(values) else { return nil }
+        let ratio = m / mb
+        let ci = SampleStatistics.ratioInterval(values, baseline, confidence: method.confidence,
+                                                resamples: method.bootstrapResamples, seed: seed(salt))
+        let p = SampleStatistics.mannWhitneyP(values, baseline)
+        return RatioSummary(ratio: ratio, ciLow: ci?.low ?? ratio, ciHigh: ci?.high ?? ratio, pValue: p,
+                            significant: p < method.alpha && abs(ratio - 1) > method.threshold)
+    }
+
+    /// One stream per figure: the same data give the same interval, whatever else is in the report.
+    func seed(_ salt: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ method.bootstrapSeed
+        for b in salt.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// The statistics of a set of runs, as every report format shows them. Computed by the
+/// Analysis module from `RunResult`s; carried in `ResultDocument.summary`.
+public struct SummaryReport: Codable, Sendable, Equatable {
+    public var method: SummaryMethod
+    /// One entry per (workload, environment, metric), in a stable order: workloads as
+    /// first seen, environments as first seen, metrics in `MetricDefinition` order.
+    public var metrics: [MetricSummary]
+
+    public init(method: SummaryMethod, metrics: [MetricSummary]) {
+        self.method = method
+        self.metrics = metrics
+    }
+}
+
+/// How the figures were made, so a reader can judge them.
+public struct SummaryMethod: Codable, Sendable, Equatable {
+    /// Measured repetitions per workload and environment (warm-ups excluded).
+    public var repetitions: Int
+    /// Runs discarded before the measured ones, per workload and environment.
+    public var warmups: Int
+    /// "repetitions outermost, environments innermost" and the like.
+    public var order: String
+    public var confidence: Double          // 0.95
+    public var bootstrapResamples: Int     // e.g. 10000
+    public var bootstrapSeed: UInt64
+    /// A difference is significant only when p < alpha ...
+    public var alpha: Double               // 0.01
+    /// ... and the medians differ by more than this fraction.
+    public var threshold: Double           // 0.05
+    public var test: String                // "mann-whitney-u (exact below 20 per side, else normal with tie correction)"
+
+    public init(repetitions: Int, warmups: Int, order: String, confidence: Double = 0.95,
+                bootstrapResamples: Int = 10_000, bootstrapSeed: UInt64 = 0x15_0b_e5, alpha: Double = 0.01,
+                threshold: Double = 0.05, test: String = "mann-whitney-u") {
+        self.repetitions = repetitions
+        self.warmups = warmups
+        self.order = order
+        self.confidence = confidence
+        self.bootstrapResamples = bootstrapResamples
+        self.bootstrapSeed = bootstrapSeed
+        self.alpha = alpha
+        self.threshold = threshold
+        self.test = test
+    }
+}
+
+/// One metric of one workload in one environment over its repetitions.
+public struct MetricSummary: Codable, Sendable, Equatable {
+    public var workload: String         // WorkloadSpec text, e.g. "getpid:count=100000"
+    public var environment: String      // "native", "container", "vm"
+    public var metric: String           // MetricDefinition.name, e.g. "wall_ns"
+    public var unit: String             // "ns", "count", "bytes", "ns/op"
+    public var n: Int
+    public var values: [Double]         // the measured values, in repetition order
+    public var median: Double
+    public var q1: Double
+    public var q3: Double
+    public var iqr: Double { q3 - q1 }
+    /// Percentile bootstrap interval of the median.
+    public var ciLow: Double
+    public var ciHigh: Double
+    /// Against native's same workload and metric; nil for native itself, or when native
+    /// did not run or its median is 0.
+    public var vsNative: RatioSummary?
+
+    public init(workload: String, environment: String, metric: String, unit: String, n: Int, values: [Double],
+                median: Double, q1: Double, q3: Double, ciLow: Double, ciHigh: Double, vsNative: RatioSummary? = nil) {
+        self.workload = workload
+        self.environment = environment
+        self.metric = metric
+        self.unit = unit
+        self.n = n
+        self.values = values
+        self.median = median
+        self.q1 = q1
+        self.q3 = q3
+        self.ciLow = ciLow
+        self.ciHigh = ciHigh
+        self.vsNative = vsNative
+    }
+}
+
+/// median(this) / median(baseline), with a bootstrap interval and a two-sided test.
+public struct RatioSummary: Codable, Sendable, Equatable {
+    public var ratio: Double
+    public var ciLow: Double
+    public var ciHigh: Double
+    public var pValue: Double
+    /// p < alpha and |ratio - 1| > threshold.
+    public var significant: Bool
+
+    public init(ratio: Double, ciLow: Double, ciHigh: Double, pValue: Double, significant: Bool) {
+        self.ratio = ratio
+        self.ciLow = ciLow
+        self.ciHigh = ciHigh
+        self.pValue = pValue
+        self.significant = significant
+    }
+}
+
+/// One metric compared between two sets of runs (`isoprobe compare A B`).
+public struct MetricChange: Codable, Sendable, Equatable {
+    public enum Verdict: String, Codable, Sendable { case regression, improvement, unchanged }
+    public var workload: String
+    public var environment: String
+    public var metric: String
+    public var unit: String
+    public var medianA: Double
+    public var medianB: Double
+    /// B against A: median(B) / median(A), with its bootstrap interval.
+    public var ratio: RatioSummary
+    public var verdict: Verdict
+
+    public init(workload: String, environment: String, metric: String, unit: String, medianA: Double,
+                medianB: Double, ratio: RatioSummary, verdict: Verdict) {
+        self.workload = workload
+        self.environment = environment
+        self.metric = metric
+        self.unit = unit
+        self.medianA = medianA
+        self.medianB = medianB
+        self.ratio = ratio
+        self.verdict = verdict
+    }
+}

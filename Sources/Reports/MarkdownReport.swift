@@ -1,0 +1,91 @@
+import Foundation
+import IsoprobeCore
+
+/// The report as Markdown, for a pull request or a wiki: host, method, the overhead table,
+/// then per workload and environment the figures of its median run.
+public struct MarkdownReport {
+    public init() {}
+
+    public func render(_ document: ResultDocument) -> String {
+        let h = document.host
+        var out = "# isoprobe report\n\n"
+        out += "| host | kernel | CPU | cgroup | clocksource |\n|---|---|---|---|---|\n"
+        out += "| \(cell(h.hostname)) | \(cell(h.kernel)) | \(h.cpus) × \(cell(h.cpuModel)) | \(h.cgroupLayout) | \(h.clocksource) |\n\n"
+        var facts: [String] = []
+        if let r = h.runtimeVersions { facts += r.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } }
+        if let q = h.qemuVersion { facts.append(q) }
+        if let a = h.accelerator { facts.append("guests under \(a)" + (a == "tcg" ? " (emulated: not KVM's overhead)" : "")) }
+        if !facts.isEmpty { out += "Environments: " + facts.joined(separator: "; ") + ".\n\n" }
+        if let suite = document.suite { out += "Suite: `\(suite)`.\n\n" }
+        if let summary = document.summary {
+            out += "## Overhead against native\n\n" + SummaryTable.method(summary.method) + ".\n\n"
+            out += "| workload | environment | metric | median | IQR | 95% CI of median | vs native [95% CI] | p |\n"
+            out += "|---|---|---|---:|---:|---|---|---:|\n"
+            for m in SummaryTable.rows(summary) {
+                let ci = SummaryTable.value(m.ciLow, unit: m.unit) + " – " + SummaryTable.value(m.ciHigh, unit: m.unit)
+                let ratio = m.vsNative.map { r in
+                    String(format: "%.2f× [%.2f, %.2f]", r.ratio, r.ciLow, r.ciHigh) + (r.significant ? " **significant**" : "")
+                } ?? "–"
+                out += "| `\(cell(m.workload))` | \(m.environment) | \(SummaryTable.label(m.metric)) | "
+                    + "\(SummaryTable.value(m.median, unit: m.unit)) | \(SummaryTable.value(m.iqr, unit: m.unit)) | \(ci) | "
+                    + "\(ratio) | \(m.vsNative.map { String(format: "%.4f", $0.pValue) } ?? "–") |\n"
+            }
+            out += "\n"
+        }
+        out += "## Runs\n\n"
+        for group in RunGroups.of(document.runs) {
+            let run = group.median
+            out += "### \(run.environment): `\(cell(run.workload.spec))`\n\n"
+            out += "- \(group.runs.count) run\(group.runs.count == 1 ? "" : "s"); median wall \(Format.duration(ns: run.wallNs)), "
+                + "exit: \(run.exit.description)\n"
+            if let r = run.workloadReport { out += "- workload: \(r.ops) ops, " + String(format: "%.2f ns/op", r.nsPerOp) + "\n" }
+            if let s = run.sched {
+                out += "- scheduling: \(s.contextSwitches.voluntary) voluntary + \(s.contextSwitches.involuntary) involuntary switches, \(s.migrations) migrations\n"
+            }
+            if let m = run.memory {
+                out += "- memory: \(m.pageFaults.user) user + \(m.pageFaults.kernel) kernel page faults, peak RSS \(Format.bytes(m.peakRssBytes))\n"
+            }
+            if !run.syscalls.isEmpty {
+                out += "\n| syscall | count | errors | total | mean |\n|---|---:|---:|---:|---:|\n"
+                for s in run.syscalls.prefix(10) {
+                    out += "| \(s.name) | \(s.count) | \(s.errors) | \(Format.duration(ns: s.totalNs)) | \(Format.duration(ns: s.meanNs)) |\n"
+                }
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// What `isoprobe compare` found, regressions first.
+    public func render(changes: [MetricChange], a: String, b: String, gating: (MetricChange) -> Bool) -> String {
+        var out = "# isoprobe compare: \(a) → \(b)\n\n"
+        let order: [MetricChange.Verdict] = [.regression, .improvement, .unchanged]
+        out += "| verdict | workload | environment | metric | \(a) | \(b) | ratio [95% CI] | p |\n|---|---|---|---|---:|---:|---|---:|\n"
+        for c in changes.sorted(by: { order.firstIndex(of: $0.verdict)! < order.firstIndex(of: $1.verdict)! }) {
+            let verdict = c.verdict == .unchanged ? "unchanged" : "**\(c.verdict.rawValue)**" + (gating(c) ? "" : " (not gated)")
+            out += "| \(verdict) | `\(cell(c.workload))` | \(c.environment) | \(c.metric) | "
+                + "\(SummaryTable.value(c.medianA, unit: c.unit)) | \(SummaryTable.value(c.medianB, unit: c.unit)) | "
+                + String(format: "%.3f× [%.3f, %.3f] | %.4f |\n", c.ratio.ratio, c.ratio.ciLow, c.ratio.ciHigh, c.ratio.pValue)
+        }
+        return out
+    }
+
+    func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+}
+
+/// Runs grouped by workload and environment (first-seen order), with the median-wall run.
+public struct RunGroups {
+    public var runs: [RunResult]
+    public var median: RunResult { runs.sorted { $0.wallNs < $1.wallNs }[runs.count / 2] }
+
+    public static func of(_ runs: [RunResult]) -> [RunGroups] {
+        var keys: [String] = []
+        var groups: [String: [RunResult]] = [:]
+        for r in runs {
+            let key = r.workload.spec + "\u{0}" + r.environment
+            if groups[key] == nil { keys.append(key) }
+            groups[key, default: []].append(r)
+        }
+        return keys.map { RunGroups(runs: groups[$0]!) }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import IsoprobeCore
+
+/// The overhead table every report leads with: per workload and environment, the median of
+/// the key metrics and its ratio to native with the bootstrap interval; `*` marks a ratio
+/// that passes the significance rule (p < alpha and beyond the threshold).
+public enum SummaryTable {
+    /// The metrics shown in summaries, in order; the JSON carries all of them.
+    public static let keyMetrics = ["wall_ns", "cpu_ns", "workload_ns_per_op", "syscall_ns_mean", "page_faults_user"]
+
+    public static func rows(_ summary: SummaryReport, metrics: [String] = keyMetrics) -> [MetricSummary] {
+        summary.metrics.filter { metrics.contains($0.metric) }
+    }
+
+    public static func value(_ v: Double, unit: String) -> String {
+        switch unit {
+        case "ns": return Format.duration(ns: v)
+        case "bytes": return Format.bytes(UInt64(max(v, 0)))
+        case "ns/op": return String(format: "%.2f ns/op", v)
+        default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
+        }
+    }
+
+    public static func ratio(_ r: RatioSummary?) -> String {
+        guard let r else { return "-" }
+        return String(format: "%.2fx [%.2f, %.2f]", r.ratio, r.ciLow, r.ciHigh) + (r.significant ? " *" : "")
+    }
+
+    public static func method(_ m: SummaryMethod) -> String {
+        "\(m.repetitions) repetitions after \(m.warmups) warm-up\(m.warmups == 1 ? "" : "s") (\(m.order)); "
+            + "medians with \(Int(m.confidence * 100))% bootstrap intervals (\(m.bootstrapResamples) resamples); "
+            + "* = significant: Mann-Whitney U p < \(m.alpha) and more than \(Int(m.threshold * 100))% from native"
+    }
+
+    public static func text(_ summary: SummaryReport, colour: Bool = false) -> String {
+        var table = Table(["workload", "environment", "metric", "median", "IQR", "vs native [95% CI]"])
+        for m in rows(summary) {
+            var r = ratio(m.vsNative)
+            if colour, let v = m.vsNative, v.significant { r = (v.ratio > 1 ? "\u{1B}[31m" : "\u{1B}[32m") + r + "\u{1B}[0m" }
+            table.add([m.workload, m.environment, label(m.metric), value(m.median, unit: m.unit),
+                       value(m.iqr, unit: m.unit), r])
+        }
+        return "summary: " + method(summary.method) + "\n" + table.render()
+    }
+
+    public static func label(_ metric: String) -> String {
+        switch metric {
+        case "wall_ns": return "wall time"
+        case "cpu_ns": return "CPU time"
+        case "workload_ns_per_op": return "ns per op"
+        case "syscall_ns_mean": return "mean syscall"
+        case "page_faults_user": return "page faults"
+        default: return metric
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import IsoprobeCore
+
+/// A suite file: which workloads run where, how often, and the method's settings.
+public struct Suite: Sendable {
+    public var path: String
+    public var name: String
+    public var description: String?
+    public var repetitions: Int
+    public var warmups: Int
+    public var environments: [String]
+    /// Environments that must run: a missing one is an error, not a notice.
+    public var required: Bool
+    public var threshold: Double
+    public var timeout: Double?
+    public var container: ContainerSettings
+    public var vm: VMSettings
+    public var workloads: [SuiteWorkload]
+
+    public struct ContainerSettings: Sendable, Equatable {
+        public var runtime = "runc"
+        public var memory: String?
+        public var memoryBytes: Int64?
+        public var cpus: Double?
+        public var pids: Int64?
+        /// Resolved against the suite file's folder.
+        public var ociConfig: String?
+    }
+
+    public struct VMSettings: Sendable, Equatable {
+        public var vcpus = 1
+        public var memoryMiB = 1024
+        public var kernel: String?
+        public var accel = "auto"
+    }
+
+    /// Where in the file a workload was written, so the caller can report what only it can
+    /// check (whether the fixture exists) at the right line.
+    public func error(_ workload: SuiteWorkload, field: String, _ message: String) -> IsoprobeError {
+        SuiteFile.error(path: path, at: workload.position, field: "workload[\(workload.index)].\(field)", message)
+    }
+}
+
+public struct SuiteWorkload: Sendable {
+    public var spec: WorkloadSpec
+    /// Overrides of the suite's environments and repetitions.
+    public var environments: [String]?
+    public var repetitions: Int?
+    /// 1-based, in file order.
+    public var index: Int
+    public var position: SourcePosition
+}

@@ -1,0 +1,27 @@
+import Analysis
+import Foundation
+import IsoprobeCore
+import Reports
+
+/// The statistics every report shows, and where the formats are written.
+enum Outputs {
+    static func summary(_ runs: [RunResult], method: SummaryMethod) -> SummaryReport? {
+        runs.isEmpty ? nil : Summarizer(method: method).summarize(runs)
+    }
+
+    static func terminalText(_ document: ResultDocument) -> String {
+        TextReport(colour: TextReport.colourWanted).render(document)
+    }
+
+    /// Every format into a folder, each file written beside and renamed into place.
+    static func writeAll(_ document: ResultDocument, to directory: String) throws {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw IsoprobeError(.failed, "cannot create --out folder \(directory)", cause: "\(error)")
+        }
+        for format in ExportFormat.allCases {
+            let text = try Exporter.render(document, as: format)
+            try RunRecorder.writeFile(Data(text.utf8), to: (directory as NSString).appendingPathComponent(format.fileName))
+        }
+        FileHandle.standardError.write(Data("isoprobe: reports in \(directory): \(ExportFormat.allCases.map(\.fileName).joined(separator: ", "))\n".utf8))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Harness
+import History
+import IsoprobeCore
+
+/// Where a run's results go as they finish: the history database (warm-ups flagged), the
+/// --json file (rewritten after every run), and the progress display. An interruption
+/// loses only the run under way.
+final class RunRecorder {
+    var host: HostFacts
+    private(set) var runs: [RunResult] = []
+    private(set) var failures: [(PlannedRun, Error)] = []
+    let history: History?
+    let session: Int64?
+    let jsonFile: String?
+    let suite: String?
+    var progress: RunProgress?
+
+    init(host: HostFacts, history: History?, command: [String], suite: String?, method: SummaryMethod?,
+         jsonFile: String?) throws {
+        self.host = host
+        self.history = history
+        self.jsonFile = jsonFile
+        self.suite = suite
+        session = try history?.begin(host: host, command: command, suite: suite, method: method)
+    }
+
+    func handle(_ event: RunEvent) {
+        progress?.handle(event)
+        switch event {
+        case .finished(let planned, let result, _, _):
+            host.note(result)
+            if let history, let session {
+                do { try history.record(result, session: session, warmup: planned.warmup) } catch {
+                    FileHandle.standardError.write(Data("isoprobe: \(error)\n".utf8))
+                }
+            }
+            if !planned.warmup {
+                runs.append(result)
+                if let jsonFile { try? Self.write(document(), to: jsonFile) }
+            }
+        case .failed(let planned, let error, _, _):
+            failures.append((planned, error))
+        default:
+            break
+        }
+    }
+
+    func document(summary: SummaryReport? = nil) -> ResultDocument {
+        ResultDocument(host: host, runs: runs, summary: summary, suite: suite)
+    }
+
+    /// Closes the history session; says where the finished runs are kept.
+    func finish(_ status: SessionStatus) {
+        progress?.finish()
+        guard let history, let session else { return }
+        do { try history.finish(session, status: status, host: host) } catch {
+            FileHandle.standardError.write(Data("isoprobe: \(error)\n".utf8))
+        }
+        if status != .complete {
+            FileHandle.standardError.write(Data("isoprobe: \(runs.count) finished runs kept as run \(session) in \(history.path)\n".utf8))
+        }
+    }
+
+    static func write(_ document: ResultDocument, to path: String) throws {
+        try writeFile(try document.jsonData(), to: path)
+    }
+
+    /// Written beside and renamed into place: a reader never sees half a file.
+    static func writeFile(_ data: Data, to path: String) throws {
+        let tmp = path + ".tmp"
+        do { try data.write(to: URL(fileURLWithPath: tmp)) } catch {
+            throw IsoprobeError(.failed, "cannot write \(path)", cause: "\(error)")
+        }
+        if rename(tmp, path) != 0 {
+            let cause = String(cString: strerror(errno))
+            unlink(tmp)
+            throw IsoprobeError(.failed, "cannot write \(path)", cause: cause)
+        }
+    }
+}

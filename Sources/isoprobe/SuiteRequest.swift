@@ -1,0 +1,49 @@
+import Foundation
+import Harness
+import IsoprobeCore
+import KVM
+import Probes
+import Suite
+
+/// A suite file as a run request: its workloads, environments, repetitions and settings;
+/// command-line flags that a suite does not set keep their meaning (probes, output).
+enum SuiteRequest {
+    struct Loaded {
+        var request: RunRequest
+        var name: String
+        var threshold: Double
+    }
+
+    static func load(path: String, flags: RunCommand) throws -> Loaded {
+        let suite = try SuiteFile.load(path: path)
+        let items = suite.workloads.map {
+            RunItem(spec: $0.spec, environments: $0.environments ?? suite.environments,
+                    repetitions: flags.repetitionsGiven ? flags.repetitions : $0.repetitions ?? suite.repetitions)
+        }
+        let c = suite.container
+        var request = RunRequest(
+            environments: suite.environments, workloads: suite.workloads.map(\.spec), repetitions: suite.repetitions,
+            probeFamilies: try ProbeFamily.parseList(flags.probes), timeout: suite.timeout ?? flags.timeout,
+            echoOutput: flags.showOutput,
+            container: .init(runtime: c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
+                             ociConfigPath: c.ociConfig))
+        request.plan = items
+        request.warmups = flags.warmups ?? suite.warmups
+        request.vm = .init(kernelPath: suite.vm.kernel, vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB)
+        request.accel = AccelRequest(rawValue: suite.vm.accel) ?? .auto
+        if !suite.required { request.optionalEnvironments = Set(suite.environments) }
+        request.continueOnFailure = true
+        return Loaded(request: request, name: path, threshold: suite.threshold)
+    }
+
+    /// What only the catalog knows (is the fixture built, are its parameters right), at
+    /// the workload's line in the suite.
+    static func checkWorkloads(path: String, catalog: WorkloadCatalog) throws {
+        let suite = try SuiteFile.load(path: path)
+        for workload in suite.workloads {
+            do { try catalog.validate(workload.spec) } catch let e as IsoprobeError where e.kind == .usage {
+                throw suite.error(workload, field: "name", e.description)
+            }
+        }
+    }
+}

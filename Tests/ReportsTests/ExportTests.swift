@@ -1,0 +1,110 @@
+import Foundation
+import IsoprobeCore
+import Reports
+import Testing
+
+@Suite struct ExportTests {
+    let doc = Sample.document
+
+    @Test func markdownHasTheFiguresAndTheRatio() throws {
+        let md = try Exporter.render(doc, as: .markdown)
+        #expect(md.hasPrefix("# isoprobe report\n"))
+        #expect(md.contains("| getpid | 100000 | 0 |"), "the getpid count as measured")
+        #expect(md.contains("2.00× [1.90, 2.10] **significant**"))
+        #expect(md.contains("Mann-Whitney U p < 0.01"))
+        #expect(md.contains("### container: `getpid:count=100000`"))
+    }
+
+    @Test func csvIsOneRowPerRunAndMetric() throws {
+        let csv = try Exporter.render(doc, as: .csv)
+        let rows = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let expected = doc.runs.map { CSVExport.metrics(of: $0).count }.reduce(0, +)
+        #expect(rows.count == expected + 1)
+        #expect(rows[0] == CSVExport.header.joined(separator: ","))
+        #expect(rows.contains { $0.hasSuffix(",syscall:getpid:count,count,100000") && $0.hasPrefix("1,native,getpid:count=100000,1,") })
+        #expect(CSVExport.field("a,\"b\"") == "\"a,\"\"b\"\"\"")
+        #expect(CSVExport.field("plain") == "plain")
+    }
+
+    @Test func openMetricsHistogramsAreCumulative() throws {
+        let text = try Exporter.render(doc, as: .openmetrics)
+        #expect(text.hasSuffix("# EOF\n"))
+        let lines = text.split(separator: "\n").map(String.init)
+        // Every family's TYPE comes before its samples, once.
+        let types = lines.filter { $0.hasPrefix("# TYPE ") }
+        #expect(Set(types).count == types.count)
+        // The getpid histogram of the first run: cumulative, +Inf equals _count.
+        let prefix = "isoprobe_syscall_latency_seconds_bucket{environment=\"native\",workload=\"getpid:count=100000\",repetition=\"1\",syscall=\"getpid\","
+        let buckets = lines.filter { $0.hasPrefix(prefix) }.map { UInt64($0.split(separator: " ").last!)! }
+        #expect(buckets.count >= 2)
+        #expect(buckets == buckets.sorted(), "cumulative counts never fall")
+        #expect(buckets.last == 100_000)
+        #expect(lines.contains("isoprobe_syscall_latency_seconds_count{environment=\"native\",workload=\"getpid:count=100000\",repetition=\"1\",syscall=\"getpid\"} 100000"))
+        #expect(lines.contains("isoprobe_syscalls_total{environment=\"native\",workload=\"getpid:count=100000\",repetition=\"1\",syscall=\"getpid\"} 100000"))
+        #expect(lines.contains("isoprobe_overhead_ratio{environment=\"container\",workload=\"getpid:count=100000\",metric=\"wall_ns\",bound=\"median\"} 2.0"))
+        #expect(OpenMetricsExport.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+
+    @Test(.enabled(if: Python.available("prometheus_client", package: "python3-prometheus-client"),
+                   "needs python3-prometheus-client (OpenMetrics parser)"))
+    func openMetricsParsesWithTheReferenceParser() throws {
+        try Python.require("prometheus_client", package: "python3-prometheus-client")
+        let text = try Exporter.render(doc, as: .openmetrics)
+        let r = try Python.run(["-c", """
+            import sys
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+            fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+            h = fams['isoprobe_syscall_latency_seconds']
+            count = [s.value for s in h.samples if s.name.endswith('_count') and s.labels['syscall'] == 'getpid'][0]
+            print(len(fams), h.type, int(count))
+            """], input: Data(text.utf8))
+        #expect(r.status == 0, "parser refused the exposition: \(r.output)")
+        #expect(r.output.hasSuffix("histogram 100000\n"), "\(r.output)")
+    }
+
+    @Test(.enabled(if: Python.available("jsonschema", package: "python3-jsonschema"), "needs python3-jsonschema"))
+    func jsonValidatesAgainstTheRepositorysSchema() throws {
+        try Python.require("jsonschema", package: "python3-jsonschema")
+        let json = try Exporter.render(doc, as: .json)
+        let r = try Python.run(["-c", """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+            errors = [f"{e.json_path}: {e.message}" for e in v.iter_errors(json.load(sys.stdin))]
+            print("\\n".join(errors) or "valid")
+            sys.exit(1 if errors else 0)
+            """, Repo.root + "/docs/result.schema.json"], input: Data(json.utf8))
+        #expect(r.status == 0 && r.output == "valid\n", "\(r.output)")
+        // The schema catches drift: an unknown field fails.
+        let broken = json.replacingOccurrences(of: "\"wall_ns\"", with: "\"wall_nanoseconds\"")
+        let bad = try Python.run(["-c", """
+            import json, sys, jsonschema
+            jsonschema.validate(json.load(sys.stdin), json.load(open(sys.argv[1])))
+            """, Repo.root + "/docs/result.schema.json"], input: Data(broken.utf8))
+        #expect(bad.status != 0)
+    }
+
+    @Test func chromeTraceHasCompleteEventsInMicroseconds() throws {
+        let data = Data(try Exporter.render(doc, as: .chromeTrace).utf8)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let events = try #require(object["traceEvents"] as? [[String: Any]])
+        let complete = events.filter { $0["ph"] as? String == "X" }
+        #expect(complete.count == doc.runs.count * 2, "one slow syscall and one run-queue wait per run")
+        let open = try #require(complete.first { $0["name"] as? String == "openat" })
+        #expect(open["ts"] as? Double == 5_000)
+        #expect(open["dur"] as? Double == 12_000)
+        #expect((open["args"] as? [String: Any])?["ret"] as? Int == -2)
+        #expect(complete.contains { $0["name"] as? String == "run-queue wait" && $0["cat"] as? String == "sched" })
+        let names = events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        #expect(names.first == "native getpid:count=100000 rep 1")
+        #expect(Set(events.compactMap { $0["pid"] as? Int }) == Set(1...doc.runs.count))
+    }
+
+    @Test func terminalTextColoursOnlyWhenAsked() throws {
+        let plain = TextReport().render(doc)
+        #expect(!plain.contains("\u{1B}["))
+        #expect(plain.contains("2.00x [1.90, 2.10] *"))
+        #expect(TextReport(colour: true).render(doc).contains("\u{1B}[31m2.00x"))
+    }
+}

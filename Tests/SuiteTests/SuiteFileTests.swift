@@ -1,0 +1,107 @@
+import Foundation
+import IsoprobeCore
+import Suite
+import Testing
+
+@Suite struct SuiteFileTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    func message(_ text: String) -> String? {
+        do { _ = try SuiteFile.parse(text: text, path: "s.toml"); return nil } catch let e as IsoprobeError {
+            #expect(e.kind == .usage)
+            #expect(!e.description.contains("\n"), "one line")
+            return e.description
+        } catch { return "\(error)" }
+    }
+
+    @Test func aCompleteSuite() throws {
+        let suite = try SuiteFile.parse(text: """
+            name = "x"
+            repetitions = 7
+            warmups = 2
+            environments = ["native", "container"]
+            threshold = 0.1
+            timeout = 30
+            [container]
+            runtime = "crun"
+            memory = "64M"
+            pids = 32
+            oci_config = "cfg/config.json"
+            [vm]
+            vcpus = 2
+            memory_mib = 512
+            [[workload]]
+            spec = "getpid:count=10"
+            [[workload]]
+            name = "pingpong"
+            params = { rounds = 5, pin = 0 }
+            environments = ["native"]
+            repetitions = 3
+            """, path: "suites/x.toml")
+        #expect(suite.name == "x")
+        #expect(suite.repetitions == 7 && suite.warmups == 2 && suite.threshold == 0.1 && suite.timeout == 30)
+        #expect(suite.environments == ["native", "container"])
+        #expect(suite.container.runtime == "crun" && suite.container.memoryBytes == 64 << 20 && suite.container.pids == 32)
+        #expect(suite.container.ociConfig == "suites/cfg/config.json", "relative to the suite file")
+        #expect(suite.vm.vcpus == 2 && suite.vm.memoryMiB == 512)
+        #expect(suite.workloads.map(\.spec.text) == ["getpid:count=10", "pingpong:rounds=5,pin=0"])
+        #expect(suite.workloads[1].environments == ["native"] && suite.workloads[1].repetitions == 3)
+        #expect(suite.workloads[1].position == SourcePosition(line: 17, column: 1))
+        #expect(suite.error(suite.workloads[1], field: "name", "unknown workload 'pingpong'").description
+                == "suites/x.toml:17:1: workload[2].name: unknown workload 'pingpong'")
+    }
+
+    @Test func defaultsFillWhatIsNotSaid() throws {
+        let suite = try SuiteFile.parse(text: "[[workload]]\nspec = \"getpid\"\n", path: "dir/mine.toml")
+        #expect(suite.name == "mine")
+        #expect(suite.repetitions == 5 && suite.warmups == 1 && suite.threshold == 0.05)
+        #expect(suite.environments == ["native"])
+    }
+
+    @Test func eachMistakeIsOneLineNamingFileLineAndField() {
+        #expect(message("repetitons = 5\n[[workload]]\nspec = \"getpid\"")
+                == "s.toml:1:1: repetitons: unknown key; did you mean 'repetitions'?")
+        #expect(message("repetitions = \"five\"\n[[workload]]\nspec = \"getpid\"")
+                == "s.toml:1:15: repetitions: expected an integer >= 1, got string \"five\"")
+        #expect(message("repetitions = 0\n[[workload]]\nspec = \"g\"")
+                == "s.toml:1:15: repetitions: expected an integer >= 1, got integer 0")
+        #expect(message("environments = [\"native\", \"kvm\"]\n[[workload]]\nspec = \"g\"")
+                == "s.toml:1:27: environments: expected one of \"native\", \"container\", \"vm\", got string \"kvm\"")
+        #expect(message("threshold = 5\n[[workload]]\nspec = \"g\"")?.hasPrefix("s.toml:1:13: threshold: expected a number between 0 and 1") == true)
+        #expect(message("name = \"x\"") == "s.toml:1:1: workload: the suite has no workloads; add [[workload]] tables with spec = \"NAME:key=value\"")
+        #expect(message("[[workload]]\nenvironments = [\"native\"]") == "s.toml:1:1: workload[1]: a workload needs spec = \"NAME:key=value\" or name = \"NAME\"")
+        #expect(message("[[workload]]\nspec = \"a\"\nname = \"a\"") == "s.toml:3:1: workload[1].name: give spec or name (with params), not both")
+        #expect(message("[[workload]]\nspec = \"get pid\"")?.hasPrefix("s.toml:2:8: workload[1].spec: workload 'get pid'") == true)
+        #expect(message("[[workload]]\nspec = \"a\"\n[[workload]]\nspec = \"a\"") == "s.toml:3:1: workload[2]: 'a' is already workload[1]")
+        #expect(message("[[workload]]\nspce = \"a\"") == "s.toml:2:1: workload[1].spce: unknown key; did you mean 'spec'?")
+        #expect(message("[container]\nmemory = \"lots\"\n[[workload]]\nspec = \"a\"")
+                == "s.toml:2:10: container.memory: expected a size such as \"64M\" or \"1G\", got \"lots\"")
+        #expect(message("[vm]\nmemory_mib = 64\n[[workload]]\nspec = \"a\"")
+                == "s.toml:2:14: vm.memory_mib: expected an integer >= 256, got integer 64")
+        #expect(message("x = = 1")?.hasPrefix("s.toml:1:5: ") == true, "syntax errors carry their position too")
+    }
+
+    @Test func theRepositorysSuitesParseAndNameBuiltFixtures() throws {
+        let dir = Self.root + "/fixtures/suites"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".toml") }
+        #expect(files.contains("default.toml") && files.contains("quick.toml"))
+        for file in files {
+            let suite = try SuiteFile.load(path: dir + "/" + file)
+            for w in suite.workloads {
+                #expect(FileManager.default.fileExists(atPath: Self.root + "/fixtures/workloads/\(w.spec.name).c"),
+                        "\(file): workload \(w.spec.name) has no fixture")
+            }
+        }
+        // The default suite covers every fixture workload, in every environment.
+        let suite = try SuiteFile.load(path: dir + "/default.toml")
+        let fixtures = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/fixtures/workloads")
+            .filter { $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }
+        #expect(Set(suite.workloads.map(\.spec.name)) == Set(fixtures))
+        #expect(suite.environments == ["native", "container", "vm"])
+        #expect(suite.workloads.allSatisfy { $0.environments == nil })
+        for bad in ["misspelt-key", "wrong-type"] {
+            #expect(throws: IsoprobeError.self) { try SuiteFile.load(path: dir + "/bad/\(bad).toml") }
+        }
+    }
+}
