@@ -73,15 +73,19 @@ public struct Summarizer: Sendable {
                              ciLow: ci?.low ?? median, ciHigh: ci?.high ?? median)
     }
 
-    /// median(values) / median(baseline), its interval, the rank test and the verdict of the rule.
+    /// median(values) / median(baseline), its interval, the rank test and the verdict of the
+    /// rule: significant when p < alpha and the ratio's interval lies wholly beyond the threshold.
     public func compare(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
         guard let mb = SampleStatistics.median(baseline), mb != 0, let m = SampleStatistics.median(values) else { return nil }
         let ratio = m / mb
         let ci = SampleStatistics.ratioInterval(values, baseline, confidence: method.confidence,
                                                 resamples: method.bootstrapResamples, seed: seed(salt))
         let p = SampleStatistics.mannWhitneyP(values, baseline)
-        return RatioSummary(ratio: ratio, ciLow: ci?.low ?? ratio, ciHigh: ci?.high ?? ratio, pValue: p,
-                            significant: p < method.alpha && abs(ratio - 1) > method.threshold)
+        let low = ci?.low ?? ratio, high = ci?.high ?? ratio
+        // Beyond the threshold means the whole interval is: a point estimate just over 5% on
+        // five noisy repetitions is not a 5% change.
+        let beyond = low > 1 + method.threshold || high < 1 - method.threshold
+        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p, significant: p < method.alpha && beyond)
     }
 
     /// One stream per figure: the same data give the same interval, whatever else is in the report.

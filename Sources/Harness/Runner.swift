@@ -249,6 +249,12 @@ public final class Runner {
 
     public func runOnce(_ spec: WorkloadSpec, in environment: Environment, repetition: Int,
                         request: RunRequest) throws -> RunResult {
+        try runOnceKeepingOutput(spec, in: environment, repetition: repetition, request: request).result
+    }
+
+    /// One run, and what the workload wrote on its standard output (a checker's verdicts).
+    public func runOnceKeepingOutput(_ spec: WorkloadSpec, in environment: Environment, repetition: Int,
+                                     request: RunRequest, observers: [RunObserver] = []) throws -> (result: RunResult, output: String) {
         let argv = try catalog.argv(for: spec)
         let invocation = WorkloadInvocation(spec: spec, argv: argv, environment: Self.workloadEnvironment(),
                                             timeout: request.timeout, echoOutput: request.echoOutput)
@@ -256,7 +262,7 @@ public final class Runner {
                                                    families: request.probeFamilies))
         defer { session.close() }
         let started = Date()
-        let run = try environment.run(invocation, observer: session)
+        let run = try environment.run(invocation, observer: observers.isEmpty ? session : ObserverGroup([session] + observers))
         let measured = try session.collect()
         let memory = measured.memory
         // CPU from the kernel's per-task account when the sched probe saw the exits: the
@@ -280,7 +286,7 @@ public final class Runner {
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
             setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
         result.schedEvents = measured.schedEvents
-        return result
+        return (result, run.outcome.stdout)
     }
 
     /// From the workload's start to its last task's exit when the probes saw it: an

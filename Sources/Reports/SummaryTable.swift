@@ -29,7 +29,7 @@ public enum SummaryTable {
     public static func method(_ m: SummaryMethod) -> String {
         "\(m.repetitions) repetitions after \(m.warmups) warm-up\(m.warmups == 1 ? "" : "s") (\(m.order)); "
             + "medians with \(Int(m.confidence * 100))% bootstrap intervals (\(m.bootstrapResamples) resamples); "
-            + "* = significant: Mann-Whitney U p < \(m.alpha) and more than \(Int(m.threshold * 100))% from native"
+            + "* = significant: Mann-Whitney U p < \(m.alpha) and the ratio's whole interval more than \(Int(m.threshold * 100))% from 1"
     }
 
     public static func text(_ summary: SummaryReport, colour: Bool = false) -> String {

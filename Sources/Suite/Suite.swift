@@ -39,6 +39,12 @@ public struct Suite: Sendable {
     public func error(_ workload: SuiteWorkload, field: String, _ message: String) -> IsoprobeError {
         SuiteFile.error(path: path, at: workload.position, field: "workload[\(workload.index)].\(field)", message)
     }
+
+    /// An error about the workload itself (an unknown fixture, a parameter it refuses), at the
+    /// `spec` or `name` value it was written with.
+    public func error(naming workload: SuiteWorkload, _ message: String) -> IsoprobeError {
+        SuiteFile.error(path: path, at: workload.namePosition, field: "workload[\(workload.index)].\(workload.nameField)", message)
+    }
 }
 
 public struct SuiteWorkload: Sendable {
@@ -48,5 +54,9 @@ public struct SuiteWorkload: Sendable {
     public var repetitions: Int?
     /// 1-based, in file order.
     public var index: Int
+    /// Where its [[workload]] header is.
     public var position: SourcePosition
+    /// The key that named it, "spec" or "name", and where that value is.
+    public var nameField: String
+    public var namePosition: SourcePosition
 }

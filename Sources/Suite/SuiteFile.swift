@@ -31,7 +31,7 @@ public enum SuiteFile {
         do { root = try TOMLDocument.parse(text) } catch let e as TOMLError {
             throw error(path: path, at: e.position, field: nil, e.message)
         }
-        let reader = Reader(path: path)
+        let reader = SuiteFieldReader(path: path)
         try reader.unknownKeys(root, known: topKeys, prefix: "")
         let baseDir = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || baseDir.isEmpty ? p : baseDir + "/" + p }
@@ -105,145 +105,9 @@ public enum SuiteFile {
             suite.workloads.append(SuiteWorkload(
                 spec: spec, environments: subset,
                 repetitions: try reader.integer(t, "repetitions", min: 1, prefix: field), index: n + 1,
-                position: item.position))
+                position: item.position, nameField: t["spec"] == nil ? "name" : "spec",
+                namePosition: (t["spec"] ?? t["name"])!.position))
         }
         return suite
-    }
-}
-
-/// Typed access to a table's values with the error messages the suite format promises.
-struct Reader {
-    let path: String
-
-    func fail(_ position: SourcePosition, _ field: String, _ message: String) -> IsoprobeError {
-        SuiteFile.error(path: path, at: position, field: field, message)
-    }
-
-    func unknownKeys(_ table: TOMLTable, known: [String], prefix: String) throws {
-        for entry in table.entries where !known.contains(entry.key) {
-            let guess = known.min { Self.distance(entry.key, $0) < Self.distance(entry.key, $1) }
-            var message = "unknown key"
-            if let guess, Self.distance(entry.key, guess) <= 2 { message += "; did you mean '\(guess)'?" } else {
-                message += "; expected one of: \(known.joined(separator: ", "))"
-            }
-            throw fail(entry.keyPosition, prefix + entry.key, message)
-        }
-    }
-
-    func string(_ t: TOMLTable, _ key: String, prefix: String = "") throws -> String? {
-        guard let node = t[key] else { return nil }
-        guard case .string(let s) = node.value else { throw fail(node.position, prefix + key, "expected a string, got \(node.value.shown)") }
-        return s
-    }
-
-    func boolean(_ t: TOMLTable, _ key: String, prefix: String = "") throws -> Bool? {
-        guard let node = t[key] else { return nil }
-        guard case .boolean(let b) = node.value else { throw fail(node.position, prefix + key, "expected true or false, got \(node.value.shown)") }
-        return b
-    }
-
-    func integer(_ t: TOMLTable, _ key: String, min: Int, prefix: String = "") throws -> Int? {
-        guard let node = t[key] else { return nil }
-        guard case .integer(let v) = node.value, v >= min, v <= Int64(Int32.max) else {
-            throw fail(node.position, prefix + key, "expected an integer >= \(min), got \(node.value.shown)")
-        }
-        return Int(v)
-    }
-
-    func number(_ node: TOMLNode) -> Double? {
-        switch node.value {
-        case .integer(let v): return Double(v)
-        case .float(let d): return d.isFinite ? d : nil
-        default: return nil
-        }
-    }
-
-    func positive(_ t: TOMLTable, _ key: String, prefix: String) throws -> Double? {
-        guard let node = t[key] else { return nil }
-        guard let v = number(node), v > 0 else { throw fail(node.position, prefix + key, "expected a positive number, got \(node.value.shown)") }
-        return v
-    }
-
-    func fraction(_ t: TOMLTable, _ key: String) throws -> Double? {
-        guard let node = t[key] else { return nil }
-        guard let v = number(node), v > 0, v < 1 else {
-            throw fail(node.position, key, "expected a number between 0 and 1 (0.05 is 5%), got \(node.value.shown)")
-        }
-        return v
-    }
-
-    func table(_ node: TOMLNode, field: String) throws -> TOMLTable {
-        guard case .table(let t) = node.value else { throw fail(node.position, field, "expected a table [\(field)], got \(node.value.shown)") }
-        return t
-    }
-
-    func environments(_ t: TOMLTable, _ key: String, field: String) throws -> [String]? {
-        guard let node = t[key] else { return nil }
-        guard case .array(let items) = node.value, !items.isEmpty else {
-            throw fail(node.position, field, "expected a non-empty array of environments such as [\"native\", \"container\"], got \(node.value.shown)")
-        }
-        var out: [String] = []
-        for item in items {
-            guard case .string(let env) = item.value, SuiteFile.environments.contains(env) else {
-                throw fail(item.position, field, "expected one of \(SuiteFile.environments.map { "\"\($0)\"" }.joined(separator: ", ")), got \(item.value.shown)")
-            }
-            guard !out.contains(env) else { throw fail(item.position, field, "\"\(env)\" is listed twice") }
-            out.append(env)
-        }
-        return out
-    }
-
-    func workloadSpec(_ t: TOMLTable, at position: SourcePosition, field: String) throws -> WorkloadSpec {
-        let specText = try string(t, "spec", prefix: field)
-        let name = try string(t, "name", prefix: field)
-        switch (specText, name) {
-        case (nil, nil):
-            throw fail(position, String(field.dropLast()), "a workload needs spec = \"NAME:key=value\" or name = \"NAME\"")
-        case (.some, .some):
-            throw fail(t.entry("name")!.keyPosition, field + "name", "give spec or name (with params), not both")
-        case (.some(let text), nil):
-            if let params = t.entry("params") { throw fail(params.keyPosition, field + "params", "params go with name, not with spec") }
-            do { return try WorkloadSpec.parse(text) } catch let e as IsoprobeError {
-                throw fail(t["spec"]!.position, field + "spec", e.message)
-            }
-        case (nil, .some(let name)):
-            var text = name
-            if let node = t["params"] {
-                guard case .table(let params) = node.value else {
-                    throw fail(node.position, field + "params", "expected a table such as { count = 1000 }, got \(node.value.shown)")
-                }
-                var pairs: [String] = []
-                for entry in params.entries {
-                    switch entry.node.value {
-                    case .integer(let v): pairs.append("\(entry.key)=\(v)")
-                    case .string(let s): pairs.append("\(entry.key)=\(s)")
-                    case .boolean(let b): pairs.append("\(entry.key)=\(b ? 1 : 0)")
-                    case .float(let d): pairs.append("\(entry.key)=\(d)")
-                    default:
-                        throw fail(entry.node.position, field + "params." + entry.key, "expected a number or string, got \(entry.node.value.shown)")
-                    }
-                }
-                if !pairs.isEmpty { text += ":" + pairs.joined(separator: ",") }
-            }
-            do { return try WorkloadSpec.parse(text) } catch let e as IsoprobeError {
-                throw fail(t["name"]!.position, field + "name", e.message)
-            }
-        }
-    }
-
-    /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where i <= a.count {
-            var prev = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where j <= b.count {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
-            }
-        }
-        return row[b.count]
     }
 }

@@ -404,8 +404,13 @@ struct TOMLParser {
                           let scalar = UnicodeScalar(v) else { throw fail("bad unicode escape", at: p) }
                     out += Array(String(Character(scalar)).utf8)
                     i += n
-                case 0x0A, 0x20, 0x09, 0x0D where multi:
+                case 0x0A, 0x20, 0x09, 0x0D:
                     // A line-ending backslash trims the newline and the blanks after it.
+                    var j = i
+                    while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0D { j += 1 }
+                    guard multi, j < bytes.count, bytes[j] == 0x0A else {
+                        throw fail("a backslash before blanks must end the line of a multi-line string", at: p)
+                    }
                     while let w = peek, w == 0x20 || w == 0x09 || w == 0x0D || w == 0x0A { advance() }
                 default:
                     throw fail("unknown escape '\\\(Character(UnicodeScalar(e)))'", at: p)
@@ -416,13 +421,5 @@ struct TOMLParser {
             advance()
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-public enum TOMLDocument {
-    /// The root table, or the first mistake with its position.
-    public static func parse(_ text: String) throws -> TOMLTable {
-        var parser = TOMLParser(text)
-        return try parser.parseDocument()
     }
 }

@@ -84,7 +84,7 @@ struct CompareCommand: ParsableCommand {
         let regressions = changes.filter { $0.verdict == .regression && ChangeDetector.isGating($0) }.count
         let improvements = changes.filter { $0.verdict == .improvement }.count
         var out = "compare run \(idA) -> run \(idB): \(changes.count) metrics, \(regressions) regression\(regressions == 1 ? "" : "s"), "
-            + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and beyond \(Int(threshold * 100))%)\n"
+            + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)\n"
         if !shown.isEmpty { out += table.render() }
         return out
     }

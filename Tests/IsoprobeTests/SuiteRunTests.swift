@@ -37,11 +37,20 @@ extension KernelTests {
             """
         }
 
-        @Test func quickSuiteWritesEveryFormatAndTheHistory() throws {
+        @Test func aSuiteWritesEveryFormatAndTheHistory() throws {
             defer { cleanUp() }
             let out = dir + "/out"
-            let r = try isoprobe(["run", "--suite", Repo.root + "/fixtures/suites/quick.toml", "--db", db, "--out", out, "--quiet"],
-                                 timeout: 120)
+            let path = try suite("two", """
+                repetitions = 5
+                warmups = 1
+                environments = ["native", "container"]
+                [[workload]]
+                spec = "compute:iterations=20000000"
+                [[workload]]
+                spec = "getpid:count=50000"
+                environments = ["native"]
+                """)
+            let r = try isoprobe(["run", "--suite", path, "--db", db, "--out", out, "--quiet"], timeout: 120)
             #expect(r.process.status == 0, "\(r.process.stderr)")
             let doc = try #require(r.document)
             // compute in native and container, getpid natively: 5 measured runs each, warm-ups left out.

@@ -13,6 +13,28 @@ import Testing
         #expect(md.contains("2.00× [1.90, 2.10] **significant**"))
         #expect(md.contains("Mann-Whitney U p < 0.01"))
         #expect(md.contains("### container: `getpid:count=100000`"))
+        let vmRow = try #require(md.split(separator: "\n").first { $0.hasPrefix("| `getpid:count=100000` | vm | wall time |") })
+        #expect(vmRow.contains("3.93× [3.50, 4.40] |"), "not significant, so not marked: \(vmRow)")
+        #expect(md.contains("- scheduling: 3 voluntary + 2 involuntary switches, 1 migrations"))
+        #expect(md.contains("- memory: 64 user + 3 kernel page faults"))
+    }
+
+    @Test func markdownCompareListsRegressionsFirst() throws {
+        func change(_ env: String, _ metric: String, _ a: Double, _ b: Double, _ verdict: MetricChange.Verdict) -> MetricChange {
+            MetricChange(workload: "getpid:count=100000", environment: env, metric: metric, unit: "ns", medianA: a, medianB: b,
+                         ratio: RatioSummary(ratio: b / a, ciLow: b / a * 0.95, ciHigh: b / a * 1.05, pValue: 0.001, significant: verdict != .unchanged),
+                         verdict: verdict)
+        }
+        let changes = [change("native", "wall_ns", 1e6, 0.5e6, .improvement), change("vm", "cpu_ns", 1e6, 1e6, .unchanged),
+                       change("container", "wall_ns", 1e6, 1.5e6, .regression)]
+        let md = MarkdownReport().render(changes: changes, a: "run-a", b: "run-b") { $0.environment != "vm" }
+        let rows = md.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| verdict") }
+        #expect(md.hasPrefix("# isoprobe compare: run-a → run-b\n"))
+        #expect(rows.count == 3)
+        #expect(rows[0].hasPrefix("| **regression** | `getpid:count=100000` | container | wall_ns | 1.0 ms | 1.5 ms | 1.500× [1.425, 1.575] |"),
+                "\(rows[0])")
+        #expect(rows[1].hasPrefix("| **improvement** |"))
+        #expect(rows[2].hasPrefix("| unchanged |"))
     }
 
     @Test func csvIsOneRowPerRunAndMetric() throws {
@@ -20,6 +42,8 @@ import Testing
         let rows = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         let expected = doc.runs.map { CSVExport.metrics(of: $0).count }.reduce(0, +)
         #expect(rows.count == expected + 1)
+        // 5 timings, 2 workload figures, the total, 3 per syscall (2 syscalls), 6 scheduling, 4 memory.
+        #expect(expected == doc.runs.count * 24)
         #expect(rows[0] == CSVExport.header.joined(separator: ","))
         #expect(rows.contains { $0.hasSuffix(",syscall:getpid:count,count,100000") && $0.hasPrefix("1,native,getpid:count=100000,1,") })
         #expect(CSVExport.field("a,\"b\"") == "\"a,\"\"b\"\"\"")
@@ -42,6 +66,28 @@ import Testing
         #expect(lines.contains("isoprobe_syscall_latency_seconds_count{environment=\"native\",workload=\"getpid:count=100000\",repetition=\"1\",syscall=\"getpid\"} 100000"))
         #expect(lines.contains("isoprobe_syscalls_total{environment=\"native\",workload=\"getpid:count=100000\",repetition=\"1\",syscall=\"getpid\"} 100000"))
         #expect(lines.contains("isoprobe_overhead_ratio{environment=\"container\",workload=\"getpid:count=100000\",metric=\"wall_ns\",bound=\"median\"} 2.0"))
+        // Every histogram series (syscalls, run-queue, on-CPU slices): cumulative, +Inf == _count.
+        var series: [String: [UInt64]] = [:]
+        var counts: [String: UInt64] = [:]
+        var lastLe: [String: String] = [:]
+        for line in lines where !line.hasPrefix("#") {
+            let (sample, value) = (line.split(separator: " ")[0], line.split(separator: " ")[1])
+            if let r = sample.range(of: "_bucket{") {
+                let key = String(sample[..<r.lowerBound]) + "{" + sample[r.upperBound...].replacingOccurrences(of: #",le="[^"]*"\}"#, with: "}",
+                                                                                                                 options: .regularExpression)
+                series[key, default: []].append(UInt64(value)!)
+                lastLe[key] = sample.contains("le=\"+Inf\"") ? "+Inf" : "finite"
+            } else if let r = sample.range(of: "_count{") {
+                counts[String(sample[..<r.lowerBound]) + "{" + sample[r.upperBound...]] = UInt64(value)!
+            }
+        }
+        #expect(series.count == doc.runs.count * 4, "getpid, openat, run-queue and on-CPU histograms per run")
+        for (key, buckets) in series {
+            #expect(buckets == buckets.sorted(), "\(key) not cumulative")
+            #expect(lastLe[key] == "+Inf", "\(key) does not end with the +Inf bucket")
+            #expect(buckets.last == counts[key], "\(key): +Inf bucket \(buckets.last ?? 0) against _count \(counts[key] ?? 0)")
+        }
+        #expect(lines.contains { $0.hasPrefix("isoprobe_runqueue_latency_seconds_sum{environment=\"native\"") && $0.hasSuffix(" 8.2e-05") })
         #expect(OpenMetricsExport.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
     }
 
@@ -105,6 +151,9 @@ import Testing
         let plain = TextReport().render(doc)
         #expect(!plain.contains("\u{1B}["))
         #expect(plain.contains("2.00x [1.90, 2.10] *"))
+        #expect(plain.contains("3.93x [3.50, 4.40]") && !plain.contains("3.93x [3.50, 4.40] *"))
+        let summaryAt = try #require(plain.range(of: "summary: 2 repetitions after 1 warm-up"))
+        #expect(plain[summaryAt.upperBound...].contains("2.00x [1.90, 2.10] *"), "the overhead table comes last")
         #expect(TextReport(colour: true).render(doc).contains("\u{1B}[31m2.00x"))
     }
 }

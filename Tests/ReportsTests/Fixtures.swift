@@ -45,7 +45,8 @@ enum Sample {
         let host = HostFacts(hostname: "h", kernel: "6.18.0", architecture: "x86_64", cpuModel: "CPU, \"quoted\"", cpus: 2,
                              memoryBytes: 1 << 34, cgroupLayout: "hybrid", clocksource: "tsc")
         let runs = [run("native", rep: 1, wall: 15_000_000), run("container", rep: 1, wall: 30_000_000),
-                    run("native", rep: 2, wall: 15_500_000), run("container", rep: 2, wall: 31_000_000)]
+                    run("native", rep: 2, wall: 15_500_000), run("container", rep: 2, wall: 31_000_000),
+                    run("vm", rep: 1, wall: 60_000_000)]
         let method = SummaryMethod(repetitions: 2, warmups: 1, order: "interleaved")
         let summary = SummaryReport(method: method, metrics: [
             MetricSummary(workload: "getpid:count=100000", environment: "native", metric: "wall_ns", unit: "ns", n: 2,
@@ -53,6 +54,9 @@ enum Sample {
             MetricSummary(workload: "getpid:count=100000", environment: "container", metric: "wall_ns", unit: "ns", n: 2,
                           values: [30e6, 31e6], median: 30.5e6, q1: 30.25e6, q3: 30.75e6, ciLow: 30e6, ciHigh: 31e6,
                           vsNative: RatioSummary(ratio: 2, ciLow: 1.9, ciHigh: 2.1, pValue: 0.004, significant: true)),
+            MetricSummary(workload: "getpid:count=100000", environment: "vm", metric: "wall_ns", unit: "ns", n: 1,
+                          values: [60e6], median: 60e6, q1: 60e6, q3: 60e6, ciLow: 60e6, ciHigh: 60e6,
+                          vsNative: RatioSummary(ratio: 3.93, ciLow: 3.5, ciHigh: 4.4, pValue: 0.2, significant: false)),
         ])
         return ResultDocument(host: host, runs: runs, createdAt: Date(timeIntervalSince1970: 1_790_000_000), summary: summary,
                               suite: "fixtures/suites/quick.toml")

@@ -16,7 +16,11 @@ import Testing
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(!html.contains("http://") || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
         #expect(!html.contains("https://") && !html.contains("<script"), "no network assets, no scripts")
-        #expect(html.contains("data-environment=\"native\"") && html.contains("data-environment=\"container\""))
+        for env in ["native", "container", "vm"] {
+            #expect(html.components(separatedBy: "data-environment=\"\(env)\"").count - 1 == 2, "\(env): one series in each latency plot")
+            #expect(html.contains("stroke=\"\(SVGPlot.colour(env))\""))
+        }
+        #expect(Set(["native", "container", "vm", "other"].map(SVGPlot.colour)).count == 4, "a fixed colour per environment")
         #expect(html.components(separatedBy: "<svg").count - 1 == 3, "ratio plot, getpid latency, run-queue latency")
     }
 
@@ -45,7 +49,7 @@ import Testing
             counts = {}
             for c in im.getdata():
                 counts[c] = counts.get(c, 0) + 1
-            for name, hex in (('native', '1f77b4'), ('container', 'ff7f0e')):
+            for name, hex in (('native', '1f77b4'), ('container', 'ff7f0e'), ('vm', '2ca02c')):
                 rgb = tuple(int(hex[i:i+2], 16) for i in (0, 2, 4))
                 print(name, counts.get(rgb, 0))
             """, png])
@@ -55,6 +59,6 @@ import Testing
             guard parts.count == 2, let n = Int(parts[1]) else { continue }
             #expect(n > 400, "only \(n) pixels of the \(parts[0]) colour in the screenshot")
         }
-        #expect(r.output.split(separator: "\n").count == 2)
+        #expect(r.output.split(separator: "\n").count == 3)
     }
 }

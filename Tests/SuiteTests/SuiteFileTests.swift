@@ -50,6 +50,10 @@ import Testing
         #expect(suite.workloads[1].position == SourcePosition(line: 17, column: 1))
         #expect(suite.error(suite.workloads[1], field: "name", "unknown workload 'pingpong'").description
                 == "suites/x.toml:17:1: workload[2].name: unknown workload 'pingpong'")
+        #expect(suite.error(naming: suite.workloads[0], "unknown workload 'getpid'").description
+                == "suites/x.toml:16:8: workload[1].spec: unknown workload 'getpid'")
+        #expect(suite.error(naming: suite.workloads[1], "unknown workload 'pingpong'").description
+                == "suites/x.toml:18:8: workload[2].name: unknown workload 'pingpong'")
     }
 
     @Test func defaultsFillWhatIsNotSaid() throws {
@@ -73,7 +77,22 @@ import Testing
         #expect(message("[[workload]]\nenvironments = [\"native\"]") == "s.toml:1:1: workload[1]: a workload needs spec = \"NAME:key=value\" or name = \"NAME\"")
         #expect(message("[[workload]]\nspec = \"a\"\nname = \"a\"") == "s.toml:3:1: workload[1].name: give spec or name (with params), not both")
         #expect(message("[[workload]]\nspec = \"get pid\"")?.hasPrefix("s.toml:2:8: workload[1].spec: workload 'get pid'") == true)
-        #expect(message("[[workload]]\nspec = \"a\"\n[[workload]]\nspec = \"a\"") == "s.toml:3:1: workload[2]: 'a' is already workload[1]")
+        #expect(message("[[workload]]\nspec = \"a\"\n[[workload]]\nspec = \"a\"") == "s.toml:3:1: workload[2]: 'a' is already workload[1]; remove one")
+        #expect(message("[[workload]]\nname = \"a\"\nparams = { x = 1, y = 2 }\n[[workload]]\nspec = \"a:y=2,x=1\"")
+                == "s.toml:4:1: workload[2]: 'a:y=2,x=1' is already workload[1]; remove one", "parameter order does not matter")
+        #expect(message("environments = [\"native\"]\n[[workload]]\nspec = \"a\"\nenvironments = [\"vm\"]")
+                == "s.toml:4:16: workload[1].environments: \"vm\" is not among the suite's environments; expected a subset of \"native\"")
+        #expect(message("environments = [\"native\", \"native\"]\n[[workload]]\nspec = \"a\"")
+                == "s.toml:1:27: environments: \"native\" is listed twice")
+        #expect(message("[[workload]]\nspec = \"a\"\nparams = { x = 1 }") == "s.toml:3:1: workload[1].params: params go with name, not with spec")
+        #expect(message("[[workload]]\nname = \"a\"\nparams = { x = [1] }")
+                == "s.toml:3:16: workload[1].params.x: expected a number or string, got an array of 1")
+        #expect(message("[vm]\naccel = \"hvf\"\n[[workload]]\nspec = \"a\"")
+                == "s.toml:2:9: vm.accel: expected \"auto\", \"kvm\" or \"tcg\", got \"hvf\"")
+        #expect(message("container = 3\n[[workload]]\nspec = \"a\"")
+                == "s.toml:1:13: container: expected a table [container], got integer 3")
+        #expect(message("zzz = 1\n[[workload]]\nspec = \"a\"")?.hasPrefix("s.toml:1:1: zzz: unknown key; expected one of: name, description") == true)
+        #expect(message("required = 1\n[[workload]]\nspec = \"a\"") == "s.toml:1:12: required: expected true or false, got integer 1")
         #expect(message("[[workload]]\nspce = \"a\"") == "s.toml:2:1: workload[1].spce: unknown key; did you mean 'spec'?")
         #expect(message("[container]\nmemory = \"lots\"\n[[workload]]\nspec = \"a\"")
                 == "s.toml:2:10: container.memory: expected a size such as \"64M\" or \"1G\", got \"lots\"")
@@ -100,8 +119,22 @@ import Testing
         #expect(Set(suite.workloads.map(\.spec.name)) == Set(fixtures))
         #expect(suite.environments == ["native", "container", "vm"])
         #expect(suite.workloads.allSatisfy { $0.environments == nil })
-        for bad in ["misspelt-key", "wrong-type"] {
-            #expect(throws: IsoprobeError.self) { try SuiteFile.load(path: dir + "/bad/\(bad).toml") }
+        let quick = try SuiteFile.load(path: dir + "/quick.toml")
+        #expect(quick.repetitions == 3 && quick.warmups == 1 && quick.workloads.count == 2)
+        #expect(quick.environments == ["native", "container"])
+        let expected = [
+            "misspelt-key": "\(dir)/bad/misspelt-key.toml:2:1: repetitons: unknown key; did you mean 'repetitions'?",
+            "wrong-type": "\(dir)/bad/wrong-type.toml:3:15: repetitions: expected an integer >= 1, got string \"five\"",
+        ]
+        for (bad, line) in expected {
+            do {
+                _ = try SuiteFile.load(path: dir + "/bad/\(bad).toml")
+                Issue.record("\(bad).toml was accepted")
+            } catch let e as IsoprobeError {
+                #expect(e.description == line)
+                #expect(e.exitCode == 2)
+            }
         }
+        #expect(throws: IsoprobeError.self) { try SuiteFile.load(path: dir + "/no-such-suite.toml") }
     }
 }

@@ -1,18 +1,4 @@
-/// A TOML 1.0 reader for suite files that keeps where every key and value was written, so
-/// that a mistake is reported at its line and column. It reads comments, bare, quoted and
-/// dotted keys, [tables], [[arrays of tables]], basic and literal strings (one line and
-/// multi-line), integers (decimal, hex, octal, binary, with _), floats (with exponents,
-/// inf, nan), booleans, arrays and inline tables. Dates and times are refused: suites have none.
-public struct SourcePosition: Equatable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
-    }
-    public var description: String { "\(line):\(column)" }
-}
-
+/// A parsed value; TOMLNode adds where it was written.
 public enum TOMLValue: Equatable, Sendable {
     case string(String)
     case integer(Int64)
@@ -68,10 +54,4 @@ public struct TOMLTable: Equatable, Sendable {
     public subscript(key: String) -> TOMLNode? { entries.first { $0.key == key }?.node }
     public func entry(_ key: String) -> Entry? { entries.first { $0.key == key } }
     var keys: [String] { entries.map(\.key) }
-}
-
-public struct TOMLError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var position: SourcePosition
-    public var message: String
-    public var description: String { "\(position): \(message)" }
 }
