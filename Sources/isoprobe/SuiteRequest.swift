@@ -42,7 +42,7 @@ enum SuiteRequest {
         let suite = try SuiteFile.load(path: path)
         for workload in suite.workloads {
             do { try catalog.validate(workload.spec) } catch let e as IsoprobeError where e.kind == .usage {
-                throw suite.error(workload, field: "name", e.description)
+                throw suite.error(naming: workload, e.description)
             }
         }
     }

@@ -91,7 +91,7 @@ extension KernelTests {
             let unknown = try suite("unknown", "[[workload]]\nspec = \"getpid\"\n[[workload]]\nname = \"getpi\"\n")
             let u = try isoprobe(["run", "--suite", unknown, "--db", db], json: false)
             #expect(u.process.status == 2)
-            #expect(u.process.stderrLines.first?.hasPrefix("isoprobe: \(unknown):3:1: workload[2].name: unknown workload 'getpi'") == true,
+            #expect(u.process.stderrLines.first?.hasPrefix("isoprobe: \(unknown):4:8: workload[2].name: unknown workload 'getpi'") == true,
                     "\(u.process.stderr)")
             let ran = FileManager.default.fileExists(atPath: db) ? try History(path: db).sessions().count : 0
             #expect(ran == 0, "nothing runs after a bad suite")
