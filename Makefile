@@ -18,11 +18,15 @@ PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))
 WORKLOAD_SRCS := $(wildcard fixtures/workloads/*.c)
 WORKLOADS := $(patsubst fixtures/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
+# The isolation checker `isoprobe verify` runs in guests: built like a workload, so every
+# environment (container rootfs, VM initramfs) carries it the same way.
+CHECK_SRCS := $(wildcard fixtures/checks/*.c)
+CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
-.PHONY: all setup deps probes workloads binary run test bench install clean syscall-table
+.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table
 
-all: probes workloads binary
+all: probes workloads checks binary
 
 # Installs what is missing, nothing else. Needs root (apt).
 deps:
@@ -56,7 +60,13 @@ $(BUILD)/workloads/%: fixtures/workloads/%.c fixtures/workloads/workload.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
-workloads: $(WORKLOADS)
+$(BUILD)/workloads/%: fixtures/checks/%.c fixtures/checks/*.h fixtures/workloads/workload.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+
+workloads: $(WORKLOADS) $(CHECKS)
+
+checks: $(CHECKS)
 
 binary:
 	$(SWIFT) build $(SWIFT_FLAGS)
@@ -80,7 +90,7 @@ install: all
 	install -D -m 755 $(BUILD)/bin/isoprobe $(DESTDIR)$(PREFIX)/bin/isoprobe
 	install -d $(DESTDIR)$(PREFIX)/lib/isoprobe/probes $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads
 	install -m 644 $(PROBE_OBJS) $(DESTDIR)$(PREFIX)/lib/isoprobe/probes/
-	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads/
+	install -m 755 $(WORKLOADS) $(CHECKS) $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads/
 
 syscall-table:
 	scripts/gen-tables.sh

@@ -33,6 +33,10 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["IsoprobeCore"]),
         // Suite files (TOML): parsed with positions, validated whole before anything runs.
         .target(name: "Suite", dependencies: ["IsoprobeCore"]),
+        // Security boundaries between guests and the host: the checks' model, expectations
+        // from a profile, the guests A and B with canaries, the weakened control, reports.
+        .target(name: "Verify", dependencies: ["Harness", "Container", "OCI", "VMEnvironment", "Probes", "BPF",
+                                               "Environments", "IsoprobeCore", "AgentProtocol", "VM", "KVM", "Analysis", "GuestImage"]),
         // Every run in an embedded SQLite database, with the host's facts.
         .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.
@@ -55,13 +59,13 @@ let package = Package(
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM", "Analysis", "Suite", "History", "VMEnvironment",
+            "KVM", "Analysis", "Suite", "History", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History",
+            "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History", "Verify",
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "IsoprobeCore"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "IsoprobeCore"]),

@@ -11,6 +11,7 @@
 #include "../../../probes/sched.h"
 #include "../../../probes/memory.h"
 #include "../../../probes/kvm.h"
+#include "../../../probes/capable.h"
 
 /* libbpf's print callback takes a va_list: collect its lines in a buffer instead.
  * verbose also echoes debug lines to stderr. */

@@ -1,0 +1,35 @@
+import Foundation
+
+/// The host settings that decide some checks where a config cannot: nil fields are unknown,
+/// and their checks are then expected `either`.
+public struct KernelSettings: Sendable, Equatable {
+    /// kernel.perf_event_paranoid: up to 2 lets anyone count its own user-space events;
+    /// Debian's 3 refuses perf_event_open without CAP_PERFMON.
+    public var perfEventParanoid: Int?
+    /// kernel.unprivileged_bpf_disabled: 0 lets anyone create a map.
+    public var unprivilegedBPFDisabled: Int?
+    /// vm.unprivileged_userfaultfd: 1 lets anyone create a userfaultfd.
+    public var unprivilegedUserfaultfd: Int?
+    /// kernel.yama.ptrace_scope: 3 refuses every ptrace, PTRACE_TRACEME included.
+    public var yamaPtraceScope: Int?
+
+    public init(perfEventParanoid: Int? = nil, unprivilegedBPFDisabled: Int? = nil,
+                unprivilegedUserfaultfd: Int? = nil, yamaPtraceScope: Int? = nil) {
+        self.perfEventParanoid = perfEventParanoid
+        self.unprivilegedBPFDisabled = unprivilegedBPFDisabled
+        self.unprivilegedUserfaultfd = unprivilegedUserfaultfd
+        self.yamaPtraceScope = yamaPtraceScope
+    }
+
+    /// This host's settings, read from /proc/sys.
+    public static func current() -> KernelSettings {
+        func read(_ path: String) -> Int? {
+            (try? String(contentsOfFile: "/proc/sys/" + path, encoding: .utf8))
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return KernelSettings(perfEventParanoid: read("kernel/perf_event_paranoid"),
+                              unprivilegedBPFDisabled: read("kernel/unprivileged_bpf_disabled"),
+                              unprivilegedUserfaultfd: read("vm/unprivileged_userfaultfd"),
+                              yamaPtraceScope: read("kernel/yama/ptrace_scope"))
+    }
+}

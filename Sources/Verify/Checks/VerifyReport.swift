@@ -1,0 +1,124 @@
+import Foundation
+import IsoprobeCore
+
+/// What the host's probes saw A do while the checks ran.
+public struct ProbeObservations: Codable, Sendable, Equatable {
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var syscall: String
+        public var errno: String
+        public var count: UInt64
+
+        public init(syscall: String, errno: String, count: UInt64) {
+            self.syscall = syscall
+            self.errno = errno
+            self.count = count
+        }
+    }
+
+    /// A capability check the kernel made for A, from the capability tracepoint.
+    public struct CapabilityCheck: Codable, Sendable, Equatable {
+        public var capability: String
+        public var checks: UInt64
+        public var refused: UInt64
+
+        public init(capability: String, checks: UInt64, refused: UInt64) {
+            self.capability = capability
+            self.checks = checks
+            self.refused = refused
+        }
+    }
+
+    /// Syscalls that failed with EPERM or EACCES, most frequent first.
+    public var refusedSyscalls: [Refusal]
+    public var totalSyscalls: UInt64
+    /// nil when the capability probe could not attach (see `notes` of the guest).
+    public var capabilities: [CapabilityCheck]?
+
+    public init(refusedSyscalls: [Refusal] = [], totalSyscalls: UInt64 = 0, capabilities: [CapabilityCheck]? = nil) {
+        self.refusedSyscalls = refusedSyscalls
+        self.totalSyscalls = totalSyscalls
+        self.capabilities = capabilities
+    }
+
+    public static func from(_ run: RunResult, capabilities: [CapabilityCheck]? = nil) -> ProbeObservations {
+        let refusals = run.syscalls.flatMap { s in
+            s.errnos.filter { ["EPERM", "EACCES"].contains($0.errno) }
+                .map { Refusal(syscall: s.name, errno: $0.errno, count: $0.count) }
+        }.sorted { ($0.count, $1.syscall) > ($1.count, $0.syscall) }
+        return ProbeObservations(refusedSyscalls: refusals, totalSyscalls: run.totalSyscalls, capabilities: capabilities)
+    }
+}
+
+/// The checks from inside one guest A under one profile.
+public struct GuestVerification: Codable, Sendable, Equatable {
+    public var environment: String
+    public var profile: String
+    /// The control's role: it must fail, so the checks are shown able to fail.
+    public var isControl: Bool
+    public var checks: [CheckResult]
+    public var observations: ProbeObservations
+    /// What the host saw after A ran (a hostname that leaked, a probe that could not attach).
+    public var notes: [String]
+
+    public init(environment: String, profile: String, isControl: Bool, checks: [CheckResult],
+                observations: ProbeObservations = ProbeObservations(), notes: [String] = []) {
+        self.environment = environment
+        self.profile = profile
+        self.isControl = isControl
+        self.checks = checks
+        self.observations = observations
+        self.notes = notes
+    }
+
+    public var breaches: [CheckResult] { isControl ? [] : checks.filter(\.breach) }
+    public var mismatches: [CheckResult] { isControl ? [] : checks.filter { !$0.matches } }
+
+    /// The checks a control had to fail and did not; empty when the control is valid.
+    public var controlFailures: [String] { isControl ? checks.filter(\.controlMiss).map(\.id) : [] }
+
+    /// Checks that make this guest's part of the run go wrong: breaches and contradictions,
+    /// or for a control the checks it did not fail.
+    public var failing: [CheckResult] {
+        isControl ? checks.filter(\.controlMiss) : checks.filter { $0.breach || !$0.matches }
+    }
+}
+
+/// Everything one `isoprobe verify` run found.
+public struct VerifyReport: Codable, Sendable {
+    public var schema = "isoprobe.verify"
+    public var schemaVersion = 1
+    public var isoprobeVersion = IsoprobeVersion.current
+    public var createdAt: Date
+    public var host: HostFacts?
+    public var guests: [GuestVerification]
+    public var control: GuestVerification?
+    public var performance: [PerformanceIsolationResult]?
+
+    public init(createdAt: Date = Date(), host: HostFacts? = nil, guests: [GuestVerification],
+                control: GuestVerification?, performance: [PerformanceIsolationResult]? = nil) {
+        self.createdAt = createdAt
+        self.host = host
+        self.guests = guests
+        self.control = control
+        self.performance = performance
+    }
+
+    /// A run without a control proves nothing about the checks' ability to fail.
+    public var controlValid: Bool { control.map { $0.isControl && $0.controlFailures.isEmpty } ?? false }
+    public var breaches: [CheckResult] { guests.flatMap(\.breaches) }
+    public var mismatches: [CheckResult] { guests.flatMap(\.mismatches) }
+    var everyGuest: [GuestVerification] { guests + (control.map { [$0] } ?? []) }
+
+    /// 0 when every required boundary held and the control failed as it must; 1 on a breach
+    /// or a verdict that contradicts the profile; 3 when the control did not fail.
+    public var exitCode: Int32 {
+        if !controlValid { return 3 }
+        return breaches.isEmpty && mismatches.isEmpty ? 0 : 1
+    }
+
+    public func jsonData() throws -> Data { try ResultDocument.encoder().encode(self) }
+
+    public static func decode(_ data: Data) throws -> VerifyReport {
+        try ResultDocument.decoder().decode(VerifyReport.self, from: data)
+    }
+}

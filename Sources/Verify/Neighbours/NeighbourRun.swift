@@ -1,0 +1,83 @@
+import Environments
+import Foundation
+import Harness
+import IsoprobeCore
+import OCI
+
+/// One neighbour run on its own thread. Its processes are found on the host by a
+/// parameter value no other process carries (`marker`), which is how isoprobe knows it
+/// has started and how it stops it.
+final class NeighbourRun: @unchecked Sendable {
+    struct Outcome {
+        var result: RunResult?
+        var error: String?
+    }
+
+    let label: String
+    let work: () throws -> Outcome
+    let marker: String
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var finished = false
+    private var outcome = Outcome()
+    private var joined = false
+
+    /// `marker`: an argument only the neighbour's processes carry (empty: not visible on the host).
+    init(label: String, marker: String, work: @escaping () throws -> Outcome) {
+        self.label = label
+        self.marker = marker
+        self.work = work
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            var out = Outcome()
+            do {
+                out = try work()
+            } catch {
+                out.error = "\(error)"
+            }
+            lock.withLock {
+                outcome = out
+                finished = true
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    var isFinished: Bool { lock.withLock { finished } }
+
+    /// Until the neighbour's processes run, then `leadMs` more (a guest's boot: its
+    /// workload is not the host's to see). A neighbour that already ended (killed by its own
+    /// limit) is data: the victim runs anyway and the overlap says so.
+    func awaitRunning(leadMs: Int) throws {
+        var deadline = Date().addingTimeInterval(60)
+        var seen = false
+        while Date() < deadline {
+            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+            if isFinished { return }
+            if !seen, !processes().isEmpty {
+                seen = true
+                deadline = Date().addingTimeInterval(Double(leadMs) / 1000)
+            }
+            usleep(5_000)
+        }
+        if !seen { throw IsoprobeError(.failed, "the neighbour \(label) did not start within 60 s") }
+    }
+
+    /// SIGKILL to every process of the neighbour (a guest's QEMU); whether there were any.
+    func stop() -> Bool { HostProcesses.kill(carrying: marker) }
+
+    func join() -> Outcome {
+        guard !joined else { return lock.withLock { outcome } }
+        while done.wait(timeout: .now() + 1) == .timedOut {
+            // Ctrl-C: the runner kills its container; make sure nothing outlives us waiting.
+            if Interruption.shared.isInterrupted { _ = stop() }
+        }
+        joined = true
+        return lock.withLock { outcome }
+    }
+
+    func processes() -> [pid_t] { HostProcesses.carrying(marker) }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import IsoprobeCore
+import OCI
+
+/// A workload run in a second guest beside the victim, with the limits it is expected to stay in.
+public enum NoisyNeighbour: String, Codable, Sendable, CaseIterable {
+    case cpuHog = "cpu_hog"
+    case memoryHog = "memory_hog"
+    case forkBomb = "fork_bomb"
+    case fileIO = "file_io"
+
+    /// Sizes and limits of the neighbours; the defaults keep every one inside its limit
+    /// except the fork bomb, whose point is to be refused.
+    public struct Settings: Sendable, Equatable {
+        /// Processes of the CPU hog: one per host CPU saturates the machine.
+        public var cpuWorkers: Int
+        /// Pins the CPU hog to one CPU (pin the victim to the same one with `compute cpu=K`):
+        /// a contention that other load on the machine cannot dilute.
+        public var cpuPin: Int?
+        public var memoryMiB: Int
+        public var memoryLimitBytes: Int64
+        public var forks: Int
+        public var pidsLimit: Int64
+        public var fileWriteBytes: Int
+
+        public init(cpuWorkers: Int = PerformanceIsolation.onlineCPUs, memoryMiB: Int = 192,
+                    memoryLimitBytes: Int64 = 256 << 20, forks: Int = 256, pidsLimit: Int64 = 32,
+                    fileWriteBytes: Int = 65536, cpuPin: Int? = nil) {
+            self.cpuWorkers = cpuWorkers
+            self.cpuPin = cpuPin
+            self.memoryMiB = memoryMiB
+            self.memoryLimitBytes = memoryLimitBytes
+            self.forks = forks
+            self.pidsLimit = pidsLimit
+            self.fileWriteBytes = fileWriteBytes
+        }
+    }
+
+    /// The fixture that makes the noise, running (or holding what it took) for `durationMs`.
+    public func spec(_ settings: Settings, durationMs: Int) -> WorkloadSpec {
+        let d = String(durationMs)
+        switch self {
+        case .cpuHog:
+            let pin = settings.cpuPin.map { [("cpu", String($0))] } ?? []
+            // duration_ms last: the argument the neighbour is found by.
+            return WorkloadSpec(name: "compute", parameters: [("iterations", "1000000"), ("workers", String(settings.cpuWorkers))]
+                                + pin + [("duration_ms", d)])
+        case .memoryHog:
+            return WorkloadSpec(name: "memhog", parameters: [("mib", String(settings.memoryMiB)), ("hold_ms", d)])
+        case .forkBomb:
+            return WorkloadSpec(name: "forkbomb", parameters: [("count", String(settings.forks)), ("hold_ms", d)])
+        case .fileIO:
+            return WorkloadSpec(name: "fileio", parameters: [("count", "64"), ("size", String(settings.fileWriteBytes)),
+                                                             ("duration_ms", d)])
+        }
+    }
+
+    /// The container limits the neighbour runs under (a guest's limit is its own memory).
+    public func limits(_ settings: Settings) -> ResourceLimits {
+        switch self {
+        case .cpuHog, .fileIO: return .none
+        case .memoryHog: return ResourceLimits(memoryBytes: settings.memoryLimitBytes)
+        case .forkBomb: return ResourceLimits(pids: settings.pidsLimit)
+        }
+    }
+}

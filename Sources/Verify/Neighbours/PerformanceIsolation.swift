@@ -1,0 +1,208 @@
+import Analysis
+import Container
+import Environments
+import Foundation
+import Harness
+import IsoprobeCore
+import KVM
+import OCI
+import Probes
+import VMEnvironment
+
+/// Measures how much a noisy neighbour in a second guest of the same environment slows a
+/// victim workload down, and whether the neighbour stays inside its limits.
+///
+/// The victim runs on the calling thread: alone (after warm-ups), then once more beside each
+/// neighbour. A neighbour runs on its own thread, is running before the victim starts, and
+/// ends by its duration or is stopped once the victim is done; its thread is always joined.
+public struct PerformanceIsolation: Sendable {
+    public struct Settings: Sendable {
+        public var victim: WorkloadSpec
+        public var repetitions: Int
+        public var warmups: Int
+        public var neighbours: [NoisyNeighbour]
+        public var neighbour: NoisyNeighbour.Settings
+        public var probeFamilies: [ProbeFamily]
+        /// Cuts any one run (victim or neighbour) that takes longer.
+        public var timeout: TimeInterval
+        /// The isoprobe binary that serves as the agent inside guests.
+        public var agentBinary: String
+
+        public init(victim: WorkloadSpec = PerformanceIsolation.defaultVictim(), repetitions: Int = 3, warmups: Int = 1,
+                    neighbours: [NoisyNeighbour] = NoisyNeighbour.allCases,
+                    neighbour: NoisyNeighbour.Settings = .init(), probeFamilies: [ProbeFamily] = ProbeFamily.allCases,
+                    timeout: TimeInterval = 300, agentBinary: String = Resources.executablePath) {
+            self.agentBinary = agentBinary
+            self.victim = victim
+            self.repetitions = repetitions
+            self.warmups = warmups
+            self.neighbours = neighbours
+            self.neighbour = neighbour
+            self.probeFamilies = probeFamilies
+            self.timeout = timeout
+        }
+    }
+
+    public static var onlineCPUs: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// A CPU-bound victim of about 0.3 s natively that wants every CPU: under fair group
+    /// scheduling a victim using fewer CPUs than are idle would not feel a CPU hog at all.
+    public static func defaultVictim(workers: Int = onlineCPUs) -> WorkloadSpec {
+        WorkloadSpec(name: "compute", parameters: [("iterations", "100000000"), ("workers", String(workers))])
+    }
+
+    public let resources: Resources
+    public let settings: Settings
+
+    public init(resources: Resources, settings: Settings = .init()) {
+        self.resources = resources
+        self.settings = settings
+    }
+
+    public func measure(_ environment: IsolationEnvironment) throws -> PerformanceIsolationResult {
+        guard settings.repetitions >= 1, settings.warmups >= 0 else {
+            throw IsoprobeError(.usage, "performance isolation: repetitions must be at least 1 and warm-ups 0 or more")
+        }
+        let started = ChildProcess.now()
+        let aloneRuns = try runVictim(environment, warmups: settings.warmups)
+        let perRunNs = Double(ChildProcess.elapsed(started, ChildProcess.now())) / Double(settings.repetitions + settings.warmups)
+        let alone = VictimSeries(aloneRuns)
+        guard alone.completed else {
+            throw IsoprobeError(.failed, "performance isolation: the victim \(settings.victim.text) failed alone in \(environment.name)",
+                                cause: alone.exits.joined(separator: "; "))
+        }
+        var impacts: [NeighbourImpact] = []
+        for kind in settings.neighbours {
+            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+            impacts.append(try measure(kind, in: environment, alone: alone, aloneRuns: aloneRuns, perRunNs: perRunNs))
+        }
+        let accelerator = aloneRuns.first?.details?.accelerator
+        var notes = [usesBootstrap ? "slowdown: median ratio of wall times, 95% bootstrap interval"
+                                   : "slowdown: median ratio of wall times, interval from min/max (too few runs to bootstrap)"]
+        if case .vm = environment {
+            notes.append("the neighbour is a second QEMU guest with its own vCPUs and memory: the isolation is the VMM's and the host scheduler's")
+        }
+        if accelerator == "tcg" {
+            notes.append("under TCG both guests are emulated QEMU threads: slowdowns do not stand for KVM's")
+        }
+        return PerformanceIsolationResult(environment: environment.name, accelerator: accelerator, victim: settings.victim.text,
+                                          repetitions: settings.repetitions, alone: alone, neighbours: impacts,
+                                          slowdownMethod: slowdownMethod, notes: notes)
+    }
+
+    func measure(_ kind: NoisyNeighbour, in environment: IsolationEnvironment, alone: VictimSeries,
+                 aloneRuns: [RunResult], perRunNs: Double) throws -> NeighbourImpact {
+        // Lead: the neighbour's guest boots before the victim's (VMs boot per run).
+        let bootNs = aloneRuns.compactMap { $0.details?.bootNs }.max() ?? 0
+        let leadMs = Int(bootNs / 1_000_000)
+        // Long enough for the victim slowed down fourfold; stopped early when it is done.
+        let allowanceMs = Int(perRunNs / 1e6 * Double(settings.repetitions) * 4) + 2000 + leadMs
+        let durationMs = allowanceMs + Int.random(in: 1...999)
+        let spec = kind.spec(settings.neighbour, durationMs: durationMs)
+        let limits = kind.limits(settings.neighbour)
+        let neighbour = try neighbourRun(spec, limits: limits, in: environment)
+        neighbour.start()
+        var stopped = false
+        var overlapped = false
+        var victimRuns: [RunResult] = []
+        var failure: Error?
+        do {
+            try neighbour.awaitRunning(leadMs: leadMs)
+            victimRuns = try runVictim(environment, warmups: 0)
+            overlapped = !neighbour.isFinished
+        } catch {
+            failure = error
+        }
+        if !neighbour.isFinished { stopped = neighbour.stop() }
+        let outcome = neighbour.join()
+        if let failure { throw failure }
+        let victim = VictimSeries(victimRuns)
+        let interval = slowdownInterval(victim.wallNs, alone.wallNs, salt: kind.rawValue)
+        return NeighbourImpact(neighbour: kind, neighbourWorkload: spec.text, victim: victim,
+                               slowdown: Self.ratio(Double(victim.medianWallNs), Double(alone.medianWallNs)),
+                               slowdownLow: interval.low, slowdownHigh: interval.high,
+                               selfTimedSlowdown: victim.medianElapsedNs.flatMap { with in
+                                   alone.medianElapsedNs.map { Self.ratio(Double(with), Double($0)) } },
+                               containment: Containment(outcome: outcome, limits: limits, environment: environment,
+                                                        overlapped: overlapped, stopped: stopped, victim: victim))
+    }
+
+    /// Bootstrap needs a few runs a side to mean anything; with fewer, the extremes.
+    var usesBootstrap: Bool { settings.repetitions >= 3 }
+
+    var slowdownMethod: String { usesBootstrap ? "median_ratio_bootstrap_95" : "median_ratio_min_max" }
+
+    func slowdownInterval(_ with: [UInt64], _ alone: [UInt64], salt: String) -> (low: Double, high: Double) {
+        let a = with.map { Double($0) }, b = alone.map { Double($0) }
+        // A fixed seed per neighbour: the same runs give the same interval.
+        if usesBootstrap, let interval = SampleStatistics.ratioInterval(a, b, seed: UInt64(salt.utf8.reduce(5381) { $0 &* 33 &+ Int($1) }.magnitude)) {
+            return interval
+        }
+        return (Self.ratio(a.min(), b.max()), Self.ratio(a.max(), b.min()))
+    }
+
+    static func ratio(_ a: Double?, _ b: Double?) -> Double {
+        guard let a, let b, b > 0 else { return 0 }
+        return a / b
+    }
+
+    func runVictim(_ environment: IsolationEnvironment, warmups: Int) throws -> [RunResult] {
+        if case .vm(let options, let accel) = environment {
+            return try guest(options, accel: accel).run(settings.victim, repetitions: settings.repetitions, warmups: warmups)
+        }
+        var request = baseRequest([settings.victim], in: environment)
+        request.repetitions = settings.repetitions
+        request.warmups = warmups
+        return try Runner(resources: resources).run(request)
+    }
+
+    func guest(_ options: VMEnvironment.Options, accel: AccelRequest) throws -> GuestWorkload {
+        try GuestWorkload(options: options, accel: accel, agentBinary: settings.agentBinary, resources: resources,
+                          probeFamilies: settings.probeFamilies.map(\.rawValue), timeout: settings.timeout)
+    }
+
+    /// The neighbour's run, not yet started. Container neighbours are found on the host by
+    /// their duration argument, made unique per run.
+    func neighbourRun(_ spec: WorkloadSpec, limits: ResourceLimits, in environment: IsolationEnvironment) throws -> NeighbourRun {
+        if case .vm(let options, let accel) = environment {
+            let guest = try guest(options, accel: accel)
+            let (request, marker) = try guest.request(spec, repetition: 1)
+            return NeighbourRun(label: spec.text, marker: marker) {
+                .init(result: try guest.once(spec, request: request, marker: marker))
+            }
+        }
+        let request = neighbourRequest(spec, limits: limits, in: environment)
+        let resources = resources
+        return NeighbourRun(label: spec.text, marker: spec.parameters.map { "\($0.key)=\($0.value)" }.last ?? "") {
+            var failed: String?
+            let results = try Runner(resources: resources).run(request, onEvent: { event in
+                if case .failed(_, let error, _, _) = event { failed = "\(error)" }
+            })
+            return .init(result: results.first, error: failed)
+        }
+    }
+
+    func neighbourRequest(_ spec: WorkloadSpec, limits: ResourceLimits, in environment: IsolationEnvironment) -> RunRequest {
+        var request = baseRequest([spec], in: environment)
+        if case .container(let options) = environment {
+            // The hardened profile with the neighbour's own limits, whatever config the victim runs under.
+            request.container = ContainerEnvironment.Options(runtime: options.runtime, limits: limits,
+                                                             userNamespace: options.userNamespace)
+        }
+        // A neighbour that dies of its limits is data, not an error.
+        request.continueOnFailure = true
+        return request
+    }
+
+    func baseRequest(_ specs: [WorkloadSpec], in environment: IsolationEnvironment) -> RunRequest {
+        var request = RunRequest(environments: [environment.name], workloads: specs, repetitions: 1,
+                                 probeFamilies: settings.probeFamilies, timeout: settings.timeout)
+        switch environment {
+        case .container(let options): request.container = options
+        case .vm(let options, let accel):
+            request.vm = options
+            request.accel = accel
+        }
+        return request
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import IsoprobeCore
+
+/// The victim's measured runs: medians of its own wall and CPU time and cost per operation.
+public struct VictimSeries: Codable, Sendable, Equatable {
+    public var wallNs: [UInt64]
+    public var cpuNs: [UInt64]
+    public var nsPerOp: [Double]
+    /// The workload's own timing of its measured loop (elapsed_ns): free of start-up and
+    /// of the probes' view, a cross-check of the wall times.
+    public var elapsedNs: [UInt64]
+    public var medianWallNs: UInt64
+    public var medianElapsedNs: UInt64?
+    public var medianCpuNs: UInt64
+    public var medianNsPerOp: Double?
+    /// Every run exited 0.
+    public var completed: Bool
+    public var exits: [String]
+
+    public init(_ runs: [RunResult]) {
+        wallNs = runs.map(\.wallNs)
+        cpuNs = runs.map { $0.cpuUserNs + $0.cpuSystemNs }
+        nsPerOp = runs.compactMap { $0.workloadReport?.nsPerOp }
+        elapsedNs = runs.compactMap { $0.workloadReport?.elapsedNs }
+        medianElapsedNs = Self.median(elapsedNs.map { Double($0) }).map { UInt64($0) }
+        medianWallNs = Self.median(wallNs.map { Double($0) }).map { UInt64($0) } ?? 0
+        medianCpuNs = Self.median(cpuNs.map { Double($0) }).map { UInt64($0) } ?? 0
+        medianNsPerOp = Self.median(nsPerOp)
+        completed = !runs.isEmpty && runs.allSatisfy(\.exit.succeeded)
+        exits = runs.map(\.exit.description)
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+}

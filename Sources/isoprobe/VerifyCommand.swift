@@ -1,0 +1,99 @@
+import ArgumentParser
+import Container
+import Environments
+import Foundation
+import Harness
+import IsoprobeCore
+import KVM
+import Verify
+import VMEnvironment
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the security boundaries between guests and the host, and what a noisy neighbour costs.",
+        discussion: """
+        Starts two guests, A and B, of one environment, plants canaries in B and on the host, and reports from inside A which boundaries held. A weakened container runs the same checks as a control: it must fail them, or the run is invalid.
+
+        Exit status: 0 every required boundary held; 1 a boundary was breached or a verdict contradicts --oci-config; 3 the control did not fail; 2 bad usage.
+          isoprobe verify --env container --junit verify.xml
+          isoprobe verify --env container --oci-config config.json --no-neighbours
+        """)
+
+    @Option(name: .customLong("env"), help: "Environment of guests A and B: container or vm.")
+    var environment: String = "container"
+
+    @Option(name: .customLong("runtime"), help: "OCI runtime for --env container: runc (default), crun, or a path.")
+    var runtime: String = "runc"
+
+    @Option(name: .customLong("oci-config"), help: "Run A and B with this config.json; each verdict is judged by what it allows.")
+    var ociConfig: String?
+
+    @Option(name: .customLong("json"), help: "Write the report as JSON to FILE.")
+    var jsonFile: String?
+
+    @Option(name: .customLong("junit"), help: "Write the verdicts as JUnit XML to FILE.")
+    var junitFile: String?
+
+    @Option(name: .customLong("sarif"), help: "Write the breaches as SARIF 2.1.0 to FILE.")
+    var sarifFile: String?
+
+    @Flag(name: .customLong("no-neighbours"), help: "Leave out performance isolation (noisy neighbours).")
+    var noNeighbours = false
+
+    @Option(name: .customLong("accel"), help: "VM accelerator: auto, kvm, tcg.")
+    var accel: String = "auto"
+
+    @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm.")
+    var kernel: String?
+
+    @OptionGroup var resourceOptions: ResourceOptions
+
+    func validate() throws {
+        guard ["container", "vm"].contains(environment) else {
+            throw ValidationError("--env takes container or vm, got '\(environment)'")
+        }
+        if environment == "vm", ociConfig != nil {
+            throw ValidationError("--oci-config applies to --env container")
+        }
+        if let ociConfig, access(ociConfig, R_OK) != 0 {
+            throw ValidationError("--oci-config \(ociConfig): cannot read it")
+        }
+        if AccelRequest(rawValue: accel) == nil { throw ValidationError("--accel takes auto, kvm or tcg") }
+    }
+
+    func run() throws {
+        Interruption.shared.install()
+        let report: VerifyReport
+        do {
+            guard geteuid() == 0 else {
+                throw IsoprobeError(.missing, "verify needs root (it loads probes and starts containers)",
+                                    fix: "run it with sudo")
+            }
+            try Doctor.requireRunPrerequisites()
+            let resources = try Resources.locate(probesDirectory: resourceOptions.probesDirectory)
+            let target: VerifyRun.Target
+            if environment == "vm" {
+                guard VMEnvironment.qemuPath != nil else {
+                    throw IsoprobeError(.missing, "--env vm needs QEMU (qemu-system-x86_64) on PATH",
+                                        fix: "install qemu-system-x86 (`make deps`)")
+                }
+                target = .vm(.init(kernelPath: kernel), AccelRequest(rawValue: accel) ?? .auto)
+            } else {
+                target = .container(.init(runtime: runtime, ociConfigPath: ociConfig))
+            }
+            let run = VerifyRun(target: target, neighbours: !noNeighbours,
+                                controlRuntime: environment == "container" ? runtime : "runc")
+            report = try run.run(resources: resources) { step in
+                FileHandle.standardError.write(Data("isoprobe: \(step)\n".utf8))
+            }
+            if let jsonFile { try RunRecorder.writeFile(try report.jsonData(), to: jsonFile) }
+            if let junitFile { try RunRecorder.writeFile(Data(report.junit().utf8), to: junitFile) }
+            if let sarifFile { try RunRecorder.writeFile(try report.sarif(), to: sarifFile) }
+        } catch {
+            fail(error)
+        }
+        print(report.text(), terminator: "")
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
