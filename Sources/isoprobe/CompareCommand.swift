@@ -82,9 +82,11 @@ struct CompareCommand: ParsableCommand {
                        String(format: "%.4f", c.ratio.pValue)])
         }
         let regressions = changes.filter { $0.verdict == .regression && ChangeDetector.isGating($0) }.count
-        let improvements = changes.filter { $0.verdict == .improvement }.count
+        let improvements = changes.filter { $0.verdict == .improvement && ChangeDetector.isGating($0) }.count
+        let diagnostic = changes.filter { $0.verdict != .unchanged && !ChangeDetector.isGating($0) }.count
         var out = "compare run \(idA) -> run \(idB): \(changes.count) metrics, \(regressions) regression\(regressions == 1 ? "" : "s"), "
-            + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)\n"
+            + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)"
+            + (diagnostic > 0 ? "; \(diagnostic) change\(diagnostic == 1 ? "" : "s") in diagnostic metrics, not gated" : "") + "\n"
         if !shown.isEmpty { out += table.render() }
         return out
     }
