@@ -27,13 +27,14 @@ public struct SummaryMethod: Codable, Sendable, Equatable {
     public var bootstrapSeed: UInt64
     /// A difference is significant only when p < alpha ...
     public var alpha: Double               // 0.01
-    /// ... and the medians differ by more than this fraction.
+    /// ... and the ratio's bootstrap interval lies wholly beyond 1 ± this fraction.
     public var threshold: Double           // 0.05
-    public var test: String                // "mann-whitney-u (exact below 20 per side, else normal with tie correction)"
+    public var test: String
 
     public init(repetitions: Int, warmups: Int, order: String, confidence: Double = 0.95,
                 bootstrapResamples: Int = 10_000, bootstrapSeed: UInt64 = 0x15_0b_e5, alpha: Double = 0.01,
-                threshold: Double = 0.05, test: String = "mann-whitney-u") {
+                threshold: Double = 0.05,
+                test: String = "two-sided Mann-Whitney U: exact without ties up to 30 a side, else normal with tie correction") {
         self.repetitions = repetitions
         self.warmups = warmups
         self.order = order
@@ -88,7 +89,7 @@ public struct RatioSummary: Codable, Sendable, Equatable {
     public var ciLow: Double
     public var ciHigh: Double
     public var pValue: Double
-    /// p < alpha and |ratio - 1| > threshold.
+    /// p < alpha and the interval wholly above 1 + threshold or below 1 - threshold.
     public var significant: Bool
 
     public init(ratio: Double, ciLow: Double, ciHigh: Double, pValue: Double, significant: Bool) {

@@ -32,6 +32,22 @@ public final class VMEnvironment {
         ProcessInfo.processInfo.environment["ISOPROBE_LOG_DIR"] ?? "/var/log/isoprobe"
     }
 
+    /// Guest consoles kept in `logRoot`; older ones go as new guests start, so the folder
+    /// holds recent runs to read, not every run ever made.
+    public static let keptGuestLogs = 32
+
+    /// Removes all but the newest `keeping` guest log folders (`vm-*`, by modification time).
+    public static func pruneGuestLogs(in root: String = logRoot, keeping: Int = keptGuestLogs) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
+        let dated = names.filter { $0.hasPrefix("vm-") }.compactMap { name -> (String, Date)? in
+            let path = root + "/" + name
+            guard let date = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+            return (path, date)
+        }.sorted { $0.1 > $1.1 }
+        for (path, _) in dated.dropFirst(keeping) { try? fm.removeItem(atPath: path) }
+    }
+
     /// A workload's argv as the guest runs it: fixtures from the guest's workloads folder,
     /// commands as given.
     public static func guestArgv(hostArgv: [String], isCommand: Bool) -> [String] {
@@ -96,6 +112,7 @@ public final class VMEnvironment {
         configuration.agentTransport = AgentPort.transport(for: kernel)
         configuration.marker = AgentMessage.consoleReadyLine
         // The guest console (and QEMU's own messages) go to a log of their own, never into results.
+        Self.pruneGuestLogs(keeping: Self.keptGuestLogs - 1)
         let logs = Self.logRoot + "/" + CgroupNames.unique(prefix: "vm-\(Int(Date().timeIntervalSince1970))")
         configuration.logDirectory = logs
         var cgroup: Cgroup?
