@@ -15,7 +15,9 @@ extension KernelTests {
             #expect(r.process.status == 0, "isoprobe exited \(r.process.status): \(r.process.stderr)")
             let run = try #require(r.document?.runs.first)
             let events = try #require(run.schedEvents, "no scheduling events recorded")
-            #expect(events.count >= 10, "only \(events.count) run-queue waits of at least 1 ms in 0.4 s of two spinners on one CPU")
+            // The spinners' waits are on CPU 0; the shell around them may wait elsewhere now and then.
+            let pinned = events.filter { $0.cpu == 0 }
+            #expect(pinned.count >= 10, "only \(pinned.count) run-queue waits of at least 1 ms on CPU 0 in 0.4 s of two spinners there")
             let hist = try #require(run.sched?.runqueueLatencyHist)
             // Every event is also a histogram sample of at least 1 ms: from the slot holding 1 ms up.
             let atLeastHalfMs = hist.slots[Log2Histogram.slot(for: 1_000_000)...].reduce(0, +)
@@ -23,7 +25,6 @@ extension KernelTests {
             for e in events {
                 #expect(e.kind == "runq_wait")
                 #expect(e.durationNs >= 1_000_000, "event shorter than the threshold: \(e)")
-                #expect(e.cpu == 0, "pinned to CPU 0, ran on \(e.cpu)")
                 #expect(e.pid != 0 && e.tid != 0 && !e.comm.isEmpty)
             }
             #expect(events == events.sorted { $0.startNs < $1.startNs }, "events in time order")
