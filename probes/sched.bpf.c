@@ -8,6 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_tracing.h>
 #include "target.bpf.h"
+#include "events.bpf.h"
 #include "sched.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -43,30 +44,12 @@ struct {
 	__type(value, struct isoprobe_sched_stat);
 } stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} dropped_events SEC(".maps");
-
 static __always_inline void runq_event(struct task_struct *next, __u64 start, __u64 wait)
 {
-	struct isoprobe_sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct isoprobe_sched_event *e = event_reserve(sizeof(*e));
 
-	if (!e) {
-		__u32 zero = 0;
-		__u64 *d = bpf_map_lookup_elem(&dropped_events, &zero);
-
-		if (d)
-			__sync_fetch_and_add(d, 1);
+	if (!e)
 		return;
-	}
 	e->start_ns = start;
 	e->duration_ns = wait;
 	e->pid = BPF_CORE_READ(next, tgid);

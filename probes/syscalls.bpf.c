@@ -14,6 +14,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_tracing.h>
 #include "target.bpf.h"
+#include "events.bpf.h"
 #include "syscalls.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -115,17 +116,6 @@ struct {
 	__type(value, __u64);
 } errnos SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} dropped_events SEC(".maps");
 
 #define NR_MMAP 9
 #define NR_MUNMAP 11
@@ -192,17 +182,11 @@ static __always_inline void record(__u64 nr, __u64 start, long ret, __u64 arg)
 			bpf_map_update_elem(&errnos, &ek, &one, BPF_NOEXIST);
 	}
 	if (slow_threshold_ns && delta >= slow_threshold_ns) {
-		struct isoprobe_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		struct isoprobe_syscall_event *e = event_reserve(sizeof(*e));
 		__u64 id = bpf_get_current_pid_tgid();
 
-		if (!e) {
-			__u32 zero = 0;
-			__u64 *d = bpf_map_lookup_elem(&dropped_events, &zero);
-
-			if (d)
-				__sync_fetch_and_add(d, 1);
+		if (!e)
 			return;
-		}
 		e->start_ns = start;
 		e->duration_ns = delta;
 		e->ret = ret;
