@@ -95,10 +95,3 @@ public struct Summarizer: Sendable {
         return h
     }
 }
-
-extension Array where Element: Hashable {
-    func uniqued() -> [Element] {
-        var seen: Set<Element> = []
-        return filter { seen.insert($0).inserted }
-    }
-}

@@ -27,14 +27,12 @@ public final class History {
                                     fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: "\(error)")
             }
         }
-        do {
-            var config = Configuration()
-            config.busyMode = .timeout(10)
-            db = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrator.migrate(db)
-        } catch let error as DatabaseError {
-            throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")",
-                                fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file")
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        db = try Self.reporting(path, fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file") {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(queue)
+            return queue
         }
     }
 
@@ -182,15 +180,14 @@ public final class History {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try db.read(body) } catch let error as DatabaseError {
-            throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")")
-        }
-    }
+    private func read<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.read(body) } }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try db.write(body) } catch let error as DatabaseError {
-            throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")")
+    private func write<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.write(body) } }
+
+    /// SQLite's errors as one line naming the database.
+    private static func reporting<T>(_ path: String, fix: String? = nil, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DatabaseError {
+            throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")", fix: fix)
         }
     }
 

@@ -15,8 +15,7 @@ public final class CapabilityProbe: RunObserver {
     }
 
     let directory: String
-    private var object: BPFObject?
-    private var links: [BPFLink] = []
+    private let probe = TargetedObject()
     public private(set) var unavailable: String?
 
     public init(directory: String) {
@@ -31,30 +30,16 @@ public final class CapabilityProbe: RunObserver {
 
     /// target nil: every task (for checks of the attach path).
     public func attach(target: CgroupTarget?) {
-        do {
-            let obj = try BPFObject(path: (directory as NSString).appendingPathComponent("capable.bpf.o"))
-            object = obj
-            try obj.setConstant("target_cgroup_id", target?.id ?? 0)
-            try obj.setConstant("target_level", UInt32(target?.level ?? 0))
-            try obj.load()
-            for program in obj.programs { links.append(try program.attach()) }
-        } catch {
+        do { try probe.open("capable.bpf.o", in: directory, target: target) } catch {
             unavailable = "capability probe: \(error)"
-            links.forEach { $0.destroy() }
-            links.removeAll()
-            object?.close()
-            object = nil
         }
     }
 
-    public func workloadFinished() {
-        links.forEach { $0.destroy() }
-        links.removeAll()
-    }
+    public func workloadFinished() { probe.detach() }
 
     /// Every capability checked at least once, most refused first; nil when not attached.
     public func collect() throws -> [Count]? {
-        guard let object else { return nil }
+        guard let object = probe.object else { return nil }
         let map = try object.map(named: "caps")
         var out: [Count] = []
         for n in 0..<Int(ISOPROBE_CAP_SLOTS) {
@@ -64,11 +49,7 @@ public final class CapabilityProbe: RunObserver {
         return out.sorted { ($0.refused, $0.checks, $1.number) > ($1.refused, $1.checks, $0.number) }
     }
 
-    public func close() {
-        workloadFinished()
-        object?.close()
-        object = nil
-    }
+    public func close() { probe.close() }
 
     /// Names from include/uapi/linux/capability.h, by number.
     public static let names = [

@@ -8,8 +8,7 @@ import IsoprobeCore
 /// (nested PVM) the result says so instead of showing zeros as if they were measured.
 public final class KVMExitProbe: RunObserver {
     let directory: String
-    private var object: BPFObject?
-    private var links: [BPFLink] = []
+    private let probe = TargetedObject()
     private var tracefs: Tracefs.MountToken?
     public private(set) var unavailable: String?
 
@@ -30,29 +29,15 @@ public final class KVMExitProbe: RunObserver {
             unavailable = "no kvm tracepoints (kvm module not loaded, or tracefs missing)"
             return
         }
-        do {
-            let obj = try BPFObject(path: (directory as NSString).appendingPathComponent("kvm.bpf.o"))
-            object = obj
-            try obj.setConstant("target_cgroup_id", target?.id ?? 0)
-            try obj.setConstant("target_level", UInt32(target?.level ?? 0))
-            try obj.load()
-            for program in obj.programs { links.append(try program.attach()) }
-        } catch let error as BPFError {
+        do { try probe.open("kvm.bpf.o", in: directory, target: target) } catch let error as BPFError {
             unavailable = error.description
-            links.forEach { $0.destroy() }
-            links.removeAll()
-            object?.close()
-            object = nil
         }
     }
 
-    public func workloadFinished() {
-        links.forEach { $0.destroy() }
-        links.removeAll()
-    }
+    public func workloadFinished() { probe.detach() }
 
     public func collect() throws -> KVMExits {
-        guard let object else {
+        guard let object = probe.object else {
             return KVMExits(exits: 0, entries: 0, portIO: 0, reasons: [], note: unavailable)
         }
         let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: isoprobe_kvm_stat.self) ?? []
@@ -76,9 +61,7 @@ public final class KVMExitProbe: RunObserver {
     }
 
     public func close() {
-        workloadFinished()
-        object?.close()
-        object = nil
+        probe.close()
         Tracefs.release(tracefs)
         tracefs = nil
     }

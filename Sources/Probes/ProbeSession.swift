@@ -97,14 +97,14 @@ public final class ProbeSession: RunObserver {
         var m = Measurements()
         if let p = objects[.syscalls] {
             m.syscalls = try SyscallReader.read(p.object)
-            m.eventsDropped = try SyscallReader.dropped(p.object)
+            m.eventsDropped = try EventReader.dropped(p.object)
             m.slowSyscalls = (events?.take() ?? []).sorted { $0.startNs < $1.startNs }
         }
         if let p = objects[.sched] {
             m.sched = try SchedReader.read(p.object)
             if let schedEvents {
                 m.schedEvents = schedEvents.take().sorted { $0.startNs < $1.startNs }
-                m.eventsDropped += try SyscallReader.dropped(p.object)
+                m.eventsDropped += try EventReader.dropped(p.object)
             }
         }
         if let p = objects[.memory] {

@@ -40,6 +40,11 @@ enum SyscallReader {
         return out.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
     }
 
+}
+
+/// What every probe that sends events shares (probes/events.bpf.h).
+enum EventReader {
+    /// Events lost to a full ring buffer.
     static func dropped(_ object: BPFObject) throws -> UInt64 {
         try object.map(named: "dropped_events").lookup(UInt32(0), as: UInt64.self)?.first ?? 0
     }

@@ -33,7 +33,7 @@ public struct HTMLReport {
             body += "</table>\n"
         }
         body += "<h2>Latency distributions</h2>\n"
-        for workload in RunGroups.of(document.runs).map({ $0.runs[0].workload.spec }).uniquedStrings() {
+        for workload in document.runs.map(\.workload.spec).uniqued() {
             let groups = RunGroups.of(document.runs.filter { $0.workload.spec == workload })
             let medians = groups.map(\.median)
             body += "<h3><code>\(e(workload))</code></h3>\n"
@@ -63,11 +63,4 @@ public struct HTMLReport {
     }
 
     func e(_ s: String) -> String { SVGPlot.escape(s) }
-}
-
-extension Array where Element == String {
-    func uniquedStrings() -> [String] {
-        var seen: Set<String> = []
-        return filter { seen.insert($0).inserted }
-    }
 }

@@ -16,20 +16,22 @@ public enum OpenMetricsExport {
     public static func render(_ document: ResultDocument) -> String {
         var families: [String: Family] = [:]
         var order: [String] = []
-        func add(_ name: String, _ type: String, unit: String?, help: String, _ line: String) {
+        func add(_ name: String, _ type: String, unit: String?, help: String, _ lines: [String]) {
             if families[name] == nil {
                 families[name] = Family(name: name, type: type, unit: unit, help: help)
                 order.append(name)
             }
-            families[name]!.lines.append(line)
+            families[name]!.lines += lines
+        }
+        func add(_ name: String, _ type: String, unit: String?, help: String, _ lines: String...) {
+            add(name, type, unit: unit, help: help, lines)
         }
         for r in document.runs {
             let base = [("environment", r.environment), ("workload", r.workload.spec), ("repetition", "\(r.repetition)")]
             add("isoprobe_run_wall_seconds", "gauge", unit: "seconds", help: "Workload wall time.",
                 sample("isoprobe_run_wall_seconds", base, seconds(r.wallNs)))
             add("isoprobe_run_cpu_seconds", "gauge", unit: "seconds", help: "Workload CPU time by mode.",
-                sample("isoprobe_run_cpu_seconds", base + [("mode", "user")], seconds(r.cpuUserNs)))
-            families["isoprobe_run_cpu_seconds"]!.lines.append(
+                sample("isoprobe_run_cpu_seconds", base + [("mode", "user")], seconds(r.cpuUserNs)),
                 sample("isoprobe_run_cpu_seconds", base + [("mode", "system")], seconds(r.cpuSystemNs)))
             add("isoprobe_run_setup_seconds", "gauge", unit: "seconds", help: "The environment's set-up before the workload.",
                 sample("isoprobe_run_setup_seconds", base, seconds(r.setupNs)))
@@ -42,29 +44,23 @@ public enum OpenMetricsExport {
                 add("isoprobe_syscalls", "counter", unit: nil, help: "System calls made.", sample("isoprobe_syscalls_total", l, "\(s.count)"))
                 add("isoprobe_syscall_errors", "counter", unit: nil, help: "System calls that returned an error.",
                     sample("isoprobe_syscall_errors_total", l, "\(s.errors)"))
-                for line in histogram("isoprobe_syscall_latency_seconds", l, s.latencyHist, sumNs: s.totalNs) {
-                    add("isoprobe_syscall_latency_seconds", "histogram", unit: "seconds", help: "System call latency.", line)
-                }
+                add("isoprobe_syscall_latency_seconds", "histogram", unit: "seconds", help: "System call latency.",
+                    histogram("isoprobe_syscall_latency_seconds", l, s.latencyHist, sumNs: s.totalNs))
             }
             if let s = r.sched {
                 add("isoprobe_context_switches", "counter", unit: nil, help: "Context switches of the workload's tasks.",
-                    sample("isoprobe_context_switches_total", base + [("kind", "voluntary")], "\(s.contextSwitches.voluntary)"))
-                families["isoprobe_context_switches"]!.lines.append(
+                    sample("isoprobe_context_switches_total", base + [("kind", "voluntary")], "\(s.contextSwitches.voluntary)"),
                     sample("isoprobe_context_switches_total", base + [("kind", "involuntary")], "\(s.contextSwitches.involuntary)"))
                 add("isoprobe_migrations", "counter", unit: nil, help: "CPU migrations of the workload's tasks.",
                     sample("isoprobe_migrations_total", base, "\(s.migrations)"))
-                for line in histogram("isoprobe_runqueue_latency_seconds", base, s.runqueueLatencyHist, sumNs: s.runqueueLatencyTotalNs) {
-                    add("isoprobe_runqueue_latency_seconds", "histogram", unit: "seconds",
-                        help: "Time runnable tasks waited for a CPU.", line)
-                }
-                for line in histogram("isoprobe_oncpu_slice_seconds", base, s.oncpuSliceHist, sumNs: s.oncpuTotalNs) {
-                    add("isoprobe_oncpu_slice_seconds", "histogram", unit: "seconds", help: "Length of on-CPU slices.", line)
-                }
+                add("isoprobe_runqueue_latency_seconds", "histogram", unit: "seconds", help: "Time runnable tasks waited for a CPU.",
+                    histogram("isoprobe_runqueue_latency_seconds", base, s.runqueueLatencyHist, sumNs: s.runqueueLatencyTotalNs))
+                add("isoprobe_oncpu_slice_seconds", "histogram", unit: "seconds", help: "Length of on-CPU slices.",
+                    histogram("isoprobe_oncpu_slice_seconds", base, s.oncpuSliceHist, sumNs: s.oncpuTotalNs))
             }
             if let m = r.memory {
                 add("isoprobe_page_faults", "counter", unit: nil, help: "Page faults by mode.",
-                    sample("isoprobe_page_faults_total", base + [("mode", "user")], "\(m.pageFaults.user)"))
-                families["isoprobe_page_faults"]!.lines.append(
+                    sample("isoprobe_page_faults_total", base + [("mode", "user")], "\(m.pageFaults.user)"),
                     sample("isoprobe_page_faults_total", base + [("mode", "kernel")], "\(m.pageFaults.kernel)"))
                 add("isoprobe_peak_rss_bytes", "gauge", unit: "bytes", help: "Largest resident set of the workload's address spaces.",
                     sample("isoprobe_peak_rss_bytes", base, "\(m.peakRssBytes)"))

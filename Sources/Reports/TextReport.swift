@@ -20,14 +20,7 @@ public struct TextReport {
     public func render(_ document: ResultDocument) -> String {
         var out = "isoprobe \(document.isoprobeVersion) on \(document.host.hostname): kernel \(document.host.kernel), "
             + "\(document.host.cpus) CPUs (\(document.host.cpuModel)), cgroup \(document.host.cgroupLayout)\n"
-        var groups: [(key: String, runs: [RunResult])] = []
-        for run in document.runs {
-            let key = "\(run.environment)\u{0}\(run.workload.spec)"
-            if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].runs.append(run) } else {
-                groups.append((key, [run]))
-            }
-        }
-        for group in groups { out += "\n" + renderGroup(group.runs) }
+        for group in RunGroups.of(document.runs) { out += "\n" + renderGroup(group.runs) }
         let comparisons = Comparison.build(document.runs)
         if !comparisons.isEmpty {
             out += "\nside by side (median of repetitions; ratio to \(comparisons[0].environments[0])):\n"

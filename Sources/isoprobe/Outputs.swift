@@ -20,8 +20,21 @@ enum Outputs {
         }
         for format in ExportFormat.allCases {
             let text = try Exporter.render(document, as: format)
-            try RunRecorder.writeFile(Data(text.utf8), to: (directory as NSString).appendingPathComponent(format.fileName))
+            try write(Data(text.utf8), to: (directory as NSString).appendingPathComponent(format.fileName))
         }
         FileHandle.standardError.write(Data("isoprobe: reports in \(directory): \(ExportFormat.allCases.map(\.fileName).joined(separator: ", "))\n".utf8))
+    }
+
+    /// Written beside and renamed into place: a reader never sees half a file.
+    static func write(_ data: Data, to path: String) throws {
+        let tmp = path + ".tmp"
+        do { try data.write(to: URL(fileURLWithPath: tmp)) } catch {
+            throw IsoprobeError(.failed, "cannot write \(path)", cause: "\(error)")
+        }
+        if rename(tmp, path) != 0 {
+            let cause = String(cString: strerror(errno))
+            unlink(tmp)
+            throw IsoprobeError(.failed, "cannot write \(path)", cause: cause)
+        }
     }
 }

@@ -153,12 +153,10 @@ struct RunCommand: ParsableCommand {
                                    threshold: threshold ?? 0.05)
         do {
             var request: RunRequest
-            var suiteName: String? = nil
-            if let suiteFile {
-                let loaded = try SuiteRequest.load(path: suiteFile, flags: self)
-                request = loaded.request
-                suiteName = loaded.name
-                method.threshold = threshold ?? loaded.threshold
+            let suite = try suiteFile.map { try SuiteRequest.load(path: $0, flags: self) }
+            if let suite {
+                request = suite.request
+                method.threshold = threshold ?? suite.suite.threshold
             } else {
                 request = try requestFromFlags()
             }
@@ -166,10 +164,10 @@ struct RunCommand: ParsableCommand {
             method.warmups = request.warmups
             try Doctor.requireRunPrerequisites()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            if let suiteFile { try SuiteRequest.checkWorkloads(path: suiteFile, catalog: runner.catalog) }
+            try suite?.checkWorkloads(catalog: runner.catalog)
             let history = historyOptions.noHistory ? nil : try History(path: historyOptions.database ?? History.defaultPath)
             let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
-                                      history: history, command: CommandLine.arguments, suite: suiteName,
+                                      history: history, command: CommandLine.arguments, suite: suite?.suite.path,
                                       method: method, jsonFile: jsonFile)
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)

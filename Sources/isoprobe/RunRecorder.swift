@@ -63,19 +63,6 @@ final class RunRecorder {
     }
 
     static func write(_ document: ResultDocument, to path: String) throws {
-        try writeFile(try document.jsonData(), to: path)
-    }
-
-    /// Written beside and renamed into place: a reader never sees half a file.
-    static func writeFile(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp"
-        do { try data.write(to: URL(fileURLWithPath: tmp)) } catch {
-            throw IsoprobeError(.failed, "cannot write \(path)", cause: "\(error)")
-        }
-        if rename(tmp, path) != 0 {
-            let cause = String(cString: strerror(errno))
-            unlink(tmp)
-            throw IsoprobeError(.failed, "cannot write \(path)", cause: cause)
-        }
+        try Outputs.write(try document.jsonData(), to: path)
     }
 }

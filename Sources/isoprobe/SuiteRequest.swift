@@ -9,9 +9,18 @@ import Suite
 /// command-line flags that a suite does not set keep their meaning (probes, output).
 enum SuiteRequest {
     struct Loaded {
+        var suite: Suite
         var request: RunRequest
-        var name: String
-        var threshold: Double
+
+        /// What only the catalog knows (is the fixture built, are its parameters right), at
+        /// the workload's line in the suite.
+        func checkWorkloads(catalog: WorkloadCatalog) throws {
+            for workload in suite.workloads {
+                do { try catalog.validate(workload.spec) } catch let e as IsoprobeError where e.kind == .usage {
+                    throw suite.error(naming: workload, e.description)
+                }
+            }
+        }
     }
 
     static func load(path: String, flags: RunCommand) throws -> Loaded {
@@ -33,17 +42,6 @@ enum SuiteRequest {
         request.accel = AccelRequest(rawValue: suite.vm.accel) ?? .auto
         if !suite.required { request.optionalEnvironments = Set(suite.environments) }
         request.continueOnFailure = true
-        return Loaded(request: request, name: path, threshold: suite.threshold)
-    }
-
-    /// What only the catalog knows (is the fixture built, are its parameters right), at
-    /// the workload's line in the suite.
-    static func checkWorkloads(path: String, catalog: WorkloadCatalog) throws {
-        let suite = try SuiteFile.load(path: path)
-        for workload in suite.workloads {
-            do { try catalog.validate(workload.spec) } catch let e as IsoprobeError where e.kind == .usage {
-                throw suite.error(naming: workload, e.description)
-            }
-        }
+        return Loaded(suite: suite, request: request)
     }
 }

@@ -87,9 +87,9 @@ struct VerifyCommand: ParsableCommand {
             report = try run.run(resources: resources) { step in
                 FileHandle.standardError.write(Data("isoprobe: \(step)\n".utf8))
             }
-            if let jsonFile { try RunRecorder.writeFile(try report.jsonData(), to: jsonFile) }
-            if let junitFile { try RunRecorder.writeFile(Data(report.junit().utf8), to: junitFile) }
-            if let sarifFile { try RunRecorder.writeFile(try report.sarif(), to: sarifFile) }
+            if let jsonFile { try Outputs.write(try report.jsonData(), to: jsonFile) }
+            if let junitFile { try Outputs.write(Data(report.junit().utf8), to: junitFile) }
+            if let sarifFile { try Outputs.write(try report.sarif(), to: sarifFile) }
         } catch {
             fail(error)
         }
