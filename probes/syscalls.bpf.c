@@ -8,7 +8,8 @@
  *           syscall on the CPU it entered on, so exit finds its slot there. When
  *           another target task enters on that CPU first (ours blocked or was
  *           preempted), the slot is spilled to a hash; when ours migrated, exit looks
- *           in the other CPUs' slots. Cheapest: no task storage, no hash on the fast path.
+ *           in the other CPUs' slots. Cheapest: no task storage, no hash and no
+ *           helper call but the clock on the fast path.
  *   *_btf   (tp_btf, 5.11+): task-local storage.
  *   *_raw   (raw_tp): a hash keyed by thread id, for kernels without BTF tracepoints. */
 #include "vmlinux.h"
@@ -44,55 +45,58 @@ struct {
 	__type(value, struct syscall_start);
 } starts_by_tid SEC(".maps");
 
-struct inflight {
-	__u32 tid; /* 0: free */
-	__u32 nr;
+/* The fast variant names a thread by the address of its saved user registers, the
+ * struct pt_regs at the top of its kernel stack that tp_btf hands to both hooks: it
+ * stays the same for the thread's life, no two live threads share it, and reading it
+ * costs no helper call (bpf_get_current_pid_tgid, a call and a return through the
+ * return thunk, cost about 10 ns per hook here). A dead thread's stack, and so its
+ * address, can be taken by a new thread: see task_exits. */
+
+/* Per CPU: the syscall in flight (owner 0: free) and the verdict for the thread that
+ * last entered a syscall here. Walking the cgroup ancestors costs about 60 ns, and a
+ * CPU runs the same thread for many syscalls, so the walk is done once per thread
+ * change. One lookup serves both. */
+struct cpu_slot {
+	__u64 owner;
+	__u64 nr;
 	__u64 ts;
 	__u64 arg;
+	__u64 seen;        /* the thread the verdict is for */
+	__u64 seen_exits;  /* task_exits when it was made */
+	__u64 seen_target; /* the verdict */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct inflight);
-} inflight SEC(".maps");
+	__type(value, struct cpu_slot);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct syscall_start);
 } spilled SEC(".maps");
 
-/* Whether the thread that last made a syscall on this CPU is a target: the cgroup
- * ancestor walk costs about 60 ns, and a CPU runs the same thread for many syscalls.
- * Keyed by thread id; the map is new for every run, and workloads start inside their
- * cgroup, so a verdict cannot predate a move. */
-struct verdict {
-	__u32 tid;
-	__u32 in_target;
-};
+/* Counts task exits. A verdict made before an exit is made again, since the dead task's
+ * stack may now belong to a thread in another cgroup. The map is new for every run and
+ * workloads start inside their cgroup, so a verdict cannot predate a move. A dead thread
+ * leaves no slot behind: sys_exit runs even for a thread killed inside a syscall, and
+ * exit and exit_group are counted at entry. */
+__u64 task_exits = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct verdict);
-} verdicts SEC(".maps");
-
-static __always_inline bool thread_in_target(__u32 tid)
+static __always_inline bool slot_thread_in_target(struct cpu_slot *s, __u64 me)
 {
-	__u32 zero = 0;
-	struct verdict *v = bpf_map_lookup_elem(&verdicts, &zero);
+	__u64 exits = *(volatile __u64 *)&task_exits;
 
-	if (!v)
-		return current_in_target();
-	if (v->tid != tid) {
-		v->tid = tid;
-		v->in_target = current_in_target();
+	if (s->seen != me || s->seen_exits != exits) {
+		s->seen = me;
+		s->seen_exits = exits;
+		s->seen_target = current_in_target();
 	}
-	return v->in_target;
+	return s->seen_target;
 }
 
 struct {
@@ -216,25 +220,23 @@ static __always_inline bool count_no_return(long id)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_fast, struct pt_regs *regs, long id)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid(), owner;
-	struct inflight *f;
+	__u64 me = (__u64)regs, owner;
+	__u32 zero = 0;
+	struct cpu_slot *f = bpf_map_lookup_elem(&slots, &zero);
 
-	if (!thread_in_target(tid) || count_no_return(id))
+	if (!f || !slot_thread_in_target(f, me) || count_no_return(id))
 		return 0;
-	f = bpf_map_lookup_elem(&inflight, &zero);
-	if (!f)
-		return 0;
-	owner = f->tid;
-	if (owner && owner != tid) {
+	owner = f->owner;
+	if (owner && owner != me) {
 		/* Another of ours is still inside a syscall it entered on this CPU. Its exit
 		 * may be searching for this slot from another CPU right now: whoever swaps
 		 * the owner first has the entry, so it is spilled or taken, never both. */
 		struct syscall_start held = { .ts = f->ts, .nr = f->nr, .arg = f->arg };
 
-		if (__sync_val_compare_and_swap(&f->tid, owner, tid) == owner)
+		if (__sync_val_compare_and_swap(&f->owner, owner, me) == owner)
 			bpf_map_update_elem(&spilled, &owner, &held, BPF_ANY);
 	}
-	f->tid = tid;
+	f->owner = me;
 	f->nr = id;
 	f->arg = memory_arg(id, regs);
 	f->ts = bpf_ktime_get_ns();
@@ -242,7 +244,7 @@ int BPF_PROG(sys_enter_fast, struct pt_regs *regs, long id)
 }
 
 struct search_ctx {
-	__u32 tid;
+	__u64 me;
 	bool found;
 	__u64 ts;
 	__u64 nr;
@@ -252,17 +254,17 @@ struct search_ctx {
 static long search_cpu(__u32 cpu, struct search_ctx *c)
 {
 	__u32 zero = 0;
-	struct inflight *o;
+	struct cpu_slot *o;
 
 	if (cpu >= nr_cpus)
 		return 1;
-	o = bpf_map_lookup_percpu_elem(&inflight, &zero, cpu);
-	if (o && o->tid == c->tid) {
+	o = bpf_map_lookup_percpu_elem(&slots, &zero, cpu);
+	if (o && o->owner == c->me) {
 		/* Read before the swap: an enter on that CPU writes ts and nr only after
 		 * it has swapped the owner away from us, and then our swap fails. */
 		__u64 ts = o->ts, nr = o->nr, arg = o->arg;
 
-		if (__sync_val_compare_and_swap(&o->tid, c->tid, 0) == c->tid) {
+		if (__sync_val_compare_and_swap(&o->owner, c->me, 0) == c->me) {
 			c->ts = ts;
 			c->nr = nr;
 			c->arg = arg;
@@ -274,45 +276,66 @@ static long search_cpu(__u32 cpu, struct search_ctx *c)
 }
 
 /* Records the syscall whose entry another task's enter moved to the spill hash. */
-static __always_inline bool take_spilled(__u32 tid, long ret)
+static __always_inline bool take_spilled(__u64 me, long ret)
 {
-	struct syscall_start *sp = bpf_map_lookup_elem(&spilled, &tid);
+	struct syscall_start *sp = bpf_map_lookup_elem(&spilled, &me);
 	struct syscall_start held;
 
 	if (!sp)
 		return false;
 	held = *sp;
-	bpf_map_delete_elem(&spilled, &tid);
+	bpf_map_delete_elem(&spilled, &me);
 	record(held.nr, held.ts, ret, held.arg);
 	return true;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
+/* The exit did not find its entry in this CPU's slot: the entry was spilled, or the
+ * thread migrated while inside the syscall, or it is not a target at all. */
+static __noinline int exit_elsewhere(struct cpu_slot *f, __u64 me, long ret)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &zero);
-	struct search_ctx c = { .tid = tid };
+	struct search_ctx c = { .me = me };
 
-	if (!f)
+	if (!slot_thread_in_target(f, me))
 		return 0;
-	if (f->tid == tid) {
-		f->tid = 0;
-		record(f->nr, f->ts, ret, f->arg);
+	if (take_spilled(me, ret))
 		return 0;
-	}
-	if (!thread_in_target(tid))
-		return 0;
-	if (take_spilled(tid, ret))
-		return 0;
-	/* It migrated while inside the syscall: its slot is on another CPU. */
 	bpf_loop(MAX_CPUS, search_cpu, &c, 0);
 	if (c.found) {
 		record(c.nr, c.ts, ret, c.arg);
 		return 0;
 	}
 	/* An enter on that CPU may have won the swap and spilled the entry meanwhile. */
-	take_spilled(tid, ret);
+	take_spilled(me, ret);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_fast, struct pt_regs *regs, long ret)
+{
+	__u64 me = (__u64)regs;
+	__u32 zero = 0;
+	struct cpu_slot *f = bpf_map_lookup_elem(&slots, &zero);
+
+	if (!f)
+		return 0;
+	if (f->owner != me)
+		return exit_elsewhere(f, me, ret);
+	f->owner = 0;
+	record(f->nr, f->ts, ret, f->arg);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(task_exit_btf)
+{
+	__sync_fetch_and_add(&task_exits, 1);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(task_exit_raw)
+{
+	__sync_fetch_and_add(&task_exits, 1);
 	return 0;
 }
 
