@@ -41,9 +41,6 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: "Kill a workload still running after this many seconds.")
     var timeout: Double?
 
-    @Option(name: .customLong("runtime"), help: "OCI runtime for --env container: runc (default), crun, or a path.")
-    var runtime: String = "runc"
-
     @Option(name: .customLong("cpus"), help: "Container CPU limit, e.g. 0.5 or 2.")
     var cpus: Double?
 
@@ -58,12 +55,6 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
     var userns: String = "auto"
-
-    @Option(name: .customLong("accel"), help: "VM accelerator: auto (KVM where it runs guest kernel code natively, else TCG), kvm, tcg.")
-    var accel: String = "auto"
-
-    @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm (default: /boot's, else isoprobe's cache; `make kernel`).")
-    var kernel: String?
 
     @Option(name: .customLong("vcpus"), help: "Guest vCPUs for --env vm.")
     var vcpus: Int = 1
@@ -89,6 +80,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: "Write every report format into this folder (text, Markdown, JSON, CSV, OpenMetrics, HTML, Chrome trace).")
     var outDirectory: String?
 
+    @OptionGroup var guest: GuestOptions
+
     @OptionGroup var historyOptions: HistoryOptions
 
     @OptionGroup var resources: ResourceOptions
@@ -110,11 +103,12 @@ struct RunCommand: ParsableCommand {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
-                              ociConfig.map { _ in "--oci-config" }, userns != "auto" ? "--userns" : nil,
-                              runtime != "runc" ? "--runtime" : nil].compactMap { $0 }
-        if suiteFile == nil, !environments.split(separator: ",").contains("container"), let flag = containerFlags.first {
+                              ociConfig.map { _ in "--oci-config" }, userns != "auto" ? "--userns" : nil].compactMap { $0 }
+        let envs = environments.split(separator: ",").map(String.init)
+        if suiteFile == nil, !envs.contains("container"), let flag = containerFlags.first {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
+        if suiteFile == nil { try guest.checkApplies(to: envs) }
         if ociConfig != nil && userns != "auto" {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
@@ -123,7 +117,6 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
         }
         if !["auto", "on", "off"].contains(userns) { throw ValidationError("--userns takes auto, on or off") }
-        if AccelRequest(rawValue: accel) == nil { throw ValidationError("--accel takes auto, kvm or tcg") }
         if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }
 
@@ -135,12 +128,12 @@ struct RunCommand: ParsableCommand {
             environments: environments.split(separator: ",").map(String.init), workloads: specs,
             repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
             echoOutput: showOutput,
-            container: .init(runtime: runtime,
+            container: .init(runtime: guest.runtime,
                              limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
                              ociConfigPath: ociConfig,
                              userNamespace: userns == "auto" ? nil : userns == "on"))
-        request.vm = .init(kernelPath: kernel, vcpus: vcpus, memoryMiB: vmMemory)
-        request.accel = AccelRequest(rawValue: accel) ?? .auto
+        request.vm = .init(kernelPath: guest.kernel, vcpus: vcpus, memoryMiB: vmMemory)
+        request.accel = guest.accel
         request.warmups = warmups ?? 0
         return request
     }

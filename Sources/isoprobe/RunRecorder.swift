@@ -41,6 +41,12 @@ final class RunRecorder {
             }
         case .failed(let planned, let error, _, _):
             failures.append((planned, error))
+        case .skippedEnvironment(let env, let reason):
+            // Said even without progress lines (--quiet, one run): the report would
+            // otherwise just lack the environment.
+            if progress == nil {
+                FileHandle.standardError.write(Data("isoprobe: skipping environment \(env): \(reason)\n".utf8))
+            }
         default:
             break
         }

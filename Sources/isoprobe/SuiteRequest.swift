@@ -6,7 +6,8 @@ import Probes
 import Suite
 
 /// A suite file as a run request: its workloads, environments, repetitions and settings;
-/// command-line flags that a suite does not set keep their meaning (probes, output).
+/// command-line flags that a suite does not set keep their meaning (probes, output), and
+/// --reps, --warmups, --runtime, --accel and --kernel override the suite's own.
 enum SuiteRequest {
     struct Loaded {
         var suite: Suite
@@ -34,12 +35,12 @@ enum SuiteRequest {
             environments: suite.environments, workloads: suite.workloads.map(\.spec), repetitions: suite.repetitions,
             probeFamilies: try ProbeFamily.parseList(flags.probes), timeout: suite.timeout ?? flags.timeout,
             echoOutput: flags.showOutput,
-            container: .init(runtime: c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
+            container: .init(runtime: flags.guest.runtimeFlag ?? c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
                              ociConfigPath: c.ociConfig))
         request.plan = items
         request.warmups = flags.warmups ?? suite.warmups
-        request.vm = .init(kernelPath: suite.vm.kernel, vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB)
-        request.accel = AccelRequest(rawValue: suite.vm.accel) ?? .auto
+        request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel, vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB)
+        request.accel = flags.guest.accelFlag != nil ? flags.guest.accel : AccelRequest(rawValue: suite.vm.accel) ?? .auto
         if !suite.required { request.optionalEnvironments = Set(suite.environments) }
         request.continueOnFailure = true
         return Loaded(suite: suite, request: request)

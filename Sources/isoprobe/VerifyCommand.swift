@@ -23,9 +23,6 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: "Environment of guests A and B: container or vm.")
     var environment: String = "container"
 
-    @Option(name: .customLong("runtime"), help: "OCI runtime for --env container: runc (default), crun, or a path.")
-    var runtime: String = "runc"
-
     @Option(name: .customLong("oci-config"), help: "Run A and B with this config.json; each verdict is judged by what it allows.")
     var ociConfig: String?
 
@@ -41,11 +38,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-neighbours"), help: "Leave out performance isolation (noisy neighbours).")
     var noNeighbours = false
 
-    @Option(name: .customLong("accel"), help: "VM accelerator: auto, kvm, tcg.")
-    var accel: String = "auto"
-
-    @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm.")
-    var kernel: String?
+    @OptionGroup var guest: GuestOptions
 
     @OptionGroup var resourceOptions: ResourceOptions
 
@@ -56,10 +49,10 @@ struct VerifyCommand: ParsableCommand {
         if environment == "vm", ociConfig != nil {
             throw ValidationError("--oci-config applies to --env container")
         }
+        try guest.checkApplies(to: [environment])
         if let ociConfig, access(ociConfig, R_OK) != 0 {
             throw ValidationError("--oci-config \(ociConfig): cannot read it")
         }
-        if AccelRequest(rawValue: accel) == nil { throw ValidationError("--accel takes auto, kvm or tcg") }
     }
 
     func run() throws {
@@ -78,12 +71,12 @@ struct VerifyCommand: ParsableCommand {
                     throw IsoprobeError(.missing, "--env vm needs QEMU (qemu-system-x86_64) on PATH",
                                         fix: "install qemu-system-x86 (`make deps`)")
                 }
-                target = .vm(.init(kernelPath: kernel), AccelRequest(rawValue: accel) ?? .auto)
+                target = .vm(.init(kernelPath: guest.kernel), guest.accel)
             } else {
-                target = .container(.init(runtime: runtime, ociConfigPath: ociConfig))
+                target = .container(.init(runtime: guest.runtime, ociConfigPath: ociConfig))
             }
             let run = VerifyRun(target: target, neighbours: !noNeighbours,
-                                controlRuntime: environment == "container" ? runtime : "runc")
+                                controlRuntime: environment == "container" ? guest.runtime : "runc")
             report = try run.run(resources: resources) { step in
                 FileHandle.standardError.write(Data("isoprobe: \(step)\n".utf8))
             }

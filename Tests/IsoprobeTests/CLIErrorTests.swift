@@ -52,6 +52,23 @@ extension KernelTests {
             #expect(line.contains("count"), "\(line)")
         }
 
+        /// run and verify share the container and VM flags, and refuse one given for an
+        /// environment they will not start.
+        @Test(arguments: [
+            (["run", "--workload", "getpid:count=10", "--accel", "fast"], "--accel"),
+            (["run", "--workload", "getpid:count=10", "--kernel", "/boot/x"], "--kernel"),
+            (["run", "--workload", "getpid:count=10", "--env", "native,vm", "--runtime", "crun"], "--runtime"),
+            (["verify", "--env", "container", "--accel", "tcg"], "--accel"),
+            (["verify", "--env", "vm", "--runtime", "crun"], "--runtime"),
+        ])
+        func guestFlagOutsideItsEnvironment(_ args: [String], flag: String) throws {
+            let r = try isoprobe(args, json: false)
+            #expect(r.process.status == 2, "\(args): exit \(r.process.status)")
+            let lines = r.process.stderrLines
+            try #require(lines.count == 1, "want one line, got \(r.process.stderr)")
+            #expect(lines[0].hasPrefix("isoprobe: \(flag) "), "\(lines[0])")
+        }
+
         @Test func missingProbesDirectory() throws {
             let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes-dir", "/nonexistent", "--quiet"])
             #expect(r.process.status != 0)

@@ -97,6 +97,28 @@ extension KernelTests {
             #expect(ran == 0, "nothing runs after a bad suite")
         }
 
+        /// --runtime on the command line overrides the suite's [container] runtime: a
+        /// runtime that does not exist takes the container environment out, with a notice
+        /// naming it, and the native runs go on.
+        @Test func commandLineRuntimeOverridesTheSuites() throws {
+            defer { cleanUp() }
+            let path = try suite("runtime", """
+                repetitions = 1
+                warmups = 0
+                environments = ["native", "container"]
+                [container]
+                runtime = "runc"
+                [[workload]]
+                spec = "getpid:count=1000"
+                """)
+            let r = try isoprobe(["run", "--suite", path, "--runtime", "/nonexistent/runtime", "--quiet", "--no-history"])
+            #expect(r.process.status == 0, "\(r.process.stderr)")
+            #expect(r.process.stderr.contains("skipping environment container: OCI runtime '/nonexistent/runtime' not found"),
+                    "\(r.process.stderr)")
+            let runs = try #require(r.document, "no JSON: \(r.process.stderr)").runs
+            #expect(runs.map(\.environment) == ["native"])
+        }
+
         @Test func compareFlagsATwiceSlowerWorkloadAndNothingBetweenTwoRunsOfOneSuite() throws {
             defer { cleanUp() }
             let plain = try suite("compute", computeSuite())
