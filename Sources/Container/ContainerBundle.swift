@@ -21,6 +21,16 @@ final class ContainerBundle {
     /// Holds the hook's FIFOs; bind-mounted into the container at `hookMountPoint`.
     var hookDirectory: String { directory + "/hook" }
     static let hookMountPoint = "/.isoprobe-hook"
+    /// The workload's TMPDIR inside the container: a scratch directory on the host's disk,
+    /// as a native run gets, instead of the container's tmpfs /tmp.
+    let scratch: Scratch
+    static let scratchMountPoint = "/scratch"
+
+    /// The scratch bind and its TMPDIR, added to the config the container runs with.
+    var scratchMount: OCI.Mount {
+        OCI.Mount(destination: Self.scratchMountPoint, type: "bind", source: scratch.path,
+                  options: ["bind", "rw", "nosuid", "nodev"])
+    }
 
     /// Fixture workloads run from the guest file set alone; a command gets the host's /usr
     /// (and the /bin, /lib... links or binds beside it) read-only, so host programs run.
@@ -35,6 +45,12 @@ final class ContainerBundle {
         directory = String(cString: made!)
         // The container's root (uid 100000 with a user namespace) must be able to enter it.
         chmod(directory, 0o755)
+        do {
+            scratch = try Scratch.make()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         do {
             var set: FileSet
             var binds: [OCI.Mount] = []
@@ -53,6 +69,7 @@ final class ContainerBundle {
             try set.addFile(at: "/etc/hostname", contents: "isoprobe\n")
             // Made here: with a user namespace the runtime cannot create it in a root-owned tree.
             try set.addDirectory(at: Self.hookMountPoint)
+            try set.addDirectory(at: Self.scratchMountPoint)
             hostBinds = binds
             try set.materialize(into: rootfs)
             guard FileManager.default.createFile(atPath: emptyFile, contents: Data()) else {
@@ -61,6 +78,7 @@ final class ContainerBundle {
             mkdir(hookDirectory, 0o755)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
+            scratch.remove()
             throw error
         }
     }
@@ -98,5 +116,6 @@ final class ContainerBundle {
         guard !removed else { return }
         removed = true
         try? FileManager.default.removeItem(atPath: directory)
+        scratch.remove()
     }
 }

@@ -97,9 +97,10 @@ public final class ContainerEnvironment: Environment {
             if spec.linux?.cgroupsPath == nil { spec.linux?.cgroupsPath = cgroupsPath }
             return spec
         }
-        var spec = try Spec.hardened(rootfs: bundle.rootfs, args: bundle.args, cgroupsPath: cgroupsPath,
-                                     limits: options.limits, userNamespace: usesUserNamespace)
-        spec.mounts = (spec.mounts ?? []) + bundle.hostBinds
+        var spec = try Spec.hardened(rootfs: bundle.rootfs, args: bundle.args,
+                                     env: Spec.defaultEnv + ["TMPDIR=\(ContainerBundle.scratchMountPoint)"],
+                                     cgroupsPath: cgroupsPath, limits: options.limits, userNamespace: usesUserNamespace)
+        spec.mounts = (spec.mounts ?? []) + bundle.hostBinds + [bundle.scratchMount]
         return spec
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import IsoprobeCore
 
-/// The workload as a plain child process, in a fresh cgroup2 directory of its own.
+/// The workload as a plain child process, in a fresh cgroup2 directory of its own, with a
+/// fresh scratch directory as its TMPDIR.
 public final class NativeEnvironment: Environment {
     public let name = "native"
     public let hierarchy: CgroupHierarchy
@@ -12,16 +13,20 @@ public final class NativeEnvironment: Environment {
 
     public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
         let setupStart = DispatchTime.now().uptimeNanoseconds
+        let scratch = try Scratch.make()
+        defer { scratch.remove() }
         let cgroup = try Cgroup.create(named: CgroupNames.unique(prefix: "isoprobe-native"), in: hierarchy)
         var removed = false
         defer { if !removed { try? cgroup.remove() } }
+        var environment = invocation.environment
+        environment["TMPDIR"] = scratch.path
 
         // The environment's own cost: the probes' loading is not part of it.
         let setupNs = DispatchTime.now().uptimeNanoseconds - setupStart
         try observer.targetReady(cgroup.target)
         let outcome: ProcessOutcome
         do {
-            outcome = try ChildProcess.run(invocation.argv, environment: invocation.environment, cgroup: cgroup,
+            outcome = try ChildProcess.run(invocation.argv, environment: environment, cgroup: cgroup,
                                            echoOutput: invocation.echoOutput, timeout: invocation.timeout)
         } catch {
             observer.workloadFinished()

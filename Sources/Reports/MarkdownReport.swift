@@ -17,6 +17,7 @@ public struct MarkdownReport {
         if let a = h.accelerator { facts.append("guests under \(a)" + (a == "tcg" ? " (emulated: not KVM's overhead)" : "")) }
         if !facts.isEmpty { out += "Environments: " + facts.joined(separator: "; ") + ".\n\n" }
         if let suite = document.suite { out += "Suite: `\(suite)`.\n\n" }
+        for note in StorageNote.lines(document.runs) { out += "> **Note:** \(cell(note)).\n\n" }
         if let summary = document.summary {
             out += "## Overhead against native\n\n" + SummaryTable.method(summary.method) + ".\n\n"
             out += "| workload | environment | metric | median | IQR | 95% CI of median | vs native [95% CI] | p |\n"

@@ -29,6 +29,8 @@ public struct TextReport {
         if let summary = document.summary, !summary.metrics.isEmpty {
             out += "\n" + SummaryTable.text(summary, colour: colour)
         }
+        let notes = StorageNote.lines(document.runs)
+        if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
         return out
     }
 
@@ -45,8 +47,10 @@ public struct TextReport {
                 + "median \(Format.duration(ns: run.wallNs)), max \(Format.duration(ns: sorted.last!.wallNs))\n"
         }
         if let r = run.workloadReport {
+            let extra = r.extra.filter { $0.key != "name" }.sorted { $0.key < $1.key }
             out += "  workload: \(r.ops) ops in \(Format.duration(ns: r.elapsedNs)), "
-                + String(format: "%.1f ns/op", r.nsPerOp) + "\n"
+                + String(format: "%.1f ns/op", r.nsPerOp)
+                + (extra.isEmpty ? "" : " (" + extra.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")") + "\n"
         }
         if let d = run.details {
             if let rt = d.runtime { out += "  runtime: \(rt.name) (\(rt.version))\n" }

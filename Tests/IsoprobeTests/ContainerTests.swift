@@ -158,6 +158,29 @@ extension KernelTests {
             #expect(r.process.stderr.contains("[4/4]"), "progress lines: \(r.process.stderr)")
         }
 
+        /// fileio writes to a scratch directory on the host's disk in both environments (the
+        /// container's own /tmp is a tmpfs, where fsync costs nothing), so the two compare
+        /// isolation, not storage; the directories are gone afterwards (the leftover check).
+        @Test func fileioWritesToTheSameStorageNativelyAndInAContainer() throws {
+            _ = try Requirements.requireRunc()
+            let r = try isoprobe(["run", "--env", "native,container", "--workload", "fileio:count=20"])
+            #expect(r.process.status == 0, "isoprobe exited \(r.process.status): \(r.process.stderr)")
+            let doc = try #require(r.document, "no --json document; stderr: \(r.process.stderr)")
+            let fs = doc.runs.map { $0.workloadReport?.extra["fs"] }
+            #expect(fs.count == 2 && fs[0] != nil && fs[0] == fs[1], "filesystems written to: \(fs)")
+            // The scratch base's filesystem, from the test's side: the deepest mount holding it.
+            let base = Leftovers.scratchBase
+            let holder = Leftovers.mounts().filter { base == $0.mountPoint || base.hasPrefix($0.mountPoint == "/" ? "/" : $0.mountPoint + "/") }
+                .max { $0.mountPoint.count < $1.mountPoint.count }
+            if let holder, holder.fstype != "tmpfs" {
+                #expect(!fs.contains("tmpfs"), "scratch base \(base) is on \(holder.fstype), runs wrote to \(fs)")
+            }
+            for run in doc.runs {
+                #expect(count(run, "fsync") == 20, "\(run.environment): fsync \(count(run, "fsync"))")
+            }
+            #expect(!r.process.stdout.contains("wrote to different filesystems"), "\(r.process.stdout)")
+        }
+
         /// What the hardened profile isolates, as the workload sees it from inside.
         @Test func isolationSeenFromInside() throws {
             // sh builtins where possible: only `touch` comes from the host's /usr.

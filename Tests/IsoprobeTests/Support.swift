@@ -182,12 +182,25 @@ enum Leftovers {
         var runtimeStates: Set<String>
         var bundles: Set<String>
         var bundleMounts: Set<String>
+        var scratches: Set<String>
 
         static func take() -> Snapshot {
             Snapshot(time: Date(), tracefsMounted: Leftovers.tracefsMounted(), cgroups: Set(Leftovers.isoprobeCgroups()),
                      runtimeStates: Set(Leftovers.runtimeStates()), bundles: Set(Leftovers.bundles()),
-                     bundleMounts: Set(Leftovers.bundleMounts()))
+                     bundleMounts: Set(Leftovers.bundleMounts()), scratches: Set(Leftovers.scratches()))
         }
+    }
+
+    /// Where runs make their workloads' scratch directories: $ISOPROBE_SCRATCH, else /var/tmp.
+    static var scratchBase: String {
+        let v = ProcessInfo.processInfo.environment["ISOPROBE_SCRATCH"] ?? ""
+        return v.isEmpty ? "/var/tmp" : v
+    }
+
+    /// Scratch directories, `<base>/isoprobe-scratch-XXXXXX`.
+    static func scratches() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: scratchBase)) ?? [])
+            .filter { $0.hasPrefix("isoprobe-scratch-") }.map { scratchBase + "/" + $0 }.sorted()
     }
 
     /// `isoprobe-*` directories at the top of every cgroup hierarchy (cgroup2, and the v1
@@ -459,6 +472,14 @@ enum Leftovers {
             print("note: other isoprobe processes are running; not blaming pid \(pid) for \(containers.unattributed)")
         }
         if !containers.leaks.isEmpty { tidyContainerLeftovers(of: pid, since: before, othersRunning: othersRunning) }
+        let newScratches = scratches().filter { !before.scratches.contains($0) }
+        if othersRunning {
+            if !newScratches.isEmpty { print("note: other isoprobe processes are running; not blaming pid \(pid) for \(newScratches)") }
+        } else {
+            #expect(newScratches.isEmpty, "scratch directories left behind by isoprobe (pid \(pid)): \(newScratches)",
+                    sourceLocation: sourceLocation)
+            for path in newScratches { try? FileManager.default.removeItem(atPath: path) }
+        }
         // Processes first (they keep their cgroups busy), then the directories, deepest first.
         for path in leftCgroups.sorted(by: { $0.count > $1.count }) { rmdir(path) }
 

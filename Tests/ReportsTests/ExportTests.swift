@@ -19,6 +19,29 @@ import Testing
         #expect(md.contains("- memory: 64 user + 3 kernel page faults"))
     }
 
+    /// A workload that wrote to different filesystems per environment is flagged in the
+    /// text and Markdown reports; one that wrote to the same kind everywhere is not.
+    @Test func differentScratchFilesystemsAreNoted() throws {
+        func fileio(_ env: String, _ rep: Int, fs: String) -> RunResult {
+            var r = Sample.run(env, rep: rep, wall: 1_000_000)
+            r.workload.spec = "fileio:count=10"
+            r.workloadReport?.extra = ["name": "fileio", "fs": fs]
+            return r
+        }
+        var doc = Sample.document
+        doc.summary = nil
+        doc.runs = [fileio("native", 1, fs: "ext4"), fileio("container", 1, fs: "ext4"), fileio("vm", 1, fs: "tmpfs"),
+                    fileio("native", 2, fs: "ext4"), fileio("container", 2, fs: "ext4"), fileio("vm", 2, fs: "tmpfs")]
+        let want = "fileio:count=10 wrote to different filesystems: native ext4, container ext4, vm tmpfs"
+        let text = try Exporter.render(doc, as: .text)
+        #expect(text.components(separatedBy: "note: " + want).count == 2, "one note: \(text)")
+        #expect(text.contains("ns/op (fs ext4)"), "the workload line names its filesystem")
+        #expect(try Exporter.render(doc, as: .markdown).contains("> **Note:** " + want))
+
+        doc.runs = doc.runs.filter { $0.environment != "vm" }
+        #expect(!(try Exporter.render(doc, as: .text)).contains("different filesystems"))
+    }
+
     @Test func markdownCompareListsRegressionsFirst() throws {
         func change(_ env: String, _ metric: String, _ a: Double, _ b: Double, _ verdict: MetricChange.Verdict) -> MetricChange {
             MetricChange(workload: "getpid:count=100000", environment: env, metric: metric, unit: "ns", medianA: a, medianB: b,

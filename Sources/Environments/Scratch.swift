@@ -1,0 +1,40 @@
+import Foundation
+import IsoprobeCore
+
+/// A directory on the host's disk for a workload's files, named by `TMPDIR` in the
+/// workload's environment: fileio's writes and fsyncs then reach the same kind of storage
+/// natively and in a container, where a container's own /tmp is a tmpfs (fsync is free
+/// there) and many hosts mount /tmp as tmpfs too. The base is `$ISOPROBE_SCRATCH`, else
+/// /var/tmp, which the FHS keeps on persistent storage.
+public struct Scratch {
+    public let path: String
+
+    public static var base: String {
+        let v = ProcessInfo.processInfo.environment["ISOPROBE_SCRATCH"] ?? ""
+        return v.isEmpty ? "/var/tmp" : v
+    }
+
+    /// A fresh, empty directory under `base`, writable by every user (sticky, like /tmp):
+    /// a container's root is an unprivileged host user when it has a user namespace.
+    public static func make() throws -> Scratch {
+        let base = self.base
+        // A guest's root has no /var/tmp until the first run makes it.
+        if access(base, F_OK) != 0 {
+            try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o1777])
+        }
+        var template = Array("\(base)/isoprobe-scratch-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw IsoprobeError(.missing, "cannot make a scratch directory in \(base): \(String(cString: strerror(errno)))",
+                                fix: "set ISOPROBE_SCRATCH to a writable directory on disk")
+        }
+        let path = String(cString: made)
+        chmod(path, 0o1777)
+        return Scratch(path: path)
+    }
+
+    /// Deletes the directory and whatever a workload left in it.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,26 @@
+import IsoprobeCore
+
+/// A warning for workloads that wrote to different kinds of filesystem in different
+/// environments (fileio reports `fs=`): their I/O figures then compare storage as well as
+/// isolation, e.g. a guest's in-memory root against the host's disk.
+public enum StorageNote {
+    public static func lines(_ runs: [RunResult]) -> [String] {
+        var order: [String] = []
+        var byWorkload: [String: [(environment: String, fs: String)]] = [:]
+        for run in runs {
+            guard let fs = run.workloadReport?.extra["fs"] else { continue }
+            let spec = run.workload.spec
+            if byWorkload[spec] == nil { order.append(spec) }
+            if !(byWorkload[spec]?.contains { $0.environment == run.environment } ?? false) {
+                byWorkload[spec, default: []].append((run.environment, fs))
+            }
+        }
+        return order.compactMap { spec in
+            let seen = byWorkload[spec]!
+            guard Set(seen.map(\.fs)).count > 1 else { return nil }
+            return "\(spec) wrote to different filesystems: "
+                + seen.map { "\($0.environment) \($0.fs)" }.joined(separator: ", ")
+                + "; its I/O figures compare storage as well as isolation"
+        }
+    }
+}
