@@ -32,6 +32,9 @@ public struct GuestBoot: Sendable {
         public var logDirectory: String?
         /// Where the working directory (initramfs, logs) is made.
         public var temporaryDirectory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        /// A fresh ext4 disk of this many MiB as /dev/vda (sparse, made in the work directory
+        /// with mkfs.ext4, gone with it); nil: none.
+        public var scratchDiskMiB: Int?
 
         public init(kernel: GuestKernel, root: FileSet, initScript: String) {
             self.kernel = kernel
@@ -127,12 +130,15 @@ public struct GuestBoot: Sendable {
         defer { agent?.close() }
 
         // QEMU sees the console as fd 3 and the agent channel as fd 4.
-        let command = QEMUCommand(
+        var command = QEMUCommand(
             executable: configuration.qemu, accelerator: configuration.accelerator,
             vcpus: configuration.vcpus, memoryMiB: configuration.memoryMiB, kernel: configuration.kernel,
             initramfs: initramfs, kernelArguments: configuration.kernelArguments, tscKHz: configuration.tscKHz,
             console: .inheritedSocket(fd: 3), consoleLog: logs + "/console.log",
             agent: configuration.agentTransport.map { AgentPort(transport: $0, endpoint: .inheritedSocket(fd: 4)) })
+        if let mib = configuration.scratchDiskMiB {
+            command.disks = [try ScratchDisk.make(at: work + "/scratch.img", mib: mib)]
+        }
         try command.validate()
         var inherited = [(source: console.guestEnd, target: Int32(3))]
         if let agent { inherited.append((source: agent.guestEnd, target: 4)) }

@@ -33,6 +33,9 @@ public struct QEMUCommand: Equatable, Sendable {
     /// A file that gets a copy of everything written to the console.
     public var consoleLog: String?
     public var agent: AgentPort?
+    /// Raw disk images, attached as virtio-blk devices (/dev/vda, /dev/vdb...). The host's
+    /// page cache sits under them (cache=writeback) and a guest flush reaches the host disk.
+    public var disks: [String] = []
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -61,6 +64,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + ["-append", commandLine]
             + Self.consoleArguments(console, log: consoleLog)
             + (agent?.arguments() ?? [])
+            + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
     }
 
     public var commandLine: String {

@@ -15,14 +15,19 @@ public final class VMEnvironment {
         public var vcpus: Int
         public var memoryMiB: Int
         public var bootTimeout: Double
+        /// An ext4 scratch disk as the workload's TMPDIR (see `scratchDiskMiB`). `verify`'s
+        /// guests go without: the checker writes no files, and its block-device check would
+        /// only find the guest's own disk.
+        public var scratchDisk: Bool
 
         public init(kernelPath: String? = nil, accelerator: QEMUCommand.Accelerator = .tcg, vcpus: Int = 1,
-                    memoryMiB: Int = 1024, bootTimeout: Double = 60) {
+                    memoryMiB: Int = 1024, bootTimeout: Double = 60, scratchDisk: Bool = true) {
             self.kernelPath = kernelPath
             self.accelerator = accelerator
             self.vcpus = vcpus
             self.memoryMiB = memoryMiB
             self.bootTimeout = bootTimeout
+            self.scratchDisk = scratchDisk
         }
     }
 
@@ -80,6 +85,34 @@ public final class VMEnvironment {
         self.probesDirectory = probesDirectory
     }
 
+    /// The guest's scratch disk: size of the ext4 image each guest gets as /dev/vda, mounted
+    /// at /scratch and given to workloads as their TMPDIR, as native runs and containers get
+    /// a directory on the host's disk. 256 MiB, sparse.
+    public static let scratchDiskMiB = 256
+    static let scratchMountPoint = "/scratch"
+
+    /// The modules the scratch disk needs in the guest (virtio-blk, ext4 and their
+    /// dependencies, and crc32c, which ext4 asks the crypto API for whatever the features), resolved once; nil with the reason when the guest kernel lacks them,
+    /// and guests then write to their in-memory root (the report notes it).
+    lazy var scratchModules: Result<GuestModules, Error> = Result {
+        try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
+    }
+    private var warnedNoScratch = false
+
+    /// /init lines that load the modules and mount the scratch disk; none without one.
+    static func scratchScript() -> String {
+        """
+        for m in \(GuestModules.guestDirectory)/*.ko; do [ -e "$m" ] && insmod "$m"; done
+        mkdir -p \(scratchMountPoint)
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+          mount -t ext4 -o noatime /dev/vda \(scratchMountPoint) 2>/dev/null && break
+          sleep 0.05
+        done
+        grep -q ' \(scratchMountPoint) ' /proc/mounts && export ISOPROBE_SCRATCH=\(scratchMountPoint) \
+          || echo 'isoprobe: scratch disk not mounted; workloads write to the in-memory root'
+        """
+    }
+
     /// What one guest run produced.
     public struct GuestRun: Sendable {
         public var results: [RunResult]
@@ -96,14 +129,29 @@ public final class VMEnvironment {
     /// of it before QEMU starts and after it exits: the VMM's side of the same run.
     public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?,
                     host: (observer: RunObserver, hierarchy: CgroupHierarchy)? = nil) throws -> GuestRun {
-        let root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
+        var root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
+        var scratch = ""
+        switch options.scratchDisk ? scratchModules : nil {
+        case nil:
+            break
+        case .success(let modules):
+            try modules.add(to: &root)
+            scratch = Self.scratchScript()
+        case .failure(let error):
+            if !warnedNoScratch {
+                warnedNoScratch = true
+                FileHandle.standardError.write(Data("isoprobe: no scratch disk for guests (\(error)); they write to their in-memory root\n".utf8))
+            }
+        }
         let script = GuestInit.script(running: """
             mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
             mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+            \(scratch)
             \(GuestLayout.agentBinary) agent
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
+        if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
         configuration.accelerator = options.accelerator
         configuration.vcpus = options.vcpus
         configuration.memoryMiB = options.memoryMiB

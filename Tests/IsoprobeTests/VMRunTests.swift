@@ -43,6 +43,24 @@ extension KernelTests {
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
         }
 
+        /// A guest's workload writes to an ext4 scratch disk (virtio-blk, an image file on
+        /// the host), not to its in-memory root, so fileio compares like with like: the same
+        /// filesystem as the native run when the host's scratch base is ext4. One boot.
+        @Test func fileioInTheGuestWritesToItsScratchDisk() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let r = try isoprobe(["run", "--env", "native,vm", "--workload", "fileio:count=20"], timeout: 180)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
+            let vm = try #require(doc.runs.first { $0.environment == "vm" })
+            let native = try #require(doc.runs.first { $0.environment == "native" })
+            #expect(vm.workloadReport?.extra["fs"] == "ext4", "the guest wrote to \(vm.workloadReport?.extra["fs"] ?? "?")")
+            #expect(vm.syscall("fsync")?.count == 20, "fsync in the guest: \(vm.syscall("fsync")?.count ?? 0)")
+            if native.workloadReport?.extra["fs"] == "ext4" {
+                #expect(!r.process.stdout.contains("wrote to different filesystems"), "\(r.process.stdout)")
+            }
+            #expect(!r.process.stderr.contains("no scratch disk"), "\(r.process.stderr)")
+        }
+
         @Test func kvmRefusedWithAReasonWhereItIsNotUsable() throws {
             guard !KVMCalibration.shared.verdict.isUsable else { return }
             let started = Date()

@@ -114,6 +114,7 @@ public struct BoundaryVerification {
         var options = options
         options.accelerator = try AccelChoice.resolve(requested: accel) == .kvm ? .kvm : .tcg
         options.bootTimeout = 60 + timeout
+        options.scratchDisk = false
         let hierarchy = try CgroupHierarchy.detect()
         let peer = try PeerGuest(vm: options, agentBinary: agentBinary,
                                  probesDirectory: resources.probesDirectory, checker: checker, canary: ids.peer)
