@@ -124,21 +124,10 @@ public struct GuestModules: Sendable {
             }
             return data
         }
-        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        guard let executable = searchPath.split(separator: ":").map({ "\($0)/\(tool)" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let executable = HostTool.find(tool) else {
             throw IsoprobeError(.missing, "\(tool) is needed to unpack \(path)", fix: "install it (`make deps`)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-dc", path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, !data.isEmpty else {
+        guard let data = HostTool.output([executable, "-dc", path]), !data.isEmpty else {
             throw IsoprobeError(.failed, "\(tool) could not unpack \(path)")
         }
         return data

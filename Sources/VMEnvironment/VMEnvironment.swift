@@ -95,7 +95,10 @@ public final class VMEnvironment {
     /// dependencies, and crc32c, which ext4 asks the crypto API for whatever the features), resolved once; nil with the reason when the guest kernel lacks them,
     /// and guests then write to their in-memory root (the report notes it).
     lazy var scratchModules: Result<GuestModules, Error> = Result {
-        try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
+        guard ScratchDisk.formatter != nil else {
+            throw IsoprobeError(.missing, "mkfs.ext4 not found", fix: "apt-get install -y e2fsprogs")
+        }
+        return try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
     }
     private var warnedNoScratch = false
 

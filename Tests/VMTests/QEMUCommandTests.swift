@@ -26,6 +26,17 @@ import Testing
         ])
     }
 
+    /// A scratch disk is a raw virtio-blk drive whose flushes reach the host; a comma in
+    /// its path is doubled, as QEMU's option syntax wants.
+    @Test func disksAreVirtioDrives() {
+        var c = command()
+        c.disks = ["/tmp/w/scratch.img", "/tmp/a,b/x.img"]
+        let argv = c.argv
+        #expect(argv.contains(sequence: ["-drive", "file=/tmp/w/scratch.img,if=virtio,format=raw,cache=writeback"]))
+        #expect(argv.contains(sequence: ["-drive", "file=/tmp/a,,b/x.img,if=virtio,format=raw,cache=writeback"]))
+        #expect(!command().argv.contains("-drive"))
+    }
+
     @Test func kvmRunsTheHostCPUModel() {
         let argv = command(.kvm).argv
         #expect(argv.contains(sequence: ["-accel", "kvm", "-cpu", "host"]))
