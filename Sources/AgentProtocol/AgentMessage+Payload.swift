@@ -6,6 +6,7 @@ import IsoprobeCore
 /// printing, which would add a third to what crosses a slow serial line.
 extension AgentMessage {
     private struct LogPayload: Codable { var line: String }
+    private struct OutputPayload: Codable { var text: String }
     private struct Empty: Codable {}
 
     public static func jsonEncoder() -> JSONEncoder {
@@ -31,6 +32,7 @@ extension AgentMessage {
         case .ready, .bye: return try e.encode(Empty())
         case .runRequest(let r): return try e.encode(r)
         case .log(let line): return try e.encode(LogPayload(line: line))
+        case .output(let text): return try e.encode(OutputPayload(text: text))
         case .result(let r): return try e.encode(r)
         case .error(let f): return try e.encode(f)
         }
@@ -46,6 +48,7 @@ extension AgentMessage {
             case .ready: _ = try d.decode(Empty.self, from: payload); self = .ready
             case .run: self = .runRequest(try d.decode(RunRequest.self, from: payload))
             case .log: self = .log(try d.decode(LogPayload.self, from: payload).line)
+            case .output: self = .output(try d.decode(OutputPayload.self, from: payload).text)
             case .result: self = .result(try d.decode(RunResult.self, from: payload))
             case .error: self = .error(try d.decode(AgentFailure.self, from: payload))
             case .bye: _ = try d.decode(Empty.self, from: payload); self = .bye

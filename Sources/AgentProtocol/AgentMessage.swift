@@ -2,7 +2,8 @@ import Foundation
 import IsoprobeCore
 
 /// What agent and host say to each other. A session from the agent goes
-/// `hello`, `ready`, then per run `log`* and `result` (or `error`), and `bye` last: a reader
+/// `hello`, `ready`, then per run `log`*, `output` when asked, and `result` (or `error`), and
+/// `bye` last: a reader
 /// that saw no `bye` knows the stream was cut, and how many messages it may have lost at the
 /// end cannot otherwise be known.
 public enum AgentMessage: Sendable {
@@ -13,17 +14,20 @@ public enum AgentMessage: Sendable {
     case runRequest(RunRequest)
     /// A line of the agent's own text (progress, warnings), for the host's log.
     case log(String)
+    /// The workload's standard output (its last `ChildProcess.stdoutLimit` bytes), before
+    /// its `result`, when the request set `returnOutput`: a checker's verdicts, say.
+    case output(String)
     case result(RunResult)
     case error(AgentFailure)
     /// The agent is done; nothing follows from this session.
     case bye
 
     /// Version of the message payloads; `hello` carries it.
-    public static let protocolVersion = 1
+    public static let protocolVersion = 2
 
     /// Message types as they appear in frame headers.
     public enum Kind: String, Sendable, CaseIterable {
-        case hello, ready, run, log, result, error, bye
+        case hello, ready, run, log, output, result, error, bye
     }
 
     public var kind: Kind {
@@ -32,6 +36,7 @@ public enum AgentMessage: Sendable {
         case .ready: return .ready
         case .runRequest: return .run
         case .log: return .log
+        case .output: return .output
         case .result: return .result
         case .error: return .error
         case .bye: return .bye

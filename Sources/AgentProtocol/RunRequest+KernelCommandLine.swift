@@ -29,13 +29,14 @@ extension RunRequest {
         var p: [String]
         var r: Int?
         var n: Int?
+        var o: Bool?
     }
 
     /// The parameter's value, without the name.
     public func kernelCommandLineToken() throws -> String {
         let compact = Compact(s: spec, c: isCommand ? true : nil, a: argv, e: environment.isEmpty ? nil : environment,
                               t: timeoutSeconds, p: probes, r: repetition == 1 ? nil : repetition,
-                              n: count == 1 ? nil : count)
+                              n: count == 1 ? nil : count, o: returnOutput == true ? true : nil)
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Self.tokenVersionPrefix + Self.base64url(try e.encode(compact))
@@ -64,7 +65,7 @@ extension RunRequest {
             throw AgentProtocolError.badCommandLineToken("not a run request (cut short by the kernel's command-line limit?): \(error)")
         }
         self.init(spec: c.s, isCommand: c.c ?? false, argv: c.a, environment: c.e ?? [:], timeoutSeconds: c.t,
-                  probes: c.p, repetition: c.r ?? 1, count: c.n ?? 1)
+                  probes: c.p, repetition: c.r ?? 1, count: c.n ?? 1, returnOutput: c.o)
     }
 
     /// The request in a kernel command line (the contents of /proc/cmdline), or nil if it

@@ -21,9 +21,13 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var repetition: Int
     /// How many runs to make, numbered from `repetition`.
     public var count: Int
+    /// Send the workload's standard output back (an `output` message before the result);
+    /// then `count` must be 1. Absent means no.
+    public var returnOutput: Bool?
 
     public init(spec: String, isCommand: Bool = false, argv: [String], environment: [String: String] = [:],
-                timeoutSeconds: Double? = nil, probes: [String], repetition: Int = 1, count: Int = 1) {
+                timeoutSeconds: Double? = nil, probes: [String], repetition: Int = 1, count: Int = 1,
+                returnOutput: Bool? = nil) {
         self.spec = spec
         self.isCommand = isCommand
         self.argv = argv
@@ -32,6 +36,7 @@ public struct RunRequest: Codable, Sendable, Equatable {
         self.probes = probes
         self.repetition = repetition
         self.count = count
+        self.returnOutput = returnOutput
     }
 
     /// The workload as the rest of isoprobe models it.

@@ -44,11 +44,20 @@ public final class AgentService {
             let local = Harness.RunRequest(environments: ["native"], workloads: [spec],
                                            repetitions: max(request.count, 1), probeFamilies: families,
                                            timeout: request.timeoutSeconds)
-            try runner.run(local) { result in
-                var result = result
-                result.repetition = request.repetition + result.repetition - 1
+            if request.returnOutput == true {
+                // One run, its standard output first, then its result.
+                let (result, output) = try runner.runOnceKeepingOutput(
+                    spec, in: NativeEnvironment(hierarchy: runner.hierarchy), repetition: request.repetition, request: local)
                 if !result.exit.succeeded { succeeded = false }
+                _ = try? writer.send(.output(output))
                 _ = try? writer.send(.result(result))
+            } else {
+                try runner.run(local) { result in
+                    var result = result
+                    result.repetition = request.repetition + result.repetition - 1
+                    if !result.exit.succeeded { succeeded = false }
+                    _ = try? writer.send(.result(result))
+                }
             }
         } catch {
             succeeded = false

@@ -121,6 +121,8 @@ public final class VMEnvironment {
         public var results: [RunResult]
         public var hello: AgentHello?
         public var failure: AgentFailure?
+        /// The workload's standard output, when the request asked for it.
+        public var output: String?
         public var outcome: GuestBoot.Outcome
         public var lostFrames: Int
         /// The cgroup QEMU ran in, when the host probed it.
@@ -186,7 +188,8 @@ public final class VMEnvironment {
 
         var reader = AgentChannel.Reader()
         let events = reader.feed(outcome.agentOutput) + reader.finish()
-        var run = GuestRun(results: [], hello: nil, failure: nil, outcome: outcome, lostFrames: 0, hostTarget: hostTarget)
+        var run = GuestRun(results: [], hello: nil, failure: nil, output: nil, outcome: outcome, lostFrames: 0,
+                           hostTarget: hostTarget)
         for event in events {
             switch event {
             case .message(.hello(let h)): run.hello = h
@@ -205,6 +208,7 @@ public final class VMEnvironment {
                 r.teardownNs = 0
                 run.results.append(r)
             case .message(.error(let f)): run.failure = f
+            case .message(.output(let text)): run.output = text
             case .corruptFrame, .missingChunks, .missingMessages, .unreadableMessage: run.lostFrames += 1
             default: break
             }

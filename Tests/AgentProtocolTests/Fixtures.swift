@@ -72,6 +72,7 @@ enum Fixtures {
     /// One of each message type.
     static var everyMessage: [AgentMessage] {
         [hello, .ready, .runRequest(request), .log("probes attached: syscalls sched memory — ünïcödé \"quoted\" \\ "),
+         .output("fs.mount PASS mount(tmpfs) refused: EPERM\nproc.see_host PASS 3 pids visible\n"),
          .result(result()), .error(AgentFailure(IsoprobeError(.missing, "no BTF in the guest kernel", fix: "CONFIG_DEBUG_INFO_BTF=y"))),
          .bye]
     }

@@ -8,7 +8,9 @@ import Testing
                         RunRequest(spec: "tar czf /tmp/x.tgz /usr/share/doc", isCommand: true,
                                    argv: ["tar", "czf", "/tmp/x.tgz", "/usr/share/doc"], probes: []),
                         RunRequest(spec: "sleep:ms=5", argv: ["/isoprobe/workloads/sleep", "5"],
-                                   environment: ["K": "v with spaces \"and\" quotes=+/"], probes: ["sched"])] {
+                                   environment: ["K": "v with spaces \"and\" quotes=+/"], probes: ["sched"]),
+                        RunRequest(spec: "boundaries check", isCommand: true, argv: ["/isoprobe/workloads/boundaries", "check"],
+                                   probes: ["syscalls"], returnOutput: true)] {
             let parameter = try request.kernelCommandLineParameter()
             #expect(parameter.hasPrefix("isoprobe.run=1."))
             let token = String(parameter.dropFirst("isoprobe.run=".count))

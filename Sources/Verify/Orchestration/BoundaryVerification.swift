@@ -122,15 +122,12 @@ public struct BoundaryVerification {
         try peer.awaitReady()
         let environment = try VMEnvironment(options: options, agentBinary: agentBinary,
                                             probesDirectory: resources.probesDirectory)
-        // The agent returns measurements, not the workload's output: the checker's lines
-        // reach the host on the guest's console.
+        // The agent sends the checker's verdict lines back with its measurements.
         let guestChecker = GuestLayout.workloadsDirectory + "/" + (checker as NSString).lastPathComponent
-        let command = ([guestChecker, "check"] + params.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
-            + " >/dev/console 2>/dev/null"
-        let argv = ["/bin/sh", "-c", command]
+        let argv = [guestChecker, "check"] + params.map { "\($0.key)=\($0.value)" }
         let request = AgentProtocol.RunRequest(spec: "boundaries check", isCommand: true, argv: argv,
                                                timeoutSeconds: timeout, probes: [ProbeFamily.syscalls.rawValue],
-                                               repetition: 1, count: 1)
+                                               repetition: 1, count: 1, returnOutput: true)
         let marker = try request.kernelCommandLineParameter()
         let token = Interruption.shared.onInterrupt { HostProcesses.kill(carrying: marker) }
         defer { Interruption.shared.remove(token) }
@@ -140,8 +137,9 @@ public struct BoundaryVerification {
         if let failure = run.failure { throw IsoprobeError(.failed, "in guest A: \(failure.message)") }
         var notes = ["the guest's own kernel makes A's capability checks: the host's capability tracepoint does not see them"]
         if run.results.first == nil { notes.append("guest A returned no measurement (\(run.outcome.end))") }
+        if run.output == nil { notes.append("guest A returned no checker output (\(run.outcome.end))") }
         let observations = run.results.first.map { ProbeObservations.from($0) } ?? ProbeObservations()
-        return GuestRunSeen(output: run.outcome.console, observations: observations, notes: notes)
+        return GuestRunSeen(output: run.output ?? "", observations: observations, notes: notes)
     }
 
     /// The hostname in the UTS namespace of pid (nil when it cannot be read).
