@@ -23,23 +23,32 @@ public struct Comparison {
     public var environments: [String]
     public var rows: [Row]
 
-    public static let metrics: [Metric] = [
-        Metric(name: "wall time", kind: .duration) { Double($0.wallNs) },
-        Metric(name: "workload ns/op", kind: .rate) { $0.workloadReport?.nsPerOp },
-        Metric(name: "cpu user+system", kind: .duration) { Double($0.cpuUserNs + $0.cpuSystemNs) },
-        Metric(name: "environment set-up", kind: .duration) { Double($0.setupNs) },
-        Metric(name: "environment tear-down", kind: .duration) { Double($0.teardownNs) },
-        Metric(name: "syscalls", kind: .count) { $0.syscalls.isEmpty ? nil : Double($0.totalSyscalls) },
-        Metric(name: "syscall time", kind: .duration) { $0.syscalls.isEmpty ? nil : Double($0.syscalls.reduce(0) { $0 + $1.totalNs }) },
-        Metric(name: "context switches", kind: .count) { $0.sched.map { Double($0.contextSwitches.total) } },
-        Metric(name: "  involuntary", kind: .count) { $0.sched.map { Double($0.contextSwitches.involuntary) } },
-        Metric(name: "run-queue latency mean", kind: .duration) { s in
-            s.sched.flatMap { $0.runqueueLatencyHist.count > 0 ? Double($0.runqueueLatencyTotalNs) / Double($0.runqueueLatencyHist.count) : nil }
-        },
-        Metric(name: "migrations", kind: .count) { $0.sched.map { Double($0.migrations) } },
-        Metric(name: "page faults", kind: .count) { $0.memory.map { Double($0.pageFaults.total) } },
-        Metric(name: "peak RSS", kind: .bytes) { $0.memory.map { Double($0.peakRssBytes) } },
-    ]
+    /// The summary's metrics (`MetricDefinition`), in this order, and three figures only
+    /// this table shows: tear-down time, total syscall time and, per workload, the mean
+    /// latency of its five most frequent syscalls.
+    public static let metrics: [Metric] = {
+        func defined(_ name: String) -> Metric {
+            let d = MetricDefinition.named(name)!
+            let kind: Metric.Kind
+            switch d.unit {
+            case "ns": kind = .duration
+            case "bytes": kind = .bytes
+            case "ns/op": kind = .rate
+            default: kind = .count
+            }
+            return Metric(name: d.label, kind: kind, value: d.value)
+        }
+        return [
+            defined("wall_ns"), defined("workload_ns_per_op"), defined("cpu_ns"), defined("setup_ns"),
+            Metric(name: "environment tear-down", kind: .duration) { Double($0.teardownNs) },
+            defined("syscalls"),
+            Metric(name: "syscall time", kind: .duration) { $0.syscalls.isEmpty ? nil : Double($0.syscalls.reduce(0) { $0 + $1.totalNs }) },
+            defined("syscall_ns_mean"),
+            defined("context_switches_voluntary"), defined("context_switches_involuntary"),
+            defined("runqueue_latency_ns_mean"), defined("migrations"),
+            defined("page_faults_user"), defined("page_faults_kernel"), defined("peak_rss_bytes"),
+        ]
+    }()
 
     /// One comparison per workload that ran in more than one environment.
     public static func build(_ runs: [RunResult]) -> [Comparison] {

@@ -1,5 +1,3 @@
-import IsoprobeCore
-
 /// A figure of a run that reports summarise and `compare` judges.
 public struct MetricDefinition: Sendable {
     public var name: String
