@@ -117,19 +117,10 @@ extension KernelTests {
         /// The probes count the container's cgroup only: a process outside making the same
         /// syscall at the same time adds nothing.
         @Test func otherProcessesAreNotCounted() throws {
-            try Requirements.requireBuilt()
-            let noise = Process()
-            noise.executableURL = URL(fileURLWithPath: Repo.workloadsDirectory + "/getpid")
-            noise.arguments = ["count=50000000"]
-            noise.standardOutput = FileHandle.nullDevice
-            try noise.run()
-            defer {
-                if noise.isRunning { kill(noise.processIdentifier, SIGKILL) }
-                noise.waitUntilExit()
+            let (run, overlapped) = try whileOutsideNoise("getpid", ["count=50000000"]) {
+                try onlyRun(try container(["--workload", "getpid:count=20000", "--quiet"]))
             }
-            usleep(50_000)
-            let run = try onlyRun(try container(["--workload", "getpid:count=20000", "--quiet"]))
-            #expect(noise.isRunning, "the outside getpid loop ended before the run: no overlap")
+            #expect(overlapped, "the outside getpid loop ended before the run: no overlap")
             #expect((20_000...20_010).contains(count(run, "getpid")), "getpid counted \(count(run, "getpid")) times")
         }
 

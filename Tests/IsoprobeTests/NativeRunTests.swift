@@ -199,41 +199,19 @@ extension KernelTests {
         /// The probes count the target cgroup only: a process outside it making the same
         /// syscall at the same time adds nothing.
         @Test func otherProcessesAreNotCounted() throws {
-            try Requirements.requireBuilt()
-            let noise = Process()
-            noise.executableURL = URL(fileURLWithPath: Repo.workloadsDirectory + "/getpid")
-            noise.arguments = ["count=50000000"]
-            noise.standardOutput = FileHandle.nullDevice
-            try noise.run()
-            defer {
-                if noise.isRunning { kill(noise.processIdentifier, SIGKILL) }
-                noise.waitUntilExit()
-            }
-            usleep(50_000)
-            let run = try run("getpid:count=100000")
-            #expect(noise.isRunning, "the outside getpid loop ended before the run: no overlap")
-            #expect((100_000...100_010).contains(count(run, "getpid")), "getpid counted \(count(run, "getpid")) times")
+            let (measured, overlapped) = try whileOutsideNoise("getpid", ["count=50000000"]) { try run("getpid:count=100000") }
+            #expect(overlapped, "the outside getpid loop ended before the run: no overlap")
+            #expect((100_000...100_010).contains(count(measured, "getpid")), "getpid counted \(count(measured, "getpid")) times")
         }
 
         /// The syscall probe names a thread by its kernel stack's register area, and a dead
         /// thread's stack is reused by the next fork: an outside process that forks and execs
         /// without pause while the target does the same must add nothing to the target's counts.
         @Test func forkChurnOutsideTheTargetIsNotCounted() throws {
-            try Requirements.requireBuilt()
-            let noise = Process()
-            noise.executableURL = URL(fileURLWithPath: Repo.workloadsDirectory + "/forkexec")
-            noise.arguments = ["count=100000000"]
-            noise.standardOutput = FileHandle.nullDevice
-            try noise.run()
-            defer {
-                if noise.isRunning { kill(noise.processIdentifier, SIGKILL) }
-                noise.waitUntilExit()
-            }
-            usleep(50_000)
-            let run = try run("forkexec:count=300")
-            #expect(noise.isRunning, "the outside fork loop ended before the run: no overlap")
-            #expect((301...302).contains(count(run, "execve")), "execve \(count(run, "execve")): 300 children + the initial exec")
-            #expect((300...301).contains(count(run, "wait4")), "wait4 \(count(run, "wait4"))")
+            let (measured, overlapped) = try whileOutsideNoise("forkexec", ["count=100000000"]) { try run("forkexec:count=300") }
+            #expect(overlapped, "the outside fork loop ended before the run: no overlap")
+            #expect((301...302).contains(count(measured, "execve")), "execve \(count(measured, "execve")): 300 children + the initial exec")
+            #expect((300...301).contains(count(measured, "wait4")), "wait4 \(count(measured, "wait4"))")
         }
 
         @Test func failingCommandIsRecorded() throws {

@@ -503,3 +503,22 @@ enum Leftovers {
                 sourceLocation: sourceLocation)
     }
 }
+
+/// Runs `body` while a fixture workload runs outside any isoprobe cgroup (noise the probes
+/// must not count); the noise is killed afterwards. Returns whether it was still running
+/// when `body` finished, so a test can tell that the two overlapped.
+func whileOutsideNoise<T>(_ fixture: String, _ arguments: [String], _ body: () throws -> T) throws -> (result: T, overlapped: Bool) {
+    try Requirements.requireBuilt()
+    let noise = Process()
+    noise.executableURL = URL(fileURLWithPath: Repo.workloadsDirectory + "/" + fixture)
+    noise.arguments = arguments
+    noise.standardOutput = FileHandle.nullDevice
+    try noise.run()
+    defer {
+        if noise.isRunning { kill(noise.processIdentifier, SIGKILL) }
+        noise.waitUntilExit()
+    }
+    usleep(50_000)
+    let result = try body()
+    return (result, noise.isRunning)
+}
