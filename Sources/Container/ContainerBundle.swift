@@ -35,14 +35,11 @@ final class ContainerBundle {
     /// Fixture workloads run from the guest file set alone; a command gets the host's /usr
     /// (and the /bin, /lib... links or binds beside it) read-only, so host programs run.
     init(invocation: WorkloadInvocation) throws {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        var template = Array("\(base)/isoprobe-bundle-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else {
-            throw IsoprobeError(.failed, "cannot create a bundle directory in \(base)",
+        guard let made = TemporaryDirectory.make(prefix: "isoprobe-bundle") else {
+            throw IsoprobeError(.failed, "cannot create a bundle directory in \(TemporaryDirectory.base)",
                                 cause: String(cString: strerror(errno)))
         }
-        directory = String(cString: made!)
+        directory = made
         // The container's root (uid 100000 with a user namespace) must be able to enter it.
         chmod(directory, 0o755)
         do {

@@ -23,12 +23,10 @@ public struct Scratch {
             try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o1777])
         }
-        var template = Array("\(base)/isoprobe-scratch-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        guard let path = TemporaryDirectory.make(in: base, prefix: "isoprobe-scratch") else {
             throw IsoprobeError(.missing, "cannot make a scratch directory in \(base): \(String(cString: strerror(errno)))",
                                 fix: "set ISOPROBE_SCRATCH to a writable directory on disk")
         }
-        let path = String(cString: made)
         chmod(path, 0o1777)
         return Scratch(path: path)
     }

@@ -31,7 +31,7 @@ public struct GuestBoot: Sendable {
         /// Where to keep console.log and qemu.log; nil keeps nothing.
         public var logDirectory: String?
         /// Where the working directory (initramfs, logs) is made.
-        public var temporaryDirectory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        public var temporaryDirectory = TemporaryDirectory.base
         /// A fresh ext4 disk of this many MiB as /dev/vda (sparse, made in the work directory
         /// with mkfs.ext4, gone with it); nil: none.
         public var scratchDiskMiB: Int?
@@ -182,10 +182,9 @@ public struct GuestBoot: Sendable {
     }
 
     static func makeWorkDirectory(in base: String) throws -> String {
-        var template = Array("\(base)/isoprobe-vm-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        guard let made = TemporaryDirectory.make(in: base, prefix: "isoprobe-vm") else {
             throw IsoprobeError(.failed, "cannot create a directory in \(base)", cause: String(cString: strerror(errno)))
         }
-        return String(cString: made)
+        return made
     }
 }

@@ -16,7 +16,7 @@ final class QEMUProcess {
     /// its first instruction: a shell moves itself there and then execs QEMU, so host-side
     /// probes filtering on the cgroup see all of the VMM.
     init(argv: [String], logFD: Int32, inherited: [(source: Int32, target: Int32)], cgroupProcs: String? = nil) throws {
-        guard let qemuPath = Self.resolve(argv[0]) else {
+        guard let qemuPath = HostTool.find(argv[0]) else {
             throw IsoprobeError(.missing, "\(argv[0]) not found", fix: "apt-get install qemu-system-x86")
         }
         var argv = argv
@@ -139,16 +139,6 @@ final class QEMUProcess {
         }
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
-
-    static func resolve(_ name: String) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
 
     /// A close-on-exec copy of `fd` numbered at least `minimum`, the original closed.
     static func highDescriptor(_ fd: Int32, minimum: Int32 = 10) throws -> Int32 {

@@ -63,12 +63,8 @@ public final class VMEnvironment {
     let agentBinary: String
     let probesDirectory: String
 
-    /// QEMU's path: the builder's name looked up on PATH.
-    public static var qemuPath: String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(QEMUCommand.defaultExecutable)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    /// QEMU's path, found as QEMUProcess finds it when it starts QEMU.
+    public static var qemuPath: String? { HostTool.find(QEMUCommand.defaultExecutable) }
 
     lazy var qemuVersion: String = Self.qemuPath.map(Self.version(ofQEMU:)) ?? "unknown"
 

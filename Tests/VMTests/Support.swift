@@ -9,7 +9,7 @@ import Testing
 enum VMTestSupport {
     static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    static var qemu: String? { QEMUProcess.resolve(QEMUCommand.defaultExecutable) }
+    static var qemu: String? { HostTool.find(QEMUCommand.defaultExecutable) }
     static var kernel: GuestKernel? { try? KernelLocator().locate() }
     static var staticBusybox: Bool { (try? ELFFile(path: "/bin/busybox"))?.isStatic == true }
     static var canBoot: Bool { qemu != nil && kernel != nil && staticBusybox }

@@ -151,11 +151,10 @@ public struct BoundaryVerification {
     }
 
     static func makeWorkDirectory() throws -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        var template = Array("\(base)/isoprobe-verify-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw IsoprobeError(.failed, "cannot create a working directory in \(base)", cause: String(cString: strerror(errno)))
+        guard let made = TemporaryDirectory.make(prefix: "isoprobe-verify") else {
+            throw IsoprobeError(.failed, "cannot create a working directory in \(TemporaryDirectory.base)",
+                                cause: String(cString: strerror(errno)))
         }
-        return String(cString: made)
+        return made
     }
 }
