@@ -23,8 +23,9 @@ let package = Package(
         .target(name: "IsoprobeCore"),
         // The probe families: load, filter to a cgroup, read into the result model.
         .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
-        // Where workloads run: native now; container and VM behind the same protocol.
-        .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore"]),
+        // The one protocol every environment (native, container, vm) conforms to, the native
+        // environment, and the rules that turn a run into a RunResult.
+        .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore", "Probes"]),
         // Every report format from the result model: text, Markdown, JSON, CSV, OpenMetrics,
         // HTML with SVG plots, Chrome trace.
         .target(name: "Reports", dependencies: ["IsoprobeCore"]),
@@ -54,7 +55,8 @@ let package = Package(
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
         // Workloads in QEMU guests, measured by the isoprobe agent inside.
-        .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "IsoprobeCore", "VM"]),
+        .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "IsoprobeCore", "KVM",
+                                                      "Probes", "VM"]),
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [

@@ -29,7 +29,7 @@ extension AgentMessage {
         let e = Self.jsonEncoder()
         switch self {
         case .hello(let h): return try e.encode(h)
-        case .ready, .bye: return try e.encode(Empty())
+        case .ready, .bye, .heartbeat, .poweroff: return try e.encode(Empty())
         case .runRequest(let r): return try e.encode(r)
         case .log(let line): return try e.encode(LogPayload(line: line))
         case .output(let text): return try e.encode(OutputPayload(text: text))
@@ -46,12 +46,14 @@ extension AgentMessage {
             switch kind {
             case .hello: self = .hello(try d.decode(AgentHello.self, from: payload))
             case .ready: _ = try d.decode(Empty.self, from: payload); self = .ready
-            case .run: self = .runRequest(try d.decode(RunRequest.self, from: payload))
+            case .run: self = .runRequest(try d.decode(GuestRunRequest.self, from: payload))
             case .log: self = .log(try d.decode(LogPayload.self, from: payload).line)
             case .output: self = .output(try d.decode(OutputPayload.self, from: payload).text)
             case .result: self = .result(try d.decode(RunResult.self, from: payload))
             case .error: self = .error(try d.decode(AgentFailure.self, from: payload))
             case .bye: _ = try d.decode(Empty.self, from: payload); self = .bye
+            case .heartbeat: _ = try d.decode(Empty.self, from: payload); self = .heartbeat
+            case .poweroff: _ = try d.decode(Empty.self, from: payload); self = .poweroff
             }
         } catch {
             throw AgentProtocolError.undecodablePayload(type: type, reason: "\(error)")

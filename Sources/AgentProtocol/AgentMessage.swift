@@ -1,9 +1,10 @@
 import Foundation
 import IsoprobeCore
 
-/// What agent and host say to each other. A session from the agent goes
-/// `hello`, `ready`, then per run `log`*, `output` when asked, and `result` (or `error`), and
-/// `bye` last: a reader
+/// What agent and host say to each other. A guest serves many runs: the agent sends
+/// `hello` and `ready`; then per `run` request from the host, `heartbeat`s every second while
+/// it runs, `output` when asked, and `result` (or `error`), then `ready` again; on the host's
+/// `poweroff` it sends `bye` last and the guest powers off. A reader
 /// that saw no `bye` knows the stream was cut, and how many messages it may have lost at the
 /// end cannot otherwise be known.
 public enum AgentMessage: Sendable {
@@ -11,7 +12,7 @@ public enum AgentMessage: Sendable {
     /// Probes loaded, waiting for (or about to start) the run request.
     case ready
     /// Host to agent, when there is a channel that way (else on the kernel command line).
-    case runRequest(RunRequest)
+    case runRequest(GuestRunRequest)
     /// A line of the agent's own text (progress, warnings), for the host's log.
     case log(String)
     /// The workload's standard output (its last `ChildProcess.stdoutLimit` bytes), before
@@ -21,13 +22,20 @@ public enum AgentMessage: Sendable {
     case error(AgentFailure)
     /// The agent is done; nothing follows from this session.
     case bye
+    /// Agent to host while a run is under way, every `heartbeatInterval`: the guest still answers.
+    case heartbeat
+    /// Host to agent: serve no more runs, say `bye` and power the guest off.
+    case poweroff
 
     /// Version of the message payloads; `hello` carries it.
-    public static let protocolVersion = 2
+    public static let protocolVersion = 3
+
+    /// How often the agent sends `heartbeat` during a run, in seconds.
+    public static let heartbeatInterval = 1.0
 
     /// Message types as they appear in frame headers.
     public enum Kind: String, Sendable, CaseIterable {
-        case hello, ready, run, log, output, result, error, bye
+        case hello, ready, run, log, output, result, error, bye, heartbeat, poweroff
     }
 
     public var kind: Kind {
@@ -40,6 +48,8 @@ public enum AgentMessage: Sendable {
         case .result: return .result
         case .error: return .error
         case .bye: return .bye
+        case .heartbeat: return .heartbeat
+        case .poweroff: return .poweroff
         }
     }
 }

@@ -7,8 +7,6 @@ public enum AgentProtocolError: Error, Sendable, Equatable, CustomStringConverti
     case messageTooLarge(bytes: Int, limit: Int)
     case unknownMessageType(String)
     case undecodablePayload(type: String, reason: String)
-    case commandLineTooLong(bytes: Int, limit: Int)
-    case badCommandLineToken(String)
     case io(operation: String, errno: Int32)
 
     public var description: String {
@@ -21,10 +19,6 @@ public enum AgentProtocolError: Error, Sendable, Equatable, CustomStringConverti
             return "unknown message type '\(t)'"
         case .undecodablePayload(let t, let reason):
             return "'\(t)' payload does not decode: \(reason)"
-        case .commandLineTooLong(let bytes, let limit):
-            return "run request needs \(bytes) bytes on the kernel command line, the limit is \(limit)"
-        case .badCommandLineToken(let why):
-            return "isoprobe.run token: \(why)"
         case .io(let operation, let errno):
             return "\(operation): \(String(cString: strerror(errno)))"
         }

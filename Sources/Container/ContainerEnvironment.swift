@@ -10,8 +10,13 @@ import OCI
 /// container ready, hand the container's cgroup2 directory (and its first process) to the
 /// observer, let the hook return, wait for the runtime to exit (it deletes the container),
 /// remove cgroup parents it left.
-public final class ContainerEnvironment: Environment {
-    public struct Options: Sendable {
+public final class ContainerEnvironment: LocalEnvironment {
+    public struct Options: EnvironmentOptions {
+        public static let kind = EnvironmentKind.container
+        public func makeEnvironment(_ context: EnvironmentContext) throws -> Environment {
+            try ContainerEnvironment(options: self, hierarchy: context.hierarchy)
+        }
+
         public var runtime: String
         public var limits: ResourceLimits
         /// A user's config.json: only process.args and root.path are replaced (and
@@ -29,7 +34,7 @@ public final class ContainerEnvironment: Environment {
         }
     }
 
-    public let name = "container"
+    public let kind = EnvironmentKind.container
     public let runtime: OCIRuntime
     public let options: Options
     let hierarchy: CgroupHierarchy

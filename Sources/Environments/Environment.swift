@@ -1,5 +1,6 @@
 import Foundation
 import IsoprobeCore
+import Probes
 
 /// A workload resolved to what will be executed.
 public struct WorkloadInvocation: Sendable {
@@ -18,6 +19,80 @@ public struct WorkloadInvocation: Sendable {
         self.environment = environment
         self.timeout = timeout
         self.echoOutput = echoOutput
+    }
+}
+
+/// One planned run as an environment measures it: the workload, its repetition number, and
+/// which probes watch it (in the kernel the workload runs on).
+public struct MeasureRequest {
+    public var invocation: WorkloadInvocation
+    public var repetition: Int
+    public var probes: ProbeSession.Settings
+    /// Observers of this host beside the probes (a capability probe, say). A guest's
+    /// environment attaches them to its VMM.
+    public var observers: [RunObserver]
+    /// Hand back what the workload wrote on its standard output (a checker's verdicts).
+    public var keepOutput: Bool
+
+    public init(invocation: WorkloadInvocation, repetition: Int, probes: ProbeSession.Settings,
+                observers: [RunObserver] = [], keepOutput: Bool = false) {
+        self.invocation = invocation
+        self.repetition = repetition
+        self.probes = probes
+        self.observers = observers
+        self.keepOutput = keepOutput
+    }
+}
+
+/// What measuring one run gave.
+public struct MeasuredRun: Sendable {
+    public var result: RunResult
+    /// The workload's standard output, when the request kept it.
+    public var output: String?
+
+    public init(result: RunResult, output: String?) {
+        self.result = result
+        self.output = output
+    }
+}
+
+/// Where a workload runs: native, a container, a guest. One instance serves a whole plan:
+/// `prepare` once with every workload it will run (a container bundle, a guest image and a
+/// booted guest), `measure` once per planned run (fresh cgroup, fresh probes), `close` at
+/// the end, which releases everything the environment made, whatever happened before.
+public protocol Environment: AnyObject {
+    var kind: EnvironmentKind { get }
+    /// The environment's name in results: its kind, or a variant of it.
+    var label: String { get }
+    /// The workloads the plan will run here (argv as on this host), before the first run.
+    func prepare(for workloads: [WorkloadInvocation]) throws
+    func measure(_ request: MeasureRequest) throws -> MeasuredRun
+    func close()
+}
+
+extension Environment {
+    public var label: String { kind.rawValue }
+    public func prepare(for workloads: [WorkloadInvocation]) throws {}
+}
+
+/// An environment whose workload runs on this host's kernel, in a cgroup of its own: the
+/// probes load here and are told of the cgroup before the workload's first instruction.
+public protocol LocalEnvironment: Environment {
+    func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun
+}
+
+extension LocalEnvironment {
+    public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
+        let session = ProbeSession(settings: request.probes)
+        defer { session.close() }
+        let started = Date()
+        let observer: RunObserver = request.observers.isEmpty ? session : ObserverGroup([session] + request.observers)
+        let run = try self.run(request.invocation, observer: observer)
+        let measured = try session.collect()
+        let result = RunAssembly.result(environment: label, invocation: request.invocation,
+                                        repetition: request.repetition, startedAt: started, run: run,
+                                        measured: measured, probes: session.probeStatuses)
+        return MeasuredRun(result: result, output: request.keepOutput ? run.outcome.stdout : nil)
     }
 }
 
@@ -47,20 +122,6 @@ public struct EnvironmentRun: Sendable {
     }
 }
 
-/// Where a workload runs. Each environment makes its own cgroup, tells the observer
-/// (the probes) before the workload's first instruction, and releases everything it
-/// made before returning, whether the workload succeeded, failed or was interrupted.
-public protocol Environment: AnyObject {
-    var name: String { get }
-    func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun
-    /// Releases what the environment keeps between runs (bundles, images).
-    func close()
-}
-
-extension Environment {
-    public func close() {}
-}
-
 /// CPU time a process had used at some moment, from /proc: subtracted from the probes'
 /// per-task account so the environment's set-up is not charged to the workload.
 public struct CPUBaseline: Sendable, Equatable {
@@ -79,4 +140,25 @@ public struct CPUBaseline: Sendable, Equatable {
         let tick = UInt64(1_000_000_000) / UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         return CPUBaseline(runtimeNs: runtime, userNs: ut * tick, systemNs: st * tick)
     }
+}
+
+/// What every environment is made from, whatever its kind.
+public struct EnvironmentContext: Sendable {
+    public var hierarchy: CgroupHierarchy
+    public var probesDirectory: String
+    /// The isoprobe binary a guest runs as its agent.
+    public var agentBinary: String
+
+    public init(hierarchy: CgroupHierarchy, probesDirectory: String, agentBinary: String) {
+        self.hierarchy = hierarchy
+        self.probesDirectory = probesDirectory
+        self.agentBinary = agentBinary
+    }
+}
+
+/// An environment's settings (a runtime and its limits, a guest's size); they make the
+/// environment, so the code that plans runs never needs to know which kind it has.
+public protocol EnvironmentOptions: Sendable {
+    static var kind: EnvironmentKind { get }
+    func makeEnvironment(_ context: EnvironmentContext) throws -> Environment
 }

@@ -3,13 +3,23 @@ import IsoprobeCore
 
 /// The workload as a plain child process, in a fresh cgroup2 directory of its own, with a
 /// fresh scratch directory as its TMPDIR.
-public final class NativeEnvironment: Environment {
-    public let name = "native"
+public final class NativeEnvironment: LocalEnvironment {
+    public struct Options: EnvironmentOptions {
+        public static let kind = EnvironmentKind.native
+        public init() {}
+        public func makeEnvironment(_ context: EnvironmentContext) throws -> Environment {
+            NativeEnvironment(hierarchy: context.hierarchy)
+        }
+    }
+
+    public let kind = EnvironmentKind.native
     public let hierarchy: CgroupHierarchy
 
     public init(hierarchy: CgroupHierarchy) {
         self.hierarchy = hierarchy
     }
+
+    public func close() {}
 
     public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
         let setupStart = DispatchTime.now().uptimeNanoseconds

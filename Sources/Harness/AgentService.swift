@@ -4,59 +4,45 @@ import Foundation
 import IsoprobeCore
 import Probes
 
-/// isoprobe's side inside a guest: takes the host's run request, runs it like a native
-/// run in the guest's own kernel (its probes, a cgroup of its own), and sends every
-/// result back over the agent channel as checksummed frames, then `bye`. The host sees
-/// a failure as an `error` message carrying the same error a native run would print.
+/// isoprobe's side inside a guest: serves the host's run requests over the agent channel
+/// until told to power off. Each run is measured as a native run in the guest's own kernel
+/// (a fresh cgroup, fresh probes, a fresh scratch directory) by the same rules as on the
+/// host, and its result goes back as checksummed frames. While a run is under way the
+/// agent sends a heartbeat every second, so the host can tell a long workload from a hung
+/// guest. A failure goes back as an `error` message carrying the error a native run would print.
 public final class AgentService {
     let writer: AgentChannel.Writer
+    let input: Int32
 
-    public init(writer: AgentChannel.Writer) {
+    /// `input` is where requests come from, the writer where answers go (one descriptor
+    /// for both on a serial port).
+    public init(input: Int32, writer: AgentChannel.Writer) {
+        self.input = input
         self.writer = writer
     }
 
-    /// The request the host put on the kernel command line (`isoprobe.run=`).
-    public static func requestFromKernelCommandLine(_ path: String = "/proc/cmdline") throws -> AgentProtocol.RunRequest {
-        let line = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        guard let request = try AgentProtocol.RunRequest.fromKernelCommandLine(line) else {
-            throw IsoprobeError(.usage, "no run request: \(path) has no isoprobe.run= parameter",
-                                fix: "the host passes one when it boots the guest; or give --request-token")
-        }
-        return request
-    }
-
-    /// Serves one request; true when every run succeeded.
+    /// Serves runs until `poweroff` or the end of the channel; true when every run succeeded.
     @discardableResult
-    public func serve(_ request: AgentProtocol.RunRequest, resources: Resources) -> Bool {
+    public func serve(resources: Resources) -> Bool {
         FileHandle.standardError.write(Data((AgentMessage.consoleReadyLine + "\n").utf8))
         var succeeded = true
         do {
-            let runner = try Runner(resources: resources)
-            let facts = HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue)
-            _ = try writer.send(.hello(AgentHello(guest: facts, probes: [])))
-            let spec = try request.workloadSpec()
-            let families = try request.probes.map { name -> ProbeFamily in
-                guard let family = ProbeFamily(rawValue: name) else {
-                    throw IsoprobeError(.usage, "run request: unknown probe family '\(name)'")
-                }
-                return family
-            }
-            let local = Harness.RunRequest(environments: ["native"], workloads: [spec],
-                                           repetitions: max(request.count, 1), probeFamilies: families,
-                                           timeout: request.timeoutSeconds)
-            if request.returnOutput == true {
-                // One run, its standard output first, then its result.
-                let (result, output) = try runner.runOnceKeepingOutput(
-                    spec, in: NativeEnvironment(hierarchy: runner.hierarchy), repetition: request.repetition, request: local)
-                if !result.exit.succeeded { succeeded = false }
-                _ = try? writer.send(.output(output))
-                _ = try? writer.send(.result(result))
-            } else {
-                try runner.run(local) { result in
-                    var result = result
-                    result.repetition = request.repetition + result.repetition - 1
-                    if !result.exit.succeeded { succeeded = false }
-                    _ = try? writer.send(.result(result))
+            let hierarchy = try CgroupHierarchy.detect()
+            let facts = HostFacts.current(cgroupLayout: hierarchy.layout.rawValue)
+            try writer.send(.hello(AgentHello(guest: facts, probes: [])))
+            try writer.send(.ready)
+            let native = NativeEnvironment(hierarchy: hierarchy)
+            var reader = AgentChannel.Reader()
+            try reader.read(fileDescriptor: input) { event in
+                switch event {
+                case .message(.runRequest(let request)):
+                    if !serveOne(request, in: native, resources: resources) { succeeded = false }
+                    try writer.send(.ready)
+                    return true
+                case .message(.poweroff):
+                    return false
+                default:
+                    return true
                 }
             }
         } catch {
@@ -67,10 +53,71 @@ public final class AgentService {
         return succeeded
     }
 
+    /// One run: its output when asked, then its result (or the error).
+    func serveOne(_ request: GuestRunRequest, in native: NativeEnvironment, resources: Resources) -> Bool {
+        let heartbeat = Heartbeat(writer: writer)
+        defer { heartbeat.stop() }
+        do {
+            let families = try request.probes.map { name -> ProbeFamily in
+                guard let family = ProbeFamily(rawValue: name) else {
+                    throw IsoprobeError(.usage, "run request: unknown probe family '\(name)'")
+                }
+                return family
+            }
+            let spec = try request.workloadSpec()
+            let argv = request.argv.isEmpty ? try WorkloadCatalog(directory: resources.workloadsDirectory).argv(for: spec)
+                : request.argv
+            let invocation = WorkloadInvocation(spec: spec, argv: argv,
+                                                environment: request.environment.isEmpty ? Runner.workloadEnvironment() : request.environment,
+                                                timeout: request.timeoutSeconds)
+            let measured = try native.measure(MeasureRequest(
+                invocation: invocation, repetition: request.repetition,
+                probes: .init(directory: resources.probesDirectory, families: families),
+                keepOutput: request.returnOutput == true))
+            heartbeat.stop()
+            if let output = measured.output { try writer.send(.output(output)) }
+            try writer.send(.result(measured.result))
+            return measured.result.exit.succeeded
+        } catch {
+            heartbeat.stop()
+            _ = try? writer.send(.error(AgentFailure(error)))
+            return false
+        }
+    }
+
     /// The agent's channel inside a guest: the virtio port the host named, else the second
-    /// serial port. nil when neither exists (then the caller uses standard output).
+    /// serial port. nil when neither exists.
     public static func defaultChannelPath() -> String? {
         ["/dev/virtio-ports/isoprobe.agent", "/dev/vport0p1", "/dev/vport1p1", "/dev/ttyS1"]
             .first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// A `heartbeat` message every `AgentMessage.heartbeatInterval` on a thread of its own,
+/// until stopped.
+final class Heartbeat: @unchecked Sendable {
+    private let stopped = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var isStopped = false
+
+    init(writer: AgentChannel.Writer) {
+        let thread = Thread { [self] in
+            while stopped.wait(timeout: .now() + AgentMessage.heartbeatInterval) == .timedOut {
+                _ = try? writer.send(.heartbeat)
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        let first = lock.withLock { () -> Bool in
+            defer { isStopped = true }
+            return !isStopped
+        }
+        guard first else { return }
+        stopped.signal()
+        done.wait()
     }
 }

@@ -23,7 +23,7 @@ public final class RunProgress {
         self.write = write
         self.clock = clock
         started = clock()
-        for run in schedule { remaining[run.environment, default: 0] += 1 }
+        for run in schedule { remaining[run.environment.rawValue, default: 0] += 1 }
     }
 
     public func handle(_ event: RunEvent) {
@@ -66,11 +66,11 @@ public final class RunProgress {
 
     private func account(_ run: PlannedRun) {
         let seconds = runStarted.map { clock().timeIntervalSince($0) } ?? 0
-        var s = spent[run.environment] ?? (0, 0)
+        var s = spent[run.environment.rawValue] ?? (0, 0)
         s.seconds += seconds
         s.runs += 1
-        spent[run.environment] = s
-        remaining[run.environment, default: 1] -= 1
+        spent[run.environment.rawValue] = s
+        remaining[run.environment.rawValue, default: 1] -= 1
     }
 
     private func status(_ text: String) {

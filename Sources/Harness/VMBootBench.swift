@@ -1,8 +1,6 @@
-import AgentProtocol
 import Foundation
 import Environments
 import IsoprobeCore
-import KVM
 import VMEnvironment
 
 /// How long a guest takes to be ready: QEMU started to the agent's first console line,
@@ -31,24 +29,22 @@ public final class VMBootBench {
         self.resources = resources
     }
 
+    /// Each repetition boots a fresh guest and measures one tiny run in it.
     public func run(repetitions: Int, progress: (String) -> Void) throws -> Result {
-        let calibration = KVMCalibration.shared
-        let accel = try AccelChoice.resolve(requested: .auto, calibration: calibration)
-        let vm = try VMEnvironment(options: .init(accelerator: accel == .kvm ? .kvm : .tcg),
-                                   agentBinary: Resources.executablePath, probesDirectory: resources.probesDirectory)
-        let catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
+        let vm = try VMEnvironment(options: .init(fresh: true), agentBinary: Resources.executablePath,
+                                   probesDirectory: resources.probesDirectory)
+        defer { vm.close() }
+        let runner = try Runner(resources: resources)
         let spec = WorkloadSpec(name: "getpid", parameters: [("count", "1")])
-        let host = try catalog.argv(for: spec)
-        let request = AgentProtocol.RunRequest(spec: spec.text, argv: VMEnvironment.guestArgv(hostArgv: host, isCommand: false),
-                                               probes: ["syscalls", "sched", "memory"])
-        var result = Result(accelerator: accel.rawValue, guestKernel: vm.kernel.version, boot: [], total: [])
+        let request = RunRequest(environments: [.vm], workloads: [spec], repetitions: 1)
+        var result = Result(accelerator: vm.accelerator.rawValue, guestKernel: vm.kernel.version, boot: [], total: [])
         for rep in 1...repetitions {
             if Interruption.shared.isInterrupted { throw IsoprobeError(.interrupted, "interrupted") }
             let started = Date()
-            let run = try vm.run(request, workloadBinary: host[0])
+            let run = try runner.measure(spec, in: vm, repetition: rep, request: request).result
             let total = Date().timeIntervalSince(started) * 1e9
-            guard let boot = run.results.first?.details?.bootNs else {
-                throw IsoprobeError(.failed, "the guest did not report ready (\(run.outcome.end))")
+            guard let boot = run.details?.bootNs else {
+                throw IsoprobeError(.failed, "the guest did not report its boot time")
             }
             result.boot.append(Double(boot))
             result.total.append(total)

@@ -389,6 +389,9 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     public var bootNs: UInt64?
     /// VMs: the guest console's log file.
     public var guestLog: String?
+    /// VMs: "persistent" (one guest serves every run of the plan, paused between runs; boot
+    /// is reported on the first run it served) or "fresh" (a guest booted for each run).
+    public var guestMode: String?
     public var limits: Limits?
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).

@@ -8,7 +8,7 @@ public struct Suite: Sendable {
     public var description: String?
     public var repetitions: Int
     public var warmups: Int
-    public var environments: [String]
+    public var environments: [EnvironmentKind]
     /// Environments that must run: a missing one is an error, not a notice.
     public var required: Bool
     public var threshold: Double
@@ -32,6 +32,8 @@ public struct Suite: Sendable {
         public var memoryMiB = 1024
         public var kernel: String?
         public var accel = "auto"
+        /// A fresh guest for every run (`fresh = true`) instead of one serving them all.
+        public var fresh = false
     }
 
     /// Where in the file a workload was written, so the caller can report what only it can
@@ -50,7 +52,7 @@ public struct Suite: Sendable {
 public struct SuiteWorkload: Sendable {
     public var spec: WorkloadSpec
     /// Overrides of the suite's environments and repetitions.
-    public var environments: [String]?
+    public var environments: [EnvironmentKind]?
     public var repetitions: Int?
     /// 1-based, in file order.
     public var index: Int

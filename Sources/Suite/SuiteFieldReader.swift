@@ -67,17 +67,17 @@ struct SuiteFieldReader {
         return t
     }
 
-    func environments(_ t: TOMLTable, _ key: String, field: String) throws -> [String]? {
+    func environments(_ t: TOMLTable, _ key: String, field: String) throws -> [EnvironmentKind]? {
         guard let node = t[key] else { return nil }
         guard case .array(let items) = node.value, !items.isEmpty else {
             throw fail(node.position, field, "expected a non-empty array of environments such as [\"native\", \"container\"], got \(node.value.shown)")
         }
-        var out: [String] = []
+        var out: [EnvironmentKind] = []
         for item in items {
-            guard case .string(let env) = item.value, SuiteFile.environments.contains(env) else {
-                throw fail(item.position, field, "expected one of \(SuiteFile.environments.map { "\"\($0)\"" }.joined(separator: ", ")), got \(item.value.shown)")
+            guard case .string(let name) = item.value, let env = EnvironmentKind(rawValue: name) else {
+                throw fail(item.position, field, "expected one of \(EnvironmentKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \(item.value.shown)")
             }
-            guard !out.contains(env) else { throw fail(item.position, field, "\"\(env)\" is listed twice") }
+            guard !out.contains(env) else { throw fail(item.position, field, "\"\(env.rawValue)\" is listed twice") }
             out.append(env)
         }
         return out

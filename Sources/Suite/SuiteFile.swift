@@ -4,11 +4,10 @@ import IsoprobeCore
 /// Reads and checks a whole suite file before anything runs. Every mistake is one line:
 /// `FILE:LINE:COL: FIELD: what is wrong; what was expected`.
 public enum SuiteFile {
-    public static let environments = ["native", "container", "vm"]
     static let topKeys = ["name", "description", "repetitions", "warmups", "environments", "required", "threshold",
                           "timeout", "container", "vm", "workload"]
     static let containerKeys = ["runtime", "memory", "cpus", "pids", "oci_config"]
-    static let vmKeys = ["vcpus", "memory_mib", "kernel", "accel"]
+    static let vmKeys = ["vcpus", "memory_mib", "kernel", "accel", "fresh"]
     static let workloadKeys = ["spec", "name", "params", "environments", "repetitions"]
 
     public static func load(path: String) throws -> Suite {
@@ -37,7 +36,7 @@ public enum SuiteFile {
         func resolve(_ p: String) -> String { p.hasPrefix("/") || baseDir.isEmpty ? p : baseDir + "/" + p }
 
         let name = try reader.string(root, "name") ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let environments = try reader.environments(root, "environments", field: "environments") ?? ["native"]
+        let environments = try reader.environments(root, "environments", field: "environments") ?? [.native]
         var suite = Suite(
             path: path, name: name, description: try reader.string(root, "description"),
             repetitions: try reader.integer(root, "repetitions", min: 1) ?? 5,
@@ -75,6 +74,7 @@ public enum SuiteFile {
                 }
                 suite.vm.accel = accel
             }
+            suite.vm.fresh = try reader.boolean(t, "fresh", prefix: "vm.") ?? false
         }
         guard let workloads = root.entry("workload") else {
             throw error(path: path, at: SourcePosition(line: 1, column: 1), field: "workload",
@@ -99,8 +99,8 @@ public enum SuiteFile {
             let subset = try reader.environments(t, "environments", field: field + "environments")
             if let subset, let outside = subset.first(where: { !suite.environments.contains($0) }) {
                 throw reader.fail(t["environments"]!.position, field + "environments",
-                                  "\"\(outside)\" is not among the suite's environments; expected a subset of "
-                                  + suite.environments.map { "\"\($0)\"" }.joined(separator: ", "))
+                                  "\"\(outside.rawValue)\" is not among the suite's environments; expected a subset of "
+                                  + suite.environments.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
             }
             suite.workloads.append(SuiteWorkload(
                 spec: spec, environments: subset,

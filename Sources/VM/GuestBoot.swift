@@ -2,9 +2,8 @@ import Foundation
 import GuestImage
 import IsoprobeCore
 
-/// Boots one guest to its end: writes the initramfs (the file set plus a generated /init),
-/// starts QEMU, reads the console (and the agent channel) until QEMU exits or the timeout
-/// passes, and returns what the guest printed with timings. The QEMU process group is
+/// Boots one guest to its end (a `GuestMachine` run until QEMU exits or the timeout
+/// passes) and returns what the guest printed with timings. The QEMU process group is
 /// killed and reaped, and every temporary file removed, on success, failure and timeout;
 /// only the logs, and only when `logDirectory` is set, remain.
 public struct GuestBoot: Sendable {
@@ -94,87 +93,64 @@ public struct GuestBoot: Sendable {
     public static let consoleLimit = 8 << 20
     public static let agentLimit = 64 << 20
 
+    /// Boots the guest and waits for its end (or the timeout), collecting the agent channel.
     public func run() throws -> Outcome {
-        let work = try Self.makeWorkDirectory(in: configuration.temporaryDirectory)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-
-        var root = configuration.root
-        try root.addFile(at: "/init", contents: configuration.initScript, mode: 0o755)
-        let initramfs = work + "/initramfs.cpio"
-        let buildStart = ContinuousClock.now
-        // Uncompressed: under TCG the guest unpacks a plain cpio at about 5 ms per MB and
-        // inflates gzip at about 25 ms per compressed MB, so compressing never pays.
-        try root.writeCpioNewc(to: initramfs)
-        let initramfsTime = ContinuousClock.now - buildStart
-        let initramfsBytes = (try? FileManager.default.attributesOfItem(atPath: initramfs)[.size] as? Int) ?? 0
-        // QEMU loads the initramfs below the top of guest RAM and refuses one that does not
-        // fit; the guest then needs as much again to unpack it.
-        guard initramfsBytes < configuration.memoryMiB << 20 else {
-            throw IsoprobeError(.usage, "the guest root is \(initramfsBytes >> 20) MiB, more than the guest's "
-                                + "\(configuration.memoryMiB) MiB of memory can load",
-                                fix: "give the guest at least \(2 * (initramfsBytes >> 20) + 128) MiB")
+        let machine = try GuestMachine(configuration)
+        defer { machine.end() }
+        let deadline = machine.started + configuration.timeout
+        var agentOutput = Data()
+        var finished = true
+        if let fd = machine.agentFD {
+            finished = Self.collect(fd, into: &agentOutput, until: deadline) { machine.hasExited }
         }
-
-        let logs = configuration.logDirectory ?? work
-        if let kept = configuration.logDirectory {
-            try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
-        }
-        let qemuLogPath = logs + "/qemu.log"
-        let logFD = open(qemuLogPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard logFD >= 0 else { throw IsoprobeError(.failed, "cannot create \(qemuLogPath)", cause: String(cString: strerror(errno))) }
-        defer { close(logFD) }
-
-        let console = try SocketPair()
-        defer { console.close() }
-        let agent = try configuration.agentTransport.map { _ in try SocketPair() }
-        defer { agent?.close() }
-
-        // QEMU sees the console as fd 3 and the agent channel as fd 4.
-        var command = QEMUCommand(
-            executable: configuration.qemu, accelerator: configuration.accelerator,
-            vcpus: configuration.vcpus, memoryMiB: configuration.memoryMiB, kernel: configuration.kernel,
-            initramfs: initramfs, kernelArguments: configuration.kernelArguments, tscKHz: configuration.tscKHz,
-            console: .inheritedSocket(fd: 3), consoleLog: logs + "/console.log",
-            agent: configuration.agentTransport.map { AgentPort(transport: $0, endpoint: .inheritedSocket(fd: 4)) })
-        if let mib = configuration.scratchDiskMiB {
-            command.disks = [try ScratchDisk.make(at: work + "/scratch.img", mib: mib)]
-        }
-        try command.validate()
-        var inherited = [(source: console.guestEnd, target: Int32(3))]
-        if let agent { inherited.append((source: agent.guestEnd, target: 4)) }
-
-        let start = ContinuousClock.now
-        let qemu = try QEMUProcess(argv: command.argv, logFD: logFD, inherited: inherited,
-                                   cgroupProcs: configuration.cgroupProcs)
-        defer { qemu.end() }
-        // Only QEMU holds the guest ends now: its exit is the host ends' end of file.
-        console.closeGuestEnd()
-        agent?.closeGuestEnd()
-
-        var reader = ChannelReader(console: console.hostEnd, agent: agent?.hostEnd,
-                                   marker: configuration.marker, start: start)
-        let deadline = start + configuration.timeout
-        let finished = try reader.readUntilClosed(deadline: deadline) { qemu.reap(before: .now) }
         let end: Outcome.End
-        if finished, qemu.reap(before: max(deadline, .now + .seconds(1))) {
-            let status = qemu.status ?? -1
+        if finished, machine.waitForExit(until: max(deadline, .now + .seconds(1))) {
+            let status = machine.exitStatus ?? -1
             end = Self.exitStatusIsSignal(status) ? .signaled(status & 0x7F) : .exited(status: (status >> 8) & 0xFF)
         } else {
-            qemu.end()
+            machine.kill()
             end = .timedOut(after: configuration.timeout)
         }
-        let exitTime = ContinuousClock.now - start
-
-        let consoleText = String(decoding: reader.console, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        machine.end()
+        let exitTime = ContinuousClock.now - machine.started
+        let consoleText = machine.consoleText
         return Outcome(
             end: end, console: consoleText,
             markerLine: configuration.marker.flatMap { marker in
                 consoleText.split(separator: "\n").first { $0.contains(marker) }.map(String.init)
             },
-            agentOutput: reader.agent, qemuLog: (try? String(contentsOfFile: qemuLogPath, encoding: .utf8)) ?? "",
-            timings: Timings(initramfs: initramfsTime, toFirstConsoleByte: reader.firstByte,
-                             toMarker: reader.markerSeen, toExit: exitTime),
-            argv: command.argv, qemuProcessID: qemu.pid, initramfsBytes: initramfsBytes, workDirectory: work)
+            agentOutput: agentOutput, qemuLog: machine.qemuLog,
+            timings: Timings(initramfs: machine.initramfsTime, toFirstConsoleByte: machine.timeToFirstConsoleByte,
+                             toMarker: machine.timeToMarker, toExit: exitTime),
+            argv: machine.argv, qemuProcessID: machine.pid, initramfsBytes: machine.initramfsBytes,
+            workDirectory: machine.workDirectory)
+    }
+
+    /// Reads fd until end of file or until `exited` says QEMU is gone (what it wrote is
+    /// drained first): true. False at the deadline. Keeps at most `agentLimit` bytes.
+    static func collect(_ fd: Int32, into out: inout Data, until deadline: ContinuousClock.Instant,
+                        exited: () -> Bool) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var draining = false
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero || draining else { return false }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, draining ? 0 : 250)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return true
+            }
+            if ready == 0 {
+                if draining { return true }
+                if exited() { draining = true }
+                continue
+            }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 { return true }
+            if out.count < agentLimit { out.append(contentsOf: buffer[0..<min(n, agentLimit - out.count)]) }
+        }
     }
 
     static func exitStatusIsSignal(_ status: Int32) -> Bool {

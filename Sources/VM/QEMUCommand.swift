@@ -36,6 +36,8 @@ public struct QEMUCommand: Equatable, Sendable {
     /// Raw disk images, attached as virtio-blk devices (/dev/vda, /dev/vdb...). The host's
     /// page cache sits under them (cache=writeback) and a guest flush reaches the host disk.
     public var disks: [String] = []
+    /// A QMP monitor (to pause and resume the guest); nil: none.
+    public var monitor: SerialEndpoint?
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -64,6 +66,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + ["-append", commandLine]
             + Self.consoleArguments(console, log: consoleLog)
             + (agent?.arguments() ?? [])
+            + (monitor.map { ["-chardev", $0.chardev(id: "monitor"), "-mon", "chardev=monitor,mode=control"] } ?? [])
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
     }
 

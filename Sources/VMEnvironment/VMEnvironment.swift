@@ -1,34 +1,60 @@
+import Synchronization
 import AgentProtocol
 import Environments
 import Foundation
 import GuestImage
 import IsoprobeCore
+import KVM
+import Probes
 import VM
 
 /// The workload in a QEMU guest booted from an initramfs of the shared file set, with the
 /// isoprobe agent as the guest's program: the guest's own kernel runs the probes, and the
-/// results come back over the agent port. Each run boots a fresh guest.
-public final class VMEnvironment {
-    public struct Options: Sendable {
+/// results come back over the agent port. One guest serves every run of a plan (paused
+/// between runs), unless `fresh` asks for a guest per run. The host's probes watch QEMU
+/// during each run: the VMM's side of the same run.
+public final class VMEnvironment: Environment {
+    public let kind = EnvironmentKind.vm
+    public struct Options: EnvironmentOptions {
+        public static let kind = EnvironmentKind.vm
+        public func makeEnvironment(_ context: EnvironmentContext) throws -> Environment {
+            try VMEnvironment(options: self, agentBinary: context.agentBinary, probesDirectory: context.probesDirectory,
+                              hierarchy: context.hierarchy)
+        }
+
         public var kernelPath: String?
-        public var accelerator: QEMUCommand.Accelerator
+        /// `--accel`: auto takes KVM where the calibration finds it usable.
+        public var accel: AccelRequest
         public var vcpus: Int
         public var memoryMiB: Int
+        /// From starting QEMU to the agent's `ready`; a workload's own time is apart from it.
         public var bootTimeout: Double
         /// An ext4 scratch disk as the workload's TMPDIR (see `scratchDiskMiB`). `verify`'s
         /// guests go without: the checker writes no files, and its block-device check would
         /// only find the guest's own disk.
         public var scratchDisk: Bool
+        /// `--vm-fresh`: a fresh guest for every run, booted and powered off around it.
+        /// Otherwise one guest serves every run of the plan, paused between them.
+        public var fresh: Bool
+        /// A word put on the guest kernel's command line, so QEMU's process can be found on
+        /// the host by it (verify's neighbours); nil: none.
+        public var marker: String?
 
-        public init(kernelPath: String? = nil, accelerator: QEMUCommand.Accelerator = .tcg, vcpus: Int = 1,
-                    memoryMiB: Int = 1024, bootTimeout: Double = 60, scratchDisk: Bool = true) {
+        public init(kernelPath: String? = nil, accel: AccelRequest = .auto, vcpus: Int = 1,
+                    memoryMiB: Int = 1024, bootTimeout: Double = 60, scratchDisk: Bool = true, fresh: Bool = false,
+                    marker: String? = nil) {
             self.kernelPath = kernelPath
-            self.accelerator = accelerator
+            self.accel = accel
             self.vcpus = vcpus
             self.memoryMiB = memoryMiB
             self.bootTimeout = bootTimeout
             self.scratchDisk = scratchDisk
+            self.fresh = fresh
+            self.marker = marker
         }
+
+        /// How guests are kept, in the report's words.
+        public var mode: String { fresh ? "fresh" : "persistent" }
     }
 
     public let options: Options
@@ -74,12 +100,160 @@ public final class VMEnvironment {
         return result?.stdout.split(separator: "\n").first.map(String.init) ?? "unknown version"
     }
 
-    public init(options: Options, agentBinary: String, probesDirectory: String) throws {
+    public let accelerator: Accelerator
+    let hierarchy: CgroupHierarchy
+    private var workloads: [String] = []
+    private var session: GuestSession?
+    private var boots = 0
+
+    /// Finds the kernel and picks the accelerator (the KVM calibration decides `auto`; the
+    /// notice says so when it falls back to TCG).
+    public init(options: Options, agentBinary: String, probesDirectory: String,
+                hierarchy: CgroupHierarchy? = nil, notice: (String) -> Void = VMEnvironment.printNotice) throws {
         self.options = options
         kernel = try KernelLocator(explicitPath: options.kernelPath).locate()
+        let calibration = { KVMCalibration.shared }
+        accelerator = try AccelChoice.resolve(requested: options.accel, calibrate: calibration)
+        if options.accel == .auto, accelerator == .tcg {
+            notice("\(calibration().description); VM figures under TCG do not stand for KVM's overhead")
+        }
         self.agentBinary = agentBinary
         self.probesDirectory = probesDirectory
+        self.hierarchy = try hierarchy ?? CgroupHierarchy.detect()
+        guard Self.qemuPath != nil else {
+            throw IsoprobeError(.missing, "\(QEMUCommand.defaultExecutable) not found", fix: "apt-get install -y qemu-system-x86")
+        }
     }
+
+    /// Prints a notice on standard error, once per process however many guests say it
+    /// (verify's guests A and B, a victim and its neighbour).
+    public static func printNotice(_ line: String) {
+        guard printedNotices.withLock({ $0.insert(line).inserted }) else { return }
+        FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))
+    }
+
+    private static let printedNotices = Mutex<Set<String>>([])
+
+    /// The plan's fixture binaries go into the guest's image (commands run from the guest's own root).
+    public func prepare(for workloads: [WorkloadInvocation]) throws {
+        for w in workloads where w.spec.command == nil && !self.workloads.contains(w.argv[0]) {
+            self.workloads.append(w.argv[0])
+        }
+    }
+
+    public func close() {
+        session?.shutdown()
+        session = nil
+    }
+
+    public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
+        if let sig = Interruption.shared.signal {
+            throw IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
+        }
+        let invocation = request.invocation
+        try prepare(for: [invocation])
+        let booted = session == nil
+        let guest = try session ?? boot()
+        session = guest
+        defer { if options.fresh { close() } }
+
+        let guestRequest = GuestRunRequest(
+            workload: invocation.spec,
+            argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil),
+            timeoutSeconds: invocation.timeout, probes: request.probes.families.map(\.rawValue),
+            repetition: request.repetition, returnOutput: request.keepOutput || invocation.echoOutput ? true : nil)
+        // The host's probes on QEMU's cgroup for this run only; under KVM, exits by reason too.
+        var hostSettings = request.probes
+        hostSettings.directory = probesDirectory
+        hostSettings.slowThresholdNs = 0
+        hostSettings.runqEventThresholdNs = 0
+        let hostProbes = ProbeSession(settings: hostSettings)
+        defer { hostProbes.close() }
+        let kvmProbe = accelerator == .kvm ? KVMExitProbe(directory: probesDirectory) : nil
+        defer { kvmProbe?.close() }
+        let observer = ObserverGroup([hostProbes] + (kvmProbe.map { [$0] } ?? []) + request.observers)
+        try observer.targetReady(guest.vmm.target)
+        let sent = ContinuousClock.now
+        let answer: (result: RunResult, output: String?)
+        do {
+            try guest.resume()
+            answer = try guest.run(guestRequest)
+            if !options.fresh { try guest.pause() }
+        } catch {
+            observer.workloadFinished()
+            throw error
+        }
+        let roundTrip = UInt64(max(0, (ContinuousClock.now - sent).nanoseconds))
+        observer.workloadFinished()
+        let measured = try hostProbes.collect()
+
+        var r = answer.result
+        r.environment = label
+        var details = r.details ?? EnvironmentDetails()
+        details.accelerator = accelerator.rawValue
+        details.guestKernel = guest.hello?.kernelRelease
+        details.guestMode = options.mode
+        details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
+        // Boot is reported once per guest: on the first run it served.
+        details.bootNs = booted ? guest.bootNs : nil
+        details.guestLog = guest.logDirectory + "/console.log"
+        r.details = details
+        // The VM's own cost: the request's round trip beyond the guest's workload, and a
+        // fresh guest's image, boot and power-off.
+        r.setupNs = (roundTrip > r.wallNs ? roundTrip - r.wallNs : 0) + (options.fresh ? guest.initramfsNs + guest.bootNs : 0)
+        r.teardownNs = 0
+        let target = guest.vmm.target
+        r.hostView = HostView(target: TargetDescription(cgroupPath: target.path, cgroupId: target.id, cgroupLevel: target.level),
+                              probes: hostProbes.probeStatuses, syscalls: measured.syscalls, sched: measured.sched,
+                              memory: measured.memory, kvm: try? kvmProbe?.collect())
+        if invocation.echoOutput, let text = answer.output {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        return MeasuredRun(result: r, output: request.keepOutput ? answer.output : nil)
+    }
+
+    /// Boots a guest with every workload of the plan in its image, up to the agent's `ready`.
+    private func boot() throws -> GuestSession {
+        var root = try FileSet.guestRoot(workloads: workloads,
+                                         agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
+        var scratch = ""
+        switch options.scratchDisk ? scratchModules : nil {
+        case nil:
+            break
+        case .success(let modules):
+            try modules.add(to: &root)
+            scratch = Self.scratchScript()
+        case .failure(let error):
+            Self.printNotice("no scratch disk for guests (\(error)); they write to their in-memory root")
+        }
+        let script = GuestInit.script(running: """
+            mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
+            mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+            \(scratch)
+            \(GuestLayout.agentBinary) agent --serve
+            """)
+        var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
+        if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
+        configuration.accelerator = accelerator == .kvm ? .kvm : .tcg
+        configuration.vcpus = options.vcpus
+        configuration.memoryMiB = options.memoryMiB
+        configuration.kernelArguments = options.marker.map { [Self.kernelArgument(marker: $0)] } ?? []
+        configuration.agentTransport = AgentPort.transport(for: kernel)
+        configuration.marker = AgentMessage.consoleReadyLine
+        // The guest console (and QEMU's own messages) go to a log of their own, never into results.
+        Self.pruneGuestLogs(keeping: Self.keptGuestLogs - 1)
+        configuration.logDirectory = Self.logRoot + "/" + CgroupNames.unique(prefix: "vm-\(Int(Date().timeIntervalSince1970))")
+        boots += 1
+        return try GuestSession(configuration: configuration, hierarchy: hierarchy,
+                                bootTimeout: .seconds(options.bootTimeout), pauseWhenIdle: !options.fresh)
+    }
+
+    /// The guest kernel's parameter that carries `marker` (a dotted name the kernel ignores
+    /// and does not pass to init); it is one word of QEMU's argv on the host.
+    public static func kernelArgument(marker: String) -> String { "isoprobe.guest=\(marker)" }
+
+    /// Guests booted so far.
+    public var bootCount: Int { boots }
 
     /// The guest's scratch disk: size of the ext4 image each guest gets as /dev/vda, mounted
     /// at /scratch and given to workloads as their TMPDIR, as native runs and containers get
@@ -96,7 +270,6 @@ public final class VMEnvironment {
         }
         return try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
     }
-    private var warnedNoScratch = false
 
     /// /init lines that load the modules and mount the scratch disk; none without one.
     static func scratchScript() -> String {
@@ -110,112 +283,5 @@ public final class VMEnvironment {
         grep -q ' \(scratchMountPoint) ' /proc/mounts && export ISOPROBE_SCRATCH=\(scratchMountPoint) \
           || echo 'isoprobe: scratch disk not mounted; workloads write to the in-memory root'
         """
-    }
-
-    /// What one guest run produced.
-    public struct GuestRun: Sendable {
-        public var results: [RunResult]
-        public var hello: AgentHello?
-        public var failure: AgentFailure?
-        /// The workload's standard output, when the request asked for it.
-        public var output: String?
-        public var outcome: GuestBoot.Outcome
-        public var lostFrames: Int
-        /// The cgroup QEMU ran in, when the host probed it.
-        public var hostTarget: CgroupTarget?
-    }
-
-    /// Boots a guest that runs `request` and powers off; returns what the agent sent.
-    /// With `host`, QEMU runs in a cgroup of its own and `host` (the host's probes) is told
-    /// of it before QEMU starts and after it exits: the VMM's side of the same run.
-    public func run(_ request: AgentProtocol.RunRequest, workloadBinary: String?,
-                    host: (observer: RunObserver, hierarchy: CgroupHierarchy)? = nil) throws -> GuestRun {
-        var root = try FileSet.guestRoot(workloads: workloadBinary.map { [$0] } ?? [],
-                                         agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
-        var scratch = ""
-        switch options.scratchDisk ? scratchModules : nil {
-        case nil:
-            break
-        case .success(let modules):
-            try modules.add(to: &root)
-            scratch = Self.scratchScript()
-        case .failure(let error):
-            if !warnedNoScratch {
-                warnedNoScratch = true
-                FileHandle.standardError.write(Data("isoprobe: no scratch disk for guests (\(error)); they write to their in-memory root\n".utf8))
-            }
-        }
-        let script = GuestInit.script(running: """
-            mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
-            mount -t bpf bpf /sys/fs/bpf 2>/dev/null
-            \(scratch)
-            \(GuestLayout.agentBinary) agent
-            """)
-        var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
-        if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
-        configuration.accelerator = options.accelerator
-        configuration.vcpus = options.vcpus
-        configuration.memoryMiB = options.memoryMiB
-        configuration.kernelArguments = [try request.kernelCommandLineParameter()]
-        configuration.timeout = .seconds(options.bootTimeout)
-        configuration.agentTransport = AgentPort.transport(for: kernel)
-        configuration.marker = AgentMessage.consoleReadyLine
-        // The guest console (and QEMU's own messages) go to a log of their own, never into results.
-        Self.pruneGuestLogs(keeping: Self.keptGuestLogs - 1)
-        let logs = Self.logRoot + "/" + CgroupNames.unique(prefix: "vm-\(Int(Date().timeIntervalSince1970))")
-        configuration.logDirectory = logs
-        var cgroup: Cgroup?
-        defer { try? cgroup?.remove() }
-        if let host {
-            let made = try Cgroup.create(named: CgroupNames.unique(prefix: "isoprobe-vmm"), in: host.hierarchy)
-            cgroup = made
-            configuration.cgroupProcs = made.path + "/cgroup.procs"
-            try host.observer.targetReady(made.target)
-        }
-        let outcome: GuestBoot.Outcome
-        do {
-            outcome = try GuestBoot(configuration).run()
-        } catch {
-            host?.observer.workloadFinished()
-            throw error
-        }
-        host?.observer.workloadFinished()
-        let hostTarget = cgroup?.target
-
-        var reader = AgentChannel.Reader()
-        let events = reader.feed(outcome.agentOutput) + reader.finish()
-        var run = GuestRun(results: [], hello: nil, failure: nil, output: nil, outcome: outcome, lostFrames: 0,
-                           hostTarget: hostTarget)
-        for event in events {
-            switch event {
-            case .message(.hello(let h)): run.hello = h
-            case .message(.result(var r)):
-                r.environment = "vm"
-                var details = r.details ?? EnvironmentDetails()
-                details.accelerator = options.accelerator.rawValue
-                details.guestKernel = run.hello?.kernelRelease
-                details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
-                details.bootNs = outcome.timings.toMarker.map { UInt64(max(0, $0.nanoseconds)) }
-                details.guestLog = logs + "/console.log"
-                r.details = details
-                // The guest's boot, agent start, probe loading and power-off: the VM's own cost.
-                let total = UInt64(max(0, outcome.timings.initramfs.nanoseconds + outcome.timings.toExit.nanoseconds))
-                r.setupNs = total > r.wallNs ? total - r.wallNs : 0
-                r.teardownNs = 0
-                run.results.append(r)
-            case .message(.error(let f)): run.failure = f
-            case .message(.output(let text)): run.output = text
-            case .corruptFrame, .missingChunks, .missingMessages, .unreadableMessage: run.lostFrames += 1
-            default: break
-            }
-        }
-        return run
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

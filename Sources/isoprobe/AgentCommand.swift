@@ -5,41 +5,42 @@ import Foundation
 import Harness
 import IsoprobeCore
 
-/// Inside a guest the same binary is the agent: the guest's init runs `isoprobe agent`.
+/// Inside a guest the same binary is the agent: the guest's init runs `isoprobe agent --serve`.
 struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run the host's request inside a guest and send the results back (used by --env vm).",
+        abstract: "Serve the host's run requests inside a guest (used by --env vm).",
         shouldDisplay: false)
 
-    @Option(name: .customLong("request-token"), help: "The run request (default: isoprobe.run= from /proc/cmdline).")
-    var requestToken: String?
+    @Flag(name: .customLong("serve"), help: "Serve run requests until the host says power off.")
+    var serve = false
 
-    @Option(name: .customLong("channel"), help: "Where to write frames (default: the agent port, else standard output).")
+    @Option(name: .customLong("channel"),
+            help: "The channel to serve on: a device or socket path, or - for standard input and output (default: the agent port).")
     var channel: String?
 
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        let request: AgentProtocol.RunRequest
-        do {
-            request = try requestToken.map { try AgentProtocol.RunRequest(kernelCommandLineToken: $0) }
-                ?? AgentService.requestFromKernelCommandLine()
-        } catch {
-            fail(error)
+        guard serve else {
+            throw IsoprobeError(.usage, "agent: nothing to do", fix: "give --serve (the guest's init does)")
         }
-        let fd: Int32
-        if let path = channel ?? AgentService.defaultChannelPath() {
-            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0o644)
+        Interruption.shared.install()
+        let input: Int32, output: Int32
+        if channel == "-" {
+            (input, output) = (0, 1)
+        } else if let path = channel ?? AgentService.defaultChannelPath() {
+            let fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY)
             guard fd >= 0 else {
                 fail(IsoprobeError(.failed, "cannot open the agent channel \(path)", cause: String(cString: strerror(errno))))
             }
             Self.makeRaw(fd)
+            (input, output) = (fd, fd)
         } else {
-            fd = 1
+            fail(IsoprobeError(.missing, "no agent channel: neither a virtio port nor a second serial port exists",
+                               fix: "give --channel PATH"))
         }
-        let writer = AgentChannel.Writer(fileDescriptor: fd)
+        let writer = AgentChannel.Writer(fileDescriptor: output)
         let resources: Resources
         do {
             resources = try Resources.locate(probesDirectory: self.resources.probesDirectory)
@@ -48,8 +49,7 @@ struct AgentCommand: ParsableCommand {
             _ = try? writer.send(.bye)
             fail(error)
         }
-        let ok = AgentService(writer: writer).serve(request, resources: resources)
-        if fd != 1 { close(fd) }
+        let ok = AgentService(input: input, writer: writer).serve(resources: resources)
         if !ok { throw ExitCode(4) }
     }
 

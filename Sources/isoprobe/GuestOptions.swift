@@ -1,4 +1,5 @@
 import ArgumentParser
+import IsoprobeCore
 import KVM
 
 /// How containers and VM guests are started: the flags `run` and `verify` share. Each is
@@ -8,28 +9,21 @@ struct GuestOptions: ParsableArguments {
     var runtimeFlag: String?
 
     @Option(name: .customLong("accel"), help: "VM accelerator: auto (default: KVM where it runs guest kernel code natively, else TCG), kvm, tcg.")
-    var accelFlag: String?
+    var accel: AccelRequest?
 
     @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm (default: /boot's, else isoprobe's cache; `make kernel`).")
     var kernel: String?
 
     var runtime: String { runtimeFlag ?? "runc" }
-    var accel: AccelRequest { accelFlag.flatMap(AccelRequest.init(rawValue:)) ?? .auto }
-
-    func validate() throws {
-        if let accelFlag, AccelRequest(rawValue: accelFlag) == nil {
-            throw ValidationError("--accel takes auto, kvm or tcg, got '\(accelFlag)'")
-        }
-    }
 
     /// Refuses a flag given for an environment that is not among `environments`, naming
     /// the flag and the environment it needs.
-    func checkApplies(to environments: [String]) throws {
-        let vmFlags = [kernel.map { _ in "--kernel" }, accelFlag.map { _ in "--accel" }].compactMap { $0 }
-        if !environments.contains("vm"), let flag = vmFlags.first {
+    func checkApplies(to environments: [EnvironmentKind]) throws {
+        let vmFlags = [kernel.map { _ in "--kernel" }, accel.map { _ in "--accel" }].compactMap { $0 }
+        if !environments.contains(.vm), let flag = vmFlags.first {
             throw ValidationError("\(flag) applies to VM guests (--env vm)")
         }
-        if !environments.contains("container"), runtimeFlag != nil {
+        if !environments.contains(.container), runtimeFlag != nil {
             throw ValidationError("--runtime applies to containers (--env container)")
         }
     }

@@ -15,6 +15,10 @@ struct Isoprobe: ParsableCommand {
     /// Errors are one line (no usage block after it); bad input exits 2 like isoprobe's own
     /// usage errors. Help and version print in full.
     static func main() {
+        // A peer that went away (a guest's QEMU, a closed pipe) is an EPIPE to handle where
+        // it is written, not a silent death. Every child gets SIGPIPE back at its default
+        // (HelperCommand, QEMUProcess and the workload launcher reset it).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -27,10 +31,23 @@ struct Isoprobe: ParsableCommand {
                 Foundation.exit(0)
             }
             let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: \(flagFirst(line))\n".utf8))
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
+}
+
+/// The argument parser's "The value 'x' is invalid for '--flag <v>'. Please provide one of
+/// ..." as isoprobe words its own errors: the flag first, then what is wrong and what it takes.
+func flagFirst(_ line: String) -> String {
+    let pattern = #/^The value '(?<value>.*)' is invalid for '(?<flag>--[a-z0-9-]+)[^']*'(?::[^.]*)?\.(?: Please provide (?<expected>.*?)\.?)?$/#
+    guard let m = line.wholeMatch(of: pattern) else { return line }
+    guard var expected = m.expected.map(String.init) else { return "\(m.flag): '\(m.value)' is not valid" }
+    expected = expected.replacingOccurrences(of: "' and '", with: "' or '")
+    if m.value.contains(","), expected.hasPrefix("one of ") {
+        expected = "a comma-separated list, each once, of " + expected.dropFirst("one of ".count)
+    }
+    return "\(m.flag): '\(m.value)' is not valid; expected \(expected)"
 }
 
 /// Flags every subcommand that loads probes shares.

@@ -20,8 +20,8 @@ struct RunCommand: ParsableCommand {
           isoprobe run -- tar czf /tmp/x.tgz /usr/share/doc
         """)
 
-    @Option(name: .customLong("env"), help: "Environments, comma-separated: native, container.")
-    var environments: String = "native"
+    @Option(name: .customLong("env"), help: "Environments, comma-separated, each once: native, container, vm.")
+    var environments = EnvironmentList([.native])
 
     @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
     var workloads: [String] = []
@@ -36,7 +36,7 @@ struct RunCommand: ParsableCommand {
     var jsonFile: String?
 
     @Option(name: .customLong("probes"), help: "Probe families: all, none, or a list of syscalls,sched,memory.")
-    var probes: String = "all"
+    var probes = ProbeSelection(ProbeFamily.allCases)
 
     @Option(name: .customLong("timeout"), help: "Kill a workload still running after this many seconds.")
     var timeout: Double?
@@ -54,13 +54,16 @@ struct RunCommand: ParsableCommand {
     var ociConfig: String?
 
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
-    var userns: String = "auto"
+    var userns = UserNamespaceMode.auto
 
     @Option(name: .customLong("vcpus"), help: "Guest vCPUs for --env vm.")
     var vcpus: Int = 1
 
     @Option(name: .customLong("vm-memory"), help: "Guest memory in MiB for --env vm.")
     var vmMemory: Int = 1024
+
+    @Flag(name: .customLong("vm-fresh"), help: "Boot a fresh guest for every VM run (default: one guest serves every run, paused between them).")
+    var vmFresh = false
 
     @Flag(name: .customLong("show-output"), help: "Copy the workload's standard output to ours.")
     var showOutput = false
@@ -103,20 +106,19 @@ struct RunCommand: ParsableCommand {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
-                              ociConfig.map { _ in "--oci-config" }, userns != "auto" ? "--userns" : nil].compactMap { $0 }
-        let envs = environments.split(separator: ",").map(String.init)
-        if suiteFile == nil, !envs.contains("container"), let flag = containerFlags.first {
+                              ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil].compactMap { $0 }
+        let envs = environments.kinds
+        if suiteFile == nil, !envs.contains(.container), let flag = containerFlags.first {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
         if suiteFile == nil { try guest.checkApplies(to: envs) }
-        if ociConfig != nil && userns != "auto" {
+        if ociConfig != nil && userns != .auto {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
         if let memory, ByteSize.parse(memory) == nil {
             throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
         }
-        if !["auto", "on", "off"].contains(userns) { throw ValidationError("--userns takes auto, on or off") }
         if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }
 
@@ -125,15 +127,15 @@ struct RunCommand: ParsableCommand {
         var specs = try workloads.map(WorkloadSpec.parse)
         if !command.isEmpty { specs.append(.command(command)) }
         var request = RunRequest(
-            environments: environments.split(separator: ",").map(String.init), workloads: specs,
-            repetitions: repetitions, probeFamilies: try ProbeFamily.parseList(probes), timeout: timeout,
+            environments: environments.kinds, workloads: specs,
+            repetitions: repetitions, probeFamilies: probes.families, timeout: timeout,
             echoOutput: showOutput,
             container: .init(runtime: guest.runtime,
                              limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
                              ociConfigPath: ociConfig,
-                             userNamespace: userns == "auto" ? nil : userns == "on"))
-        request.vm = .init(kernelPath: guest.kernel, vcpus: vcpus, memoryMiB: vmMemory)
-        request.accel = guest.accel
+                             userNamespace: userns.choice))
+        request.vm = .init(kernelPath: guest.kernel, accel: guest.accel ?? .auto, vcpus: vcpus, memoryMiB: vmMemory,
+                           fresh: vmFresh)
         request.warmups = warmups ?? 0
         return request
     }
@@ -165,7 +167,7 @@ struct RunCommand: ParsableCommand {
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)
             if !quiet && request.schedule.count > 1 { rec.progress = progress }
-            if request.environments.contains("vm") || request.items.contains(where: { $0.environments.contains("vm") }),
+            if request.items.contains(where: { $0.environments.contains(.vm) }),
                let qemu = VMEnvironment.qemuPath {
                 rec.host.qemuVersion = VMEnvironment.version(ofQEMU: qemu)
             }

@@ -7,7 +7,7 @@ import Suite
 
 /// A suite file as a run request: its workloads, environments, repetitions and settings;
 /// command-line flags that a suite does not set keep their meaning (probes, output), and
-/// --reps, --warmups, --runtime, --accel and --kernel override the suite's own.
+/// --reps, --warmups, --runtime, --accel, --kernel and --vm-fresh override the suite's own.
 enum SuiteRequest {
     struct Loaded {
         var suite: Suite
@@ -33,14 +33,15 @@ enum SuiteRequest {
         let c = suite.container
         var request = RunRequest(
             environments: suite.environments, workloads: suite.workloads.map(\.spec), repetitions: suite.repetitions,
-            probeFamilies: try ProbeFamily.parseList(flags.probes), timeout: suite.timeout ?? flags.timeout,
+            probeFamilies: flags.probes.families, timeout: suite.timeout ?? flags.timeout,
             echoOutput: flags.showOutput,
             container: .init(runtime: flags.guest.runtimeFlag ?? c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
                              ociConfigPath: c.ociConfig))
         request.plan = items
         request.warmups = flags.warmups ?? suite.warmups
-        request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel, vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB)
-        request.accel = flags.guest.accelFlag != nil ? flags.guest.accel : AccelRequest(rawValue: suite.vm.accel) ?? .auto
+        request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel,
+                           accel: flags.guest.accel ?? AccelRequest(rawValue: suite.vm.accel) ?? .auto,
+                           vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB, fresh: flags.vmFresh || suite.vm.fresh)
         if !suite.required { request.optionalEnvironments = Set(suite.environments) }
         request.continueOnFailure = true
         return Loaded(suite: suite, request: request)

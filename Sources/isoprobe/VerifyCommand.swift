@@ -21,7 +21,7 @@ struct VerifyCommand: ParsableCommand {
         """)
 
     @Option(name: .customLong("env"), help: "Environment of guests A and B: container or vm.")
-    var environment: String = "container"
+    var environment = GuestKind.container
 
     @Option(name: .customLong("oci-config"), help: "Run A and B with this config.json; each verdict is judged by what it allows.")
     var ociConfig: String?
@@ -43,13 +43,10 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var resourceOptions: ResourceOptions
 
     func validate() throws {
-        guard ["container", "vm"].contains(environment) else {
-            throw ValidationError("--env takes container or vm, got '\(environment)'")
-        }
-        if environment == "vm", ociConfig != nil {
+        if environment == .vm, ociConfig != nil {
             throw ValidationError("--oci-config applies to --env container")
         }
-        try guest.checkApplies(to: [environment])
+        try guest.checkApplies(to: [environment.kind])
         if let ociConfig, access(ociConfig, R_OK) != 0 {
             throw ValidationError("--oci-config \(ociConfig): cannot read it")
         }
@@ -66,17 +63,18 @@ struct VerifyCommand: ParsableCommand {
             try Doctor.requireRunPrerequisites()
             let resources = try Resources.locate(probesDirectory: resourceOptions.probesDirectory)
             let target: VerifyRun.Target
-            if environment == "vm" {
+            switch environment {
+            case .vm:
                 guard VMEnvironment.qemuPath != nil else {
                     throw IsoprobeError(.missing, "--env vm needs QEMU (qemu-system-x86_64) on PATH",
                                         fix: "install qemu-system-x86 (`make deps`)")
                 }
-                target = .vm(.init(kernelPath: guest.kernel), guest.accel)
-            } else {
+                target = .vm(.init(kernelPath: guest.kernel, accel: guest.accel ?? .auto))
+            case .container:
                 target = .container(.init(runtime: guest.runtime, ociConfigPath: ociConfig))
             }
             let run = VerifyRun(target: target, neighbours: !noNeighbours,
-                                controlRuntime: environment == "container" ? guest.runtime : "runc")
+                                controlRuntime: environment == .container ? guest.runtime : "runc")
             report = try run.run(resources: resources) { step in
                 FileHandle.standardError.write(Data("isoprobe: \(step)\n".utf8))
             }

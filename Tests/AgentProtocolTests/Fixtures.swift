@@ -28,9 +28,9 @@ enum Fixtures {
         ProbeStatus(family: "memory", attached: false, mode: "none", detail: "no BTF"),
     ]))
 
-    static let request = RunRequest(spec: "getpid:count=100000", argv: ["/isoprobe/workloads/getpid", "100000"],
+    static let request = GuestRunRequest(spec: "getpid:count=100000", argv: ["/isoprobe/workloads/getpid", "100000"],
                                     environment: ["PATH": "/bin", "LANG": "C"], timeoutSeconds: 30,
-                                    probes: ["syscalls", "sched", "memory"], repetition: 3, count: 2)
+                                    probes: ["syscalls", "sched", "memory"], repetition: 3)
 
     /// A result whose JSON is about `syscallCount` × 1.1 KB plus `slowCount` × 160 bytes.
     static func result(syscalls syscallCount: Int = 3, slow slowCount: Int = 2, seed: UInt64 = 1) -> RunResult {
@@ -74,7 +74,7 @@ enum Fixtures {
         [hello, .ready, .runRequest(request), .log("probes attached: syscalls sched memory — ünïcödé \"quoted\" \\ "),
          .output("fs.mount PASS mount(tmpfs) refused: EPERM\nproc.see_host PASS 3 pids visible\n"),
          .result(result()), .error(AgentFailure(IsoprobeError(.missing, "no BTF in the guest kernel", fix: "CONFIG_DEBUG_INFO_BTF=y"))),
-         .bye]
+         .heartbeat, .poweroff, .bye]
     }
 
     /// Kernel-style console lines.

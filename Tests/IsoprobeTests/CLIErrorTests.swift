@@ -66,7 +66,7 @@ extension KernelTests {
             #expect(r.process.status == 2, "\(args): exit \(r.process.status)")
             let lines = r.process.stderrLines
             try #require(lines.count == 1, "want one line, got \(r.process.stderr)")
-            #expect(lines[0].hasPrefix("isoprobe: \(flag) "), "\(lines[0])")
+            #expect(lines[0].hasPrefix("isoprobe: \(flag) ") || lines[0].hasPrefix("isoprobe: \(flag): "), "\(lines[0])")
         }
 
         @Test func missingProbesDirectory() throws {
@@ -84,6 +84,22 @@ extension KernelTests {
             let line = try oneLine(r)
             #expect(line.contains("nosuch"), "\(line)")
             #expect(line.contains("native"), "names the known environments: \(line)")
+        }
+
+        /// The enumerated flags are refused by the parser, flag first, with the words they take.
+        @Test(arguments: [
+            (["run", "--env", "native,native"], "--env", "each once"),
+            (["run", "--env", "native,"], "--env", "container"),
+            (["run", "--userns", "maybe"], "--userns", "'auto', 'on' or 'off'"),
+            (["run", "--accel", "fast", "--env", "vm"], "--accel", "'auto', 'kvm' or 'tcg'"),
+            (["verify", "--env", "native"], "--env", "'container' or 'vm'"),
+        ])
+        func enumeratedFlagValues(_ args: [String], flag: String, expected: String) throws {
+            let r = try isoprobe(args + (args[0] == "run" ? ["--workload", "getpid:count=10", "--quiet"] : []), json: false)
+            #expect(r.process.status == 2)
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: \(flag): "), "\(line)")
+            #expect(line.contains(expected), "\(line)")
         }
 
         @Test func unknownProbeFamily() throws {

@@ -79,7 +79,7 @@ extension KernelTests {
                 victim: WorkloadSpec(name: "compute", parameters: [("iterations", "100000000")]), repetitions: 1, warmups: 1,
                 neighbours: [.cpuHog], neighbour: .init(cpuWorkers: 1), timeout: 60, agentBinary: Repo.binary)
             let result = try PerformanceIsolation(resources: try resources(), settings: settings)
-                .measure(.vm(VMEnvironment.Options(), accel: .auto))
+                .measure(.vm(VMEnvironment.Options()))
             let impact = try #require(result.neighbours.first)
             #expect(result.environment == "vm")
             #expect(result.accelerator != nil)

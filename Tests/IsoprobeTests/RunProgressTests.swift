@@ -9,7 +9,7 @@ import Testing
     }
 
     func result(_ planned: PlannedRun) -> RunResult {
-        RunResult(environment: planned.environment,
+        RunResult(environment: planned.environment.rawValue,
                   workload: WorkloadDescription(spec: planned.spec.text, name: planned.spec.name, parameters: [:], command: []),
                   repetition: planned.repetition, startedAt: Date(), wallNs: 1_000_000, cpuUserNs: 0, cpuSystemNs: 0,
                   exit: ExitDescription(kind: "exited", code: 0, signal: nil, description: "exited with status 0"),
@@ -18,7 +18,7 @@ import Testing
     }
 
     var request: RunRequest {
-        var r = RunRequest(environments: ["native", "vm"], workloads: [try! WorkloadSpec.parse("getpid")], repetitions: 2)
+        var r = RunRequest(environments: [.native, .vm], workloads: [try! WorkloadSpec.parse("getpid")], repetitions: 2)
         r.warmups = 1
         return r
     }

@@ -48,7 +48,7 @@ struct ProcessResult {
 /// Runs a program with stdin from /dev/null and stdout/stderr on pipes (drained on their
 /// own threads). `whileRunning` is called once it has started; it is SIGKILLed after `timeout`.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                directory: String? = nil, timeout: Double = 60,
+                directory: String? = nil, input: String? = nil, timeout: Double = 60,
                 whileRunning: ((Process) -> Void)? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -58,7 +58,7 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = input.flatMap(FileHandle.init(forReadingAtPath:)) ?? FileHandle.nullDevice
 
     let group = DispatchGroup()
     let collected = Collected()

@@ -7,62 +7,93 @@ import VMEnvironment
 
 extension KernelTests {
     /// `--env vm`: a real QEMU guest booting a real kernel, the agent inside measuring with
-    /// the guest kernel's probes. One boot; it costs about 4 s under TCG.
+    /// the guest kernel's probes. A guest boots in about 4 s under TCG.
     @Suite(.enabled(if: VMRequirements.available || Requirements.inCI, "needs root, qemu-system-x86_64 and a guest kernel (make kernel)"))
     struct VMRunTests {
-        @Test func getpidCountedByTheGuestsProbes() throws {
+        /// Three environments, three repetitions: exact counts in each, and one guest serves
+        /// all three VM runs (one console log, boot reported on the first run only).
+        @Test func oneGuestServesEveryRunWithExactCounts() throws {
             try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
-            let r = try isoprobe(["run", "--env", "vm", "--workload", "getpid:count=100000", "--quiet"], timeout: 180)
+            let r = try isoprobe(["run", "--env", "native,container,vm", "--workload", "getpid:count=100000", "--reps", "3",
+                                  "--quiet"], timeout: 240)
             #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
             let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
-            let run = try #require(doc.runs.first)
-            #expect(doc.runs.count == 1)
-            #expect(run.environment == "vm")
-            let getpid = run.syscall("getpid")?.count ?? 0
-            #expect((100_000...100_010).contains(getpid), "getpid counted \(getpid) times in the guest")
-            #expect(run.probes.allSatisfy { $0.attached }, "\(run.probes)")
-            let details = try #require(run.details)
+            #expect(doc.runs.map(\.environment) == Array(repeating: ["native", "container", "vm"], count: 3).flatMap { $0 })
+            for run in doc.runs {
+                #expect(run.syscall("getpid")?.count == 100_000, "getpid in \(run.environment): \(run.syscall("getpid")?.count ?? 0)")
+            }
+            let vms = doc.runs.filter { $0.environment == "vm" }
+            #expect(vms.allSatisfy { $0.probes.allSatisfy(\.attached) }, "\(vms.map(\.probes))")
+            let details = vms.compactMap(\.details)
+            #expect(details.count == 3 && details.allSatisfy { $0.guestMode == "persistent" })
+            let logs = Set(details.compactMap(\.guestLog))
+            #expect(logs.count == 1, "one guest should serve the three runs: \(logs)")
+            #expect(details.map { $0.bootNs != nil } == [true, false, false], "boot is reported on the first run only")
+            #expect((details.first?.bootNs ?? 0) > 0)
             let expected = KVMCalibration.shared.verdict.isUsable ? "kvm" : "tcg"
-            #expect(details.accelerator == expected)
-            #expect(!(details.guestKernel ?? "").isEmpty)
-            #expect(run.setupNs > 0, "boot time is reported apart from the workload's")
-            let boot = try #require(details.bootNs, "no QEMU-start-to-agent-ready time")
-            let log = try #require(details.guestLog, "no guest console log")
-            let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            #expect(console.contains("isoprobe-agent: ready"), "the guest console went to \(log)")
-            try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
-            #expect(boot > 0 && boot < run.setupNs)
+            #expect(details.allSatisfy { $0.accelerator == expected })
+            #expect(details.allSatisfy { !($0.guestKernel ?? "").isEmpty })
+            #expect(vms.allSatisfy { $0.setupNs > 0 }, "the round trip beyond the workload is the VM's set-up")
+            // Each run its own cgroup inside the guest.
+            #expect(Set(vms.map(\.target.cgroupId)).count == 3)
+            if let log = logs.first {
+                let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                #expect(console.contains("isoprobe-agent: ready"), "the guest console went to \(log)")
+                try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
+            }
             // The host's view of the same run: the VMM's own syscalls and thread scheduling.
-            let host = try #require(run.hostView, "no host view of QEMU")
-            #expect(host.totalSyscalls > 0, "no VMM syscalls seen")
-            #expect((host.sched?.contextSwitches.total ?? 0) > 0, "no VMM thread scheduling seen")
-            #expect(host.target.cgroupPath.contains("isoprobe-vmm-"))
-            #expect(!FileManager.default.fileExists(atPath: host.target.cgroupPath), "QEMU's cgroup was left behind")
+            for run in vms {
+                let host = try #require(run.hostView, "no host view of QEMU")
+                #expect(host.totalSyscalls > 0, "no VMM syscalls seen")
+                #expect((host.sched?.contextSwitches.total ?? 0) > 0, "no VMM thread scheduling seen")
+                #expect(host.target.cgroupPath.contains("isoprobe-vmm-"))
+                #expect(!FileManager.default.fileExists(atPath: host.target.cgroupPath), "QEMU's cgroup was left behind")
+            }
             // Nothing of the guest is left.
             let qemu = try runProcess("/usr/bin/pgrep", ["-f", "qemu-system-x86_64"])
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
         }
 
-        /// A guest's workload writes to an ext4 scratch disk (virtio-blk, an image file on
-        /// the host), not to its in-memory root, so fileio compares like with like: the same
-        /// filesystem as the native run when the host's scratch base is ext4. One boot.
-        @Test func fileioInTheGuestWritesToItsScratchDisk() throws {
+        /// `--vm-fresh`: a guest per run, each booted for it and reported with its boot. A
+        /// guest's workload writes to an ext4 scratch disk (virtio-blk, an image file on the
+        /// host), not to its in-memory root, so fileio compares like with like: the same
+        /// filesystem as the native run when the host's scratch base is ext4.
+        @Test func freshGuestsPerRunWriteToTheirScratchDisks() throws {
             try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
-            let r = try isoprobe(["run", "--env", "native,vm", "--workload", "fileio:count=20"], timeout: 180)
+            let r = try isoprobe(["run", "--env", "native,vm", "--workload", "fileio:count=20", "--reps", "2", "--vm-fresh"],
+                                 timeout: 240)
             #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
             let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
-            let vm = try #require(doc.runs.first { $0.environment == "vm" })
+            let vms = doc.runs.filter { $0.environment == "vm" }
             let native = try #require(doc.runs.first { $0.environment == "native" })
-            #expect(vm.workloadReport?.extra["fs"] == "ext4", "the guest wrote to \(vm.workloadReport?.extra["fs"] ?? "?")")
-            #expect(vm.syscall("fsync")?.count == 20, "fsync in the guest: \(vm.syscall("fsync")?.count ?? 0)")
+            #expect(vms.count == 2)
+            let details = vms.compactMap(\.details)
+            #expect(details.allSatisfy { $0.guestMode == "fresh" && ($0.bootNs ?? 0) > 0 }, "every fresh guest reports its boot")
+            #expect(Set(details.compactMap(\.guestLog)).count == 2, "two runs, two guests")
+            for (run, d) in zip(vms, details) {
+                #expect((d.bootNs ?? 0) < run.setupNs, "a fresh guest's set-up includes its boot")
+                #expect(run.workloadReport?.extra["fs"] == "ext4", "the guest wrote to \(run.workloadReport?.extra["fs"] ?? "?")")
+                #expect(run.syscall("fsync")?.count == 20, "fsync in the guest: \(run.syscall("fsync")?.count ?? 0)")
+            }
             if native.workloadReport?.extra["fs"] == "ext4" {
                 #expect(!r.process.stdout.contains("wrote to different filesystems"), "\(r.process.stdout)")
             }
             #expect(!r.process.stderr.contains("no scratch disk"), "\(r.process.stderr)")
+            for log in Set(details.compactMap(\.guestLog)) {
+                try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
+            }
         }
 
-        @Test func kvmRefusedWithAReasonWhereItIsNotUsable() throws {
-            guard !KVMCalibration.shared.verdict.isUsable else { return }
+        /// `--accel kvm` runs under KVM where KVM is usable, and is refused at once, in one
+        /// line with the reason, where it is not.
+        @Test func kvmAsRequestedOrRefusedWithAReason() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            if KVMCalibration.shared.verdict.isUsable {
+                let r = try isoprobe(["run", "--env", "vm", "--accel", "kvm", "--workload", "getpid:count=10", "--quiet"], timeout: 180)
+                #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+                #expect(r.document?.runs.first?.details?.accelerator == "kvm")
+                return
+            }
             let started = Date()
             let r = try isoprobe(["run", "--env", "vm", "--accel", "kvm", "--workload", "getpid:count=10"], json: false)
             #expect(r.process.status == 3)

@@ -41,12 +41,12 @@ import Testing
             """, path: "suites/x.toml")
         #expect(suite.name == "x")
         #expect(suite.repetitions == 7 && suite.warmups == 2 && suite.threshold == 0.1 && suite.timeout == 30)
-        #expect(suite.environments == ["native", "container"])
+        #expect(suite.environments == [.native, .container])
         #expect(suite.container.runtime == "crun" && suite.container.memoryBytes == 64 << 20 && suite.container.pids == 32)
         #expect(suite.container.ociConfig == "suites/cfg/config.json", "relative to the suite file")
         #expect(suite.vm.vcpus == 2 && suite.vm.memoryMiB == 512)
         #expect(suite.workloads.map(\.spec.text) == ["getpid:count=10", "pingpong:rounds=5,pin=0"])
-        #expect(suite.workloads[1].environments == ["native"] && suite.workloads[1].repetitions == 3)
+        #expect(suite.workloads[1].environments == [.native] && suite.workloads[1].repetitions == 3)
         #expect(suite.workloads[1].position == SourcePosition(line: 17, column: 1))
         #expect(suite.error(suite.workloads[1], field: "name", "unknown workload 'pingpong'").description
                 == "suites/x.toml:17:1: workload[2].name: unknown workload 'pingpong'")
@@ -60,7 +60,7 @@ import Testing
         let suite = try SuiteFile.parse(text: "[[workload]]\nspec = \"getpid\"\n", path: "dir/mine.toml")
         #expect(suite.name == "mine")
         #expect(suite.repetitions == 5 && suite.warmups == 1 && suite.threshold == 0.05)
-        #expect(suite.environments == ["native"])
+        #expect(suite.environments == [.native])
     }
 
     @Test func eachMistakeIsOneLineNamingFileLineAndField() {
@@ -117,11 +117,11 @@ import Testing
         let fixtures = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/fixtures/workloads")
             .filter { $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }
         #expect(Set(suite.workloads.map(\.spec.name)) == Set(fixtures))
-        #expect(suite.environments == ["native", "container", "vm"])
+        #expect(suite.environments == [.native, .container, .vm])
         #expect(suite.workloads.allSatisfy { $0.environments == nil })
         let quick = try SuiteFile.load(path: dir + "/quick.toml")
         #expect(quick.repetitions == 3 && quick.warmups == 1 && quick.workloads.count == 2)
-        #expect(quick.environments == ["native", "container"])
+        #expect(quick.environments == [.native, .container])
         let expected = [
             "misspelt-key": "\(dir)/bad/misspelt-key.toml:2:1: repetitons: unknown key; did you mean 'repetitions'?",
             "wrong-type": "\(dir)/bad/wrong-type.toml:3:15: repetitions: expected an integer >= 1, got string \"five\"",

@@ -26,7 +26,7 @@ extension Containment {
         let result = outcome.result
         var memoryLimit = limits.memoryBytes
         // A guest's memory is its neighbour's limit.
-        if case .vm(let options, _) = environment { memoryLimit = Int64(options.memoryMiB) << 20 }
+        if case .vm(let options) = environment { memoryLimit = Int64(options.memoryMiB) << 20 }
         let events = result?.details?.limitEvents
             ?? EnvironmentDetails.LimitEvents.from(syscalls: result?.syscalls ?? [], memory: result?.memory)
         self.init(overlapped: overlapped, neighbourExit: result?.exit.description

@@ -4,10 +4,8 @@ import Environments
 import Foundation
 import Harness
 import IsoprobeCore
-import KVM
 import OCI
 import Probes
-import VMEnvironment
 
 /// Measures how much a noisy neighbour in a second guest of the same environment slows a
 /// victim workload down, and whether the neighbour stays inside its limits.
@@ -147,35 +145,23 @@ public struct PerformanceIsolation: Sendable {
     }
 
     func runVictim(_ environment: IsolationEnvironment, warmups: Int) throws -> [RunResult] {
-        if case .vm(let options, let accel) = environment {
-            return try guest(options, accel: accel).run(settings.victim, repetitions: settings.repetitions, warmups: warmups)
-        }
         var request = baseRequest([settings.victim], in: environment)
         request.repetitions = settings.repetitions
         request.warmups = warmups
-        return try Runner(resources: resources).run(request)
+        return try Runner(resources: resources, agentBinary: settings.agentBinary).run(request)
     }
 
-    func guest(_ options: VMEnvironment.Options, accel: AccelRequest) throws -> GuestWorkload {
-        try GuestWorkload(options: options, accel: accel, agentBinary: settings.agentBinary, resources: resources,
-                          probeFamilies: settings.probeFamilies.map(\.rawValue), timeout: settings.timeout)
-    }
-
-    /// The neighbour's run, not yet started. Container neighbours are found on the host by
-    /// their duration argument, made unique per run.
+    /// The neighbour's run, not yet started. Neighbours are found on the host by their
+    /// duration argument, made unique per run (a guest carries it on its kernel command line).
     func neighbourRun(_ spec: WorkloadSpec, limits: ResourceLimits, in environment: IsolationEnvironment) throws -> NeighbourRun {
-        if case .vm(let options, let accel) = environment {
-            let guest = try guest(options, accel: accel)
-            let (request, marker) = try guest.request(spec, repetition: 1)
-            return NeighbourRun(label: spec.text, marker: marker) {
-                .init(result: try guest.once(spec, request: request, marker: marker))
-            }
-        }
-        let request = neighbourRequest(spec, limits: limits, in: environment)
+        let marker = spec.parameters.map { "\($0.key)=\($0.value)" }.last ?? ""
+        var request = neighbourRequest(spec, limits: limits, in: environment)
+        if case .vm = environment { request.options[.vm] = environment.options(marker: marker) }
         let resources = resources
-        return NeighbourRun(label: spec.text, marker: spec.parameters.map { "\($0.key)=\($0.value)" }.last ?? "") {
+        let agent = settings.agentBinary
+        return NeighbourRun(label: spec.text, marker: environment.hostWord(for: marker)) {
             var failed: String?
-            let results = try Runner(resources: resources).run(request, onEvent: { event in
+            let results = try Runner(resources: resources, agentBinary: agent).run(request, onEvent: { event in
                 if case .failed(_, let error, _, _) = event { failed = "\(error)" }
             })
             return .init(result: results.first, error: failed)
@@ -195,14 +181,9 @@ public struct PerformanceIsolation: Sendable {
     }
 
     func baseRequest(_ specs: [WorkloadSpec], in environment: IsolationEnvironment) -> RunRequest {
-        var request = RunRequest(environments: [environment.name], workloads: specs, repetitions: 1,
+        var request = RunRequest(environments: [environment.kind], workloads: specs, repetitions: 1,
                                  probeFamilies: settings.probeFamilies, timeout: settings.timeout)
-        switch environment {
-        case .container(let options): request.container = options
-        case .vm(let options, let accel):
-            request.vm = options
-            request.accel = accel
-        }
+        request.options[environment.kind] = environment.options()
         return request
     }
 }

@@ -1,10 +1,9 @@
-import AgentProtocol
 import Container
 import Environments
 import Foundation
-import GuestImage
 import IsoprobeCore
-import VMEnvironment
+import Harness
+import Probes
 
 /// Guest B: `boundaries plant` with the peer's canaries, in the same kind of environment as
 /// A, on a thread of its own. It holds until stopped (hold_ms and the run's timeout are the
@@ -12,42 +11,28 @@ import VMEnvironment
 final class PeerGuest {
     let canary: CanaryIdentities.Canary
     private let run: NeighbourRun
-    /// How a container's B is found: its planter's argv[0].
+    /// A container's B is seen from the host (its planter and ready file); a guest's is not.
     let isContainer: Bool
 
     static let holdMs = 180_000
 
-    init(container options: ContainerEnvironment.Options, hierarchy: CgroupHierarchy, checker: String,
-         canary: CanaryIdentities.Canary) throws {
+    /// B runs in an environment of its own (a second container, a second guest), made
+    /// from the same settings as A's and closed when B ends.
+    init(_ guest: IsolationEnvironment, runner: Runner, checker: String, canary: CanaryIdentities.Canary) throws {
         self.canary = canary
-        isContainer = true
-        let environment = try ContainerEnvironment(options: options, hierarchy: hierarchy)
-        let invocation = WorkloadInvocation(spec: WorkloadSpec(name: "boundaries"),
+        isContainer = guest.kind == .container
+        let environment = try guest.options(marker: canary.marker, scratchDisk: false).makeEnvironment(
+            EnvironmentContext(hierarchy: runner.hierarchy, probesDirectory: runner.resources.probesDirectory,
+                               agentBinary: runner.agentBinary))
+        // The mode word is not a key=value parameter: the argv is given whole.
+        let invocation = WorkloadInvocation(spec: WorkloadSpec(name: (checker as NSString).lastPathComponent),
                                             argv: [checker, "plant"] + canary.plantArguments(holdMs: Self.holdMs),
                                             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                                             timeout: TimeInterval(Self.holdMs / 1000 + 30))
-        run = NeighbourRun(label: "B", marker: canary.marker) {
+        let probes = ProbeSession.Settings(directory: runner.resources.probesDirectory, families: [])
+        run = NeighbourRun(label: "B", marker: guest.hostWord(for: canary.marker)) {
             defer { environment.close() }
-            _ = try environment.run(invocation, observer: SilentObserver())
-            return NeighbourRun.Outcome()
-        }
-        run.start()
-    }
-
-    init(vm options: VMEnvironment.Options, agentBinary: String, probesDirectory: String, checker: String,
-         canary: CanaryIdentities.Canary) throws {
-        self.canary = canary
-        isContainer = false
-        let environment = try VMEnvironment(options: options, agentBinary: agentBinary, probesDirectory: probesDirectory)
-        // A command, not a fixture spec: the mode word is not a key=value parameter.
-        let argv = [GuestLayout.workloadsDirectory + "/" + (checker as NSString).lastPathComponent, "plant"]
-            + canary.plantArguments(holdMs: Self.holdMs)
-        let request = AgentProtocol.RunRequest(spec: argv.joined(separator: " "), isCommand: true, argv: argv,
-                                               timeoutSeconds: TimeInterval(Self.holdMs / 1000 + 30), probes: [],
-                                               repetition: 1, count: 1)
-        let marker = try request.kernelCommandLineParameter()
-        run = NeighbourRun(label: "B", marker: marker) {
-            _ = try environment.run(request, workloadBinary: checker)
+            _ = try environment.measure(MeasureRequest(invocation: invocation, repetition: 1, probes: probes))
             return NeighbourRun.Outcome()
         }
         run.start()

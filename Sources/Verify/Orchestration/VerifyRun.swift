@@ -3,17 +3,13 @@ import Environments
 import Foundation
 import Harness
 import IsoprobeCore
-import KVM
 import OCI
 import VMEnvironment
 
 /// A whole `isoprobe verify`: guest A in the chosen environment, the weakened control
 /// (always: it proves the checks can fail), then performance isolation unless left out.
 public struct VerifyRun {
-    public enum Target {
-        case container(ContainerEnvironment.Options)
-        case vm(VMEnvironment.Options, AccelRequest)
-    }
+    public typealias Target = IsolationEnvironment
 
     public var target: Target
     public var neighbours: Bool
@@ -64,13 +60,7 @@ public struct VerifyRun {
         let host = HostFacts.current(cgroupLayout: hierarchy.layout.rawValue)
 
         progress("checks from inside guest A (\(name))")
-        let guest: GuestVerification
-        switch target {
-        case .container(let options):
-            guest = try verification.verify(.container(options), profile: try Self.profile(for: target))
-        case .vm(let options, let accel):
-            guest = try verification.verify(.vm(options, accel), profile: .vm)
-        }
+        let guest = try verification.verify(target, profile: try Self.profile(for: target))
         try checkInterrupted()
 
         progress("the same checks in the weakened control container")
@@ -87,20 +77,12 @@ public struct VerifyRun {
             // Performance isolation ("neighbours"): the victim alone, then beside each noisy
             // neighbour in a second guest of the same environment.
             progress("performance isolation: a victim beside noisy neighbours (\(name))")
-            let environment: IsolationEnvironment
-            switch target {
-            case .container(let options): environment = .container(options)
-            case .vm(let options, let accel): environment = .vm(options, accel: accel)
-            }
-            performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(environment)]
+            performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(target)]
         }
         return VerifyReport(host: host, guests: [guest], control: control, performance: performance)
     }
 
-    var name: String {
-        if case .vm = target { return "vm" }
-        return "container"
-    }
+    var name: String { target.name }
 
     private func checkInterrupted() throws {
         if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }

@@ -1,0 +1,71 @@
+import ArgumentParser
+import IsoprobeCore
+import KVM
+import Probes
+
+// The values of `--env`, `--accel`, `--userns` and `--probes`: parsed by the argument
+// parser itself, so a wrong word is refused before anything runs and `--help` lists the
+// words it takes.
+
+/// `--env native,container,vm`: environments in the order given, each once.
+struct EnvironmentList: ExpressibleByArgument, Sendable {
+    var kinds: [EnvironmentKind]
+
+    init(_ kinds: [EnvironmentKind]) { self.kinds = kinds }
+
+    init?(argument: String) {
+        var kinds: [EnvironmentKind] = []
+        for word in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let kind = EnvironmentKind(rawValue: String(word)), !kinds.contains(kind) else { return nil }
+            kinds.append(kind)
+        }
+        guard !kinds.isEmpty else { return nil }
+        self.kinds = kinds
+    }
+
+    var defaultValueDescription: String { kinds.map(\.rawValue).joined(separator: ",") }
+
+    static var allValueStrings: [String] { EnvironmentKind.allCases.map(\.rawValue) }
+}
+
+/// `--probes all|none|syscalls,sched,memory`.
+struct ProbeSelection: ExpressibleByArgument, Sendable {
+    var families: [ProbeFamily]
+
+    init(_ families: [ProbeFamily]) { self.families = families }
+
+    init?(argument: String) {
+        guard let families = try? ProbeFamily.parseList(argument) else { return nil }
+        self.families = families
+    }
+
+    var defaultValueDescription: String {
+        families == ProbeFamily.allCases ? "all" : families.isEmpty ? "none" : families.map(\.rawValue).joined(separator: ",")
+    }
+
+    static var allValueStrings: [String] { ["all", "none"] + ProbeFamily.allCases.map(\.rawValue) }
+}
+
+/// `--userns`: whether containers get a user namespace.
+enum UserNamespaceMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// Where the runtime supports it.
+    case auto, on, off
+
+    /// The container option: nil leaves it to the runtime.
+    var choice: Bool? {
+        switch self {
+        case .auto: nil
+        case .on: true
+        case .off: false
+        }
+    }
+}
+
+extension AccelRequest: ExpressibleByArgument {}
+
+/// `verify --env`: the environments whose boundaries verify checks.
+enum GuestKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case container, vm
+
+    var kind: EnvironmentKind { self == .vm ? .vm : .container }
+}
