@@ -161,4 +161,10 @@ public struct EnvironmentContext: Sendable {
 public protocol EnvironmentOptions: Sendable {
     static var kind: EnvironmentKind { get }
     func makeEnvironment(_ context: EnvironmentContext) throws -> Environment
+    /// Adds what the environment brings to the host's description (a VMM's version).
+    func describe(host: inout HostFacts)
+}
+
+extension EnvironmentOptions {
+    public func describe(host: inout HostFacts) {}
 }

@@ -53,6 +53,10 @@ public final class VMEnvironment: Environment {
             self.marker = marker
         }
 
+        public func describe(host: inout HostFacts) {
+            if let qemu = VMEnvironment.qemuPath { host.qemuVersion = VMEnvironment.version(ofQEMU: qemu) }
+        }
+
         /// How guests are kept, in the report's words.
         public var mode: String { fresh ? "fresh" : "persistent" }
     }

@@ -167,10 +167,7 @@ struct RunCommand: ParsableCommand {
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)
             if !quiet && request.schedule.count > 1 { rec.progress = progress }
-            if request.items.contains(where: { $0.environments.contains(.vm) }),
-               let qemu = VMEnvironment.qemuPath {
-                rec.host.qemuVersion = VMEnvironment.version(ofQEMU: qemu)
-            }
+            for kind in Set(request.items.flatMap(\.environments)) { request.options[kind]?.describe(host: &rec.host) }
             try runner.run(request, onEvent: rec.handle)
             rec.finish(rec.failures.isEmpty ? .complete : .failed)
         } catch {

@@ -24,9 +24,7 @@ extension Containment {
     init(outcome: NeighbourRun.Outcome, limits: ResourceLimits, environment: IsolationEnvironment,
          overlapped: Bool, stopped: Bool, victim: VictimSeries) {
         let result = outcome.result
-        var memoryLimit = limits.memoryBytes
-        // A guest's memory is its neighbour's limit.
-        if case .vm(let options) = environment { memoryLimit = Int64(options.memoryMiB) << 20 }
+        let memoryLimit = environment.base.memoryLimit(of: limits)
         let events = result?.details?.limitEvents
             ?? EnvironmentDetails.LimitEvents.from(syscalls: result?.syscalls ?? [], memory: result?.memory)
         self.init(overlapped: overlapped, neighbourExit: result?.exit.description

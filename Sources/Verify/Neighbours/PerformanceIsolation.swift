@@ -77,9 +77,7 @@ public struct PerformanceIsolation: Sendable {
         let accelerator = aloneRuns.first?.details?.accelerator
         var notes = [usesBootstrap ? "slowdown: median ratio of wall times, 95% bootstrap interval"
                                    : "slowdown: median ratio of wall times, interval from min/max (too few runs to bootstrap)"]
-        if case .vm = environment {
-            notes.append("the neighbour is a second QEMU guest with its own vCPUs and memory: the isolation is the VMM's and the host scheduler's")
-        }
+        if let note = environment.base.neighbourNote { notes.append(note) }
         if accelerator == "tcg" {
             notes.append("under TCG both guests are emulated QEMU threads: slowdowns do not stand for KVM's")
         }
@@ -90,7 +88,7 @@ public struct PerformanceIsolation: Sendable {
 
     func measure(_ kind: NoisyNeighbour, in environment: IsolationEnvironment, alone: VictimSeries,
                  aloneRuns: [RunResult], perRunNs: Double) throws -> NeighbourImpact {
-        // Lead: the neighbour's guest boots before the victim's (VMs boot per run).
+        // Lead: the neighbour's guest boots before its workload starts, as long as the victim's did.
         let bootNs = aloneRuns.compactMap { $0.details?.bootNs }.max() ?? 0
         let leadMs = Int(bootNs / 1_000_000)
         // Long enough for the victim slowed down fourfold; stopped early when it is done.
@@ -155,11 +153,13 @@ public struct PerformanceIsolation: Sendable {
     /// duration argument, made unique per run (a guest carries it on its kernel command line).
     func neighbourRun(_ spec: WorkloadSpec, limits: ResourceLimits, in environment: IsolationEnvironment) throws -> NeighbourRun {
         let marker = spec.parameters.map { "\($0.key)=\($0.value)" }.last ?? ""
-        var request = neighbourRequest(spec, limits: limits, in: environment)
-        if case .vm = environment { request.options[.vm] = environment.options(marker: marker) }
+        var request = baseRequest([spec], in: environment)
+        request.options[environment.kind] = environment.base.neighbourOptions(limits: limits, marker: marker)
+        // A neighbour that dies of its limits is data, not an error.
+        request.continueOnFailure = true
         let resources = resources
         let agent = settings.agentBinary
-        return NeighbourRun(label: spec.text, marker: environment.hostWord(for: marker)) {
+        return NeighbourRun(label: spec.text, marker: environment.base.hostWord(for: marker)) {
             var failed: String?
             let results = try Runner(resources: resources, agentBinary: agent).run(request, onEvent: { event in
                 if case .failed(_, let error, _, _) = event { failed = "\(error)" }
@@ -168,22 +168,10 @@ public struct PerformanceIsolation: Sendable {
         }
     }
 
-    func neighbourRequest(_ spec: WorkloadSpec, limits: ResourceLimits, in environment: IsolationEnvironment) -> RunRequest {
-        var request = baseRequest([spec], in: environment)
-        if case .container(let options) = environment {
-            // The hardened profile with the neighbour's own limits, whatever config the victim runs under.
-            request.container = ContainerEnvironment.Options(runtime: options.runtime, limits: limits,
-                                                             userNamespace: options.userNamespace)
-        }
-        // A neighbour that dies of its limits is data, not an error.
-        request.continueOnFailure = true
-        return request
-    }
-
     func baseRequest(_ specs: [WorkloadSpec], in environment: IsolationEnvironment) -> RunRequest {
         var request = RunRequest(environments: [environment.kind], workloads: specs, repetitions: 1,
                                  probeFamilies: settings.probeFamilies, timeout: settings.timeout)
-        request.options[environment.kind] = environment.options()
+        request.options[environment.kind] = environment.options
         return request
     }
 }

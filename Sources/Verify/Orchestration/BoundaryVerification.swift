@@ -73,8 +73,7 @@ public struct BoundaryVerification {
         try peer.awaitReady()
         var request = RunRequest(environments: [guest.kind], workloads: [], repetitions: 1,
                                  probeFamilies: [.syscalls], timeout: timeout)
-        // The checker writes no files, and its block-device check would only find a guest's own disk.
-        request.options[guest.kind] = guest.options(scratchDisk: false)
+        request.options[guest.kind] = guest.base.checkerOptions(marker: nil)
         let environment = try runner.environment(guest.kind, request: request)
         let spec = WorkloadSpec(name: (checker as NSString).lastPathComponent, parameters: params)
         let capabilities = CapabilityProbe(directory: resources.probesDirectory)

@@ -11,8 +11,7 @@ import Probes
 final class PeerGuest {
     let canary: CanaryIdentities.Canary
     private let run: NeighbourRun
-    /// A container's B is seen from the host (its planter and ready file); a guest's is not.
-    let isContainer: Bool
+    let guest: IsolationEnvironment
 
     static let holdMs = 180_000
 
@@ -20,8 +19,8 @@ final class PeerGuest {
     /// from the same settings as A's and closed when B ends.
     init(_ guest: IsolationEnvironment, runner: Runner, checker: String, canary: CanaryIdentities.Canary) throws {
         self.canary = canary
-        isContainer = guest.kind == .container
-        let environment = try guest.options(marker: canary.marker, scratchDisk: false).makeEnvironment(
+        self.guest = guest
+        let environment = try guest.base.checkerOptions(marker: canary.marker).makeEnvironment(
             EnvironmentContext(hierarchy: runner.hierarchy, probesDirectory: runner.resources.probesDirectory,
                                agentBinary: runner.agentBinary))
         // The mode word is not a key=value parameter: the argv is given whole.
@@ -30,7 +29,7 @@ final class PeerGuest {
                                             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                                             timeout: TimeInterval(Self.holdMs / 1000 + 30))
         let probes = ProbeSession.Settings(directory: runner.resources.probesDirectory, families: [])
-        run = NeighbourRun(label: "B", marker: guest.hostWord(for: canary.marker)) {
+        run = NeighbourRun(label: "B", marker: guest.base.hostWord(for: canary.marker)) {
             defer { environment.close() }
             _ = try environment.measure(MeasureRequest(invocation: invocation, repetition: 1, probes: probes))
             return NeighbourRun.Outcome()
@@ -38,33 +37,16 @@ final class PeerGuest {
         run.start()
     }
 
-    /// Until B's canaries are planted. A container's B is seen from the host: its planter
-    /// process and the ready file in its root. A guest's kernel is not the host's to look
-    /// into, so for a VM this waits for QEMU and then a bounded boot allowance.
-    func awaitReady(timeout: TimeInterval = 60, guestBootMs: Int = 8_000) throws {
-        if !isContainer {
-            try run.awaitRunning(leadMs: guestBootMs)
-            if run.isFinished { throw failure("B ended before A ran") }
-            return
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
-            if run.isFinished { throw failure("B ended before its canaries were planted") }
-            for pid in HostProcesses.carrying(canary.marker)
-            where access("/proc/\(pid)/root/tmp/isoprobe-canary-\(canary.tag).ready", F_OK) == 0 {
-                self.pid = pid
-                return
-            }
-            usleep(20_000)
-        }
-        throw failure("B did not plant its canaries within \(Int(timeout)) s")
+    /// Until B's canaries are planted, as near as the host can tell (the environment's kind
+    /// knows how).
+    func awaitReady(timeout: TimeInterval = 60) throws {
+        pid = try guest.base.awaitPeer(run, canary: canary, timeout: timeout)
     }
 
     /// B's planter on the host (containers only), once ready.
     private(set) var pid: pid_t?
 
-    private func failure(_ message: String) -> IsoprobeError {
+    static func failure(_ run: NeighbourRun, _ message: String) -> IsoprobeError {
         let outcome = run.isFinished ? run.join() : NeighbourRun.Outcome()
         return IsoprobeError(.failed, message, cause: outcome.error)
     }

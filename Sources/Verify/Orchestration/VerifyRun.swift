@@ -40,18 +40,7 @@ public struct VerifyRun {
     }
 
     /// The profile guest A is judged by.
-    public static func profile(for target: Target) throws -> VerifyProfile {
-        let kernel = KernelSettings.current()
-        switch target {
-        case .vm: return .vm
-        case .container(let options):
-            if let path = options.ociConfigPath {
-                return .container(try Spec.load(from: path), name: "oci-config", kernel: kernel)
-            }
-            let userNamespace = options.userNamespace ?? ["runc", "crun"].contains((options.runtime as NSString).lastPathComponent)
-            return .containerDefault(userNamespace: userNamespace, kernel: kernel)
-        }
-    }
+    public static func profile(for target: Target) throws -> VerifyProfile { try target.base.profile() }
 
     public func run(resources: Resources, progress: (String) -> Void = { _ in }) throws -> VerifyReport {
         let checker = try Self.locateChecker(resources)
