@@ -60,7 +60,7 @@ let package = Package(
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
-            "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
+            "BPF", "CShim", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
             "KVM", "Analysis", "Suite", "History", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

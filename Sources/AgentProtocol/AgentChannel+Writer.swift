@@ -45,11 +45,19 @@ extension AgentChannel {
             return seq
         }
 
+        /// write(2), as send(2) with MSG_NOSIGNAL on a socket: a peer that went away (a
+        /// guest's QEMU killed) is EPIPE here, never a SIGPIPE that ends the process.
+        static func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+            let n = Glibc.send(fd, buffer, count, Int32(MSG_NOSIGNAL))
+            if n < 0 && errno == ENOTSOCK { return Foundation.write(fd, buffer, count) }
+            return n
+        }
+
         private func write(_ line: Data) throws {
             try line.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
                 var offset = 0
                 while offset < bytes.count {
-                    let n = Foundation.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    let n = Self.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if n >= 0 {
                         offset += n
                     } else if errno == EINTR {

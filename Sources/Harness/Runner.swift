@@ -233,13 +233,19 @@ public final class Runner {
                            timeout: request.timeout, echoOutput: request.echoOutput)
     }
 
-    /// One run in `environment`, with the request's probes (and `observers` beside them).
+    /// One run in `environment`, with the request's probes (and `observers` beside them). A
+    /// run that fails because a signal cut it short is an interruption, not a failure.
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
-        try environment.measure(MeasureRequest(
-            invocation: try invocation(spec, request: request), repetition: repetition,
-            probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
-            observers: observers, keepOutput: keepOutput))
+        do {
+            return try environment.measure(MeasureRequest(
+                invocation: try invocation(spec, request: request), repetition: repetition,
+                probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
+                observers: observers, keepOutput: keepOutput))
+        } catch {
+            if let sig = Interruption.shared.signal { throw interrupted(sig) }
+            throw error
+        }
     }
 
     /// A small, fixed environment so runs are comparable across shells.

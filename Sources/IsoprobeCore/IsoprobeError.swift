@@ -27,12 +27,14 @@ public struct IsoprobeError: Error, CustomStringConvertible, Sendable {
         return s
     }
 
-    public var exitCode: Int32 {
+    public var exitStatus: ExitStatus {
         switch kind {
-        case .usage: return 2
-        case .missing: return 3
-        case .failed: return 1
-        case .interrupted: return 130
+        case .usage: return .usage
+        case .missing: return .missing
+        case .failed: return .failed
+        case .interrupted: return .interrupted
         }
     }
+
+    public var exitCode: Int32 { exitStatus.rawValue }
 }

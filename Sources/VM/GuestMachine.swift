@@ -244,7 +244,8 @@ final class QMPMonitor {
 
     func execute(_ command: String) throws {
         let line = Array("{\"execute\":\"\(command)\"}\n".utf8)
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // The monitor is a socket: MSG_NOSIGNAL makes a QEMU that went away an error, not a SIGPIPE.
+        let written = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard written == line.count else {
             throw IsoprobeError(.failed, "cannot send \(command) to the guest's monitor", cause: String(cString: strerror(errno)))
         }

@@ -50,7 +50,7 @@ struct AgentCommand: ParsableCommand {
             fail(error)
         }
         let ok = AgentService(input: input, writer: writer).serve(resources: resources)
-        if !ok { throw ExitCode(4) }
+        if !ok { throw ExitCode(ExitStatus.workloadFailed.rawValue) }
     }
 
     /// A serial port would turn "\n" into "\r\n" and echo: frames go through unchanged.

@@ -8,7 +8,7 @@ import Reports
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "What regressed or improved between two recorded runs; exits 1 on a regression (for CI gates).",
+        abstract: "What regressed or improved between two recorded runs; exits 5 on a regression (for CI gates).",
         discussion: """
         A metric changed only when the Mann-Whitney U test gives p < 0.01 and the medians differ by more than
         the threshold (default 5%). Gating metrics (wall and CPU time, ns/op, syscall latency and counts, page
@@ -66,7 +66,7 @@ struct CompareCommand: ParsableCommand {
         } else {
             print(text(changes, idA, idB), terminator: "")
         }
-        if !regressions.isEmpty { throw ExitCode(1) }
+        if !regressions.isEmpty { throw ExitCode(ExitStatus.verdictFailed.rawValue) }
     }
 
     func text(_ changes: [MetricChange], _ idA: Int64, _ idB: Int64) -> String {

@@ -1,3 +1,4 @@
+import IsoprobeCore
 import ArgumentParser
 import Foundation
 import Harness
@@ -17,6 +18,6 @@ struct DoctorCommand: ParsableCommand {
             table.add([c.name, c.ok ? "ok" : (c.required ? "MISSING" : "missing"), c.detail, c.fix ?? ""])
         }
         print(table.render(indent: ""), terminator: "")
-        if checks.contains(where: { $0.required && !$0.ok }) { throw ExitCode(3) }
+        if checks.contains(where: { $0.required && !$0.ok }) { throw ExitCode(ExitStatus.missing.rawValue) }
     }
 }

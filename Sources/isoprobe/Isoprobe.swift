@@ -24,6 +24,10 @@ struct Isoprobe: ParsableCommand {
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let error as IsoprobeError {
+            fail(error)
+        } catch let error as OCIConfigError {
+            fail(error)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -56,7 +60,8 @@ struct ResourceOptions: ParsableArguments {
     var probesDirectory: String?
 }
 
-/// Prints an isoprobe error as one line and exits with its code.
+/// The one way out on an error of isoprobe's own (the argument parser's go through
+/// `main`): one line, and the exit code its kind means (`ExitStatus`).
 func fail(_ error: Error) -> Never {
     let line: String
     let code: Int32
@@ -66,10 +71,10 @@ func fail(_ error: Error) -> Never {
     } else if error is OCIConfigError {
         // A config.json the user gave: bad input.
         line = "\(error)"
-        code = 2
+        code = ExitStatus.usage.rawValue
     } else {
         line = "\(error)"
-        code = 1
+        code = ExitStatus.failed.rawValue
     }
     FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))
     Foundation.exit(code)

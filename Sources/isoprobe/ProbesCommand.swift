@@ -21,7 +21,7 @@ struct ProbesCommand: ParsableCommand {
                 table.add([r.family.rawValue, r.program, r.section, status])
             }
             print(table.render(indent: ""), terminator: "")
-            if results.contains(where: { $0.selected && !$0.attached }) { throw ExitCode(1) }
+            if results.contains(where: { $0.selected && !$0.attached }) { throw ExitCode(ExitStatus.failed.rawValue) }
         } catch let e as ExitCode {
             throw e
         } catch {

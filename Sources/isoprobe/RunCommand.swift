@@ -193,9 +193,9 @@ struct RunCommand: ParsableCommand {
         }
         if let failed = rec.runs.first(where: { !$0.exit.succeeded }) {
             FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))
-            throw ExitCode(4)
+            throw ExitCode(ExitStatus.workloadFailed.rawValue)
         }
-        if !rec.failures.isEmpty { throw ExitCode(1) }
+        if !rec.failures.isEmpty { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 }
 

@@ -85,6 +85,6 @@ struct VerifyCommand: ParsableCommand {
             fail(error)
         }
         print(report.text(), terminator: "")
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
     }
 }

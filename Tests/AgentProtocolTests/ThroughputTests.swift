@@ -2,8 +2,8 @@ import Foundation
 @testable import AgentProtocol
 import Testing
 
-/// Not a benchmark suite: one measurement, printed, so a regression by an order of magnitude
-/// shows. The serial line (about 11 KB/s at 115200 baud, a few MB/s emulated) is far slower.
+/// A large result through the frames and back, checked whole; the rates are printed, not
+/// judged (a timed assertion would only measure the machine). The serial line (about 11 KB/s at 115200 baud, a few MB/s emulated) is far slower.
 @Suite struct ThroughputTests {
     @Test func encodeAndDecodeRate() throws {
         let payload = try AgentMessage.result(Fixtures.result(syscalls: 420, slow: 500)).payload()
@@ -16,16 +16,18 @@ import Testing
         }
         let stream = Data(lines.joined())
         var reader = AgentChannel.Reader()
-        var decoded = 0
+        var decoded: [AgentMessage] = []
         let decodeTime = clock.measure {
             var offset = stream.startIndex
             while offset < stream.endIndex {
                 let end = min(offset + 65536, stream.endIndex)
-                decoded += Fixtures.messages(in: reader.feed(stream[offset..<end])).count
+                decoded += Fixtures.messages(in: reader.feed(stream[offset..<end]))
                 offset = end
             }
         }
-        #expect(decoded == rounds)
+        // Every copy comes back whole and equal, read in 64 KiB pieces that cut frames anywhere.
+        #expect(decoded.count == rounds)
+        #expect(decoded.allSatisfy { $0 == .result(Fixtures.result(syscalls: 420, slow: 500)) })
         var frameDecoder = FrameDecoder()
         var frames = 0
         let frameTime = clock.measure {
@@ -47,6 +49,5 @@ import Testing
                      + "decode %.1f MB/s, of which frames alone %.1f MB/s, JSON alone %.1f MB/s",
                      Double(payload.count * rounds) / 1e6, Double(stream.count) / 1e6, rate(encodeTime),
                      rate(decodeTime), rate(frameTime), rate(jsonTime)))
-        #expect(rate(encodeTime) > 1 && rate(decodeTime) > 1)
     }
 }

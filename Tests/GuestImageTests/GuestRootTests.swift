@@ -82,7 +82,7 @@ import Testing
     }
 
     /// The whole guest for the project's own build: the static getpid workload and the agent
-    /// with its Swift runtime. Prints the archive size; as root also runs all three in a chroot.
+    /// with its Swift runtime. Prints the archive size.
     @Test(.enabled(if: (staticBusybox && TestSupport.buildArtifactsPresent) || TestSupport.inCI,
                    "build/bin/isoprobe or build/workloads/getpid not built (make binary workloads)"))
     func projectGuestRootRunsTheAgentAndAWorkload() throws {
@@ -100,9 +100,19 @@ import Testing
         let size = try #require(MaterializeTests.status(archive)).st_size
         let files = set.entries.filter { if case .file = $0.content { return true } else { return false } }
         print("guest root: \(set.count) entries, \(files.count) host files, cpio \(size) bytes")
+        #expect(size > 0)
+    }
 
-        guard TestSupport.isRoot || TestSupport.inCI else { return }
+    /// The same guest root, materialized and entered with chroot: the shell, the workload and
+    /// the agent all start from it as the guest's init would start them.
+    @Test(.enabled(if: (staticBusybox && TestSupport.buildArtifactsPresent && TestSupport.isRoot) || TestSupport.inCI,
+                   "needs root (chroot) and the built agent and getpid workload (make binary workloads)"))
+    func projectGuestRootRunsInAChroot() throws {
         try TestSupport.requireRoot()
+        let agent = GuestAgent(binary: TestSupport.builtAgent, probesDirectory: TestSupport.builtProbes)
+        let set = try FileSet.guestRoot(workloads: [TestSupport.builtGetpid], agent: agent)
+        let directory = try TestSupport.temporaryDirectory("project-chroot")
+        defer { TestSupport.remove(directory) }
         let root = directory + "/root"
         try set.materialize(into: root)
         let shell = try TestSupport.run("/usr/sbin/chroot", [root, "/bin/sh", "-c", "echo ok && ls /isoprobe"])

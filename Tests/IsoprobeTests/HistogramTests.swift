@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import IsoprobeCore
 import Reports
@@ -29,10 +30,19 @@ import Testing
         }
     }
 
-    @Test func initPadsAndTruncatesToFortySlots() {
-        #expect(Log2Histogram().slots.count == 40)
-        #expect(Log2Histogram(slots: [1, 2]).slots.count == 40)
-        #expect(Log2Histogram(slots: Array(repeating: 1, count: 50)).count == 40)
+    /// Swift's slot count is the probes' own (probes/histogram.h), and the maps the probes
+    /// fill have that many slots.
+    @Test func slotCountIsTheProbesOwn() {
+        #expect(Log2Histogram.slotCount == Int(ISOPROBE_HIST_SLOTS))
+        let sched = isoprobe_sched_stat()
+        #expect(MemoryLayout.size(ofValue: sched.runq_hist) / MemoryLayout<UInt64>.size == Log2Histogram.slotCount)
+    }
+
+    @Test func initPadsAndTruncatesToTheSlotCount() {
+        let n = Int(ISOPROBE_HIST_SLOTS)
+        #expect(Log2Histogram().slots.count == n)
+        #expect(Log2Histogram(slots: [1, 2]).slots.count == n)
+        #expect(Log2Histogram(slots: Array(repeating: 1, count: n + 10)).count == UInt64(n))
     }
 
     @Test func recordClampsHugeValuesIntoTheLastSlot() {
@@ -41,7 +51,7 @@ import Testing
         h.record(1 << 50, times: 2)
         h.record(0)
         h.record(1)
-        #expect(h.slots[39] == 3)
+        #expect(h.slots[Int(ISOPROBE_HIST_SLOTS) - 1] == 3)
         #expect(h.slots[0] == 2)
         #expect(h.count == 5)
         #expect(h.span == 0...39)

@@ -54,14 +54,15 @@ extension KernelTests {
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
         }
 
-        /// `--vm-fresh`: a guest per run, each booted for it and reported with its boot. A
+        /// `--vm-fresh`: a guest per run, each booted for it and reported with its boot;
+        /// `--show-output` copies the guest workload's output as it does a native one's. A
         /// guest's workload writes to an ext4 scratch disk (virtio-blk, an image file on the
         /// host), not to its in-memory root, so fileio compares like with like: the same
         /// filesystem as the native run when the host's scratch base is ext4.
         @Test func freshGuestsPerRunWriteToTheirScratchDisks() throws {
             try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
-            let r = try isoprobe(["run", "--env", "native,vm", "--workload", "fileio:count=20", "--reps", "2", "--vm-fresh"],
-                                 timeout: 240)
+            let r = try isoprobe(["run", "--env", "native,vm", "--workload", "fileio:count=20", "--reps", "2", "--vm-fresh",
+                                  "--show-output"], timeout: 240)
             #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
             let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
             let vms = doc.runs.filter { $0.environment == "vm" }
@@ -79,6 +80,9 @@ extension KernelTests {
                 #expect(!r.process.stdout.contains("wrote to different filesystems"), "\(r.process.stdout)")
             }
             #expect(!r.process.stderr.contains("no scratch disk"), "\(r.process.stderr)")
+            // --show-output copies every run's output, the guest's too: four result lines.
+            let echoed = r.process.stdout.split(separator: "\n").filter { $0.hasPrefix("isoprobe-workload name=fileio ops=20 ") }
+            #expect(echoed.count == 4, "\(r.process.stdout)")
             for log in Set(details.compactMap(\.guestLog)) {
                 try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
             }

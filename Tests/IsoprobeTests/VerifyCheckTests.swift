@@ -175,10 +175,10 @@ import FoundationXML
         let invalidControl = try Self.guest(control, Self.output(.fail, ["priv.seccomp": .pass, "net.reach_host": .na]))
         #expect(Set(invalidControl.controlFailures) == ["priv.seccomp", "net.reach_host"])
 
-        #expect(VerifyReport(guests: [held], control: validControl).exitCode == 0)
-        #expect(VerifyReport(guests: [breached], control: validControl).exitCode == 1)
-        #expect(VerifyReport(guests: [held], control: invalidControl).exitCode == 3)
-        #expect(VerifyReport(guests: [held], control: nil).exitCode == 3)
+        #expect(VerifyReport(guests: [held], control: validControl).exitStatus == .success)
+        #expect(VerifyReport(guests: [breached], control: validControl).exitStatus == .verdictFailed)
+        #expect(VerifyReport(guests: [held], control: invalidControl).exitStatus == .invalidControl)
+        #expect(VerifyReport(guests: [held], control: nil).exitStatus == .invalidControl)
 
         // A user config that shares the pid namespace: a passing proc.see_host contradicts it.
         var spec = Self.runcSpec()
@@ -216,7 +216,7 @@ import FoundationXML
         let back = try VerifyReport.decode(data)
         #expect(back.guests == report.guests)
         #expect(back.control == report.control)
-        #expect(back.exitCode == report.exitCode)
+        #expect(back.exitStatus == report.exitStatus)
     }
 
     @Test func junitIsWellFormed() throws {

@@ -60,7 +60,7 @@ extension KernelTests {
             let caps = try #require(guest.observations.capabilities, "capability probe: \(guest.notes)")
             #expect(caps.contains { $0.capability == "CAP_SYS_ADMIN" && $0.refused > 0 }, "\(caps)")
             #expect(report.control?.observations.capabilities?.isEmpty == false)
-            #expect(report.exitCode == 0, "\(report.text())")
+            #expect(report.exitStatus == .success, "\(report.text())")
             Self.expectNoCanaries()
             #expect(Leftovers.newCgroups(since: before).isEmpty)
         }

@@ -4,8 +4,14 @@ import Testing
 
 /// Real containers: runc runs the hardened profile on this host. Serialized so the cgroup and
 /// container names stay easy to find and clean up.
-@Suite(.serialized, .enabled(if: getuid() == 0 && Runc.exists, "needs root and runc"))
+@Suite(.serialized, .enabled(if: (getuid() == 0 && Runc.exists) || ProcessInfo.processInfo.environment["CI"] == "true",
+                              "needs root and runc"))
 struct RuncSmokeTests {
+    init() throws {
+        try #require(getuid() == 0, "needs root (CI runs as root)")
+        try #require(Runc.exists, "runc is missing: apt-get install -y runc")
+    }
+
     @Test(.timeLimit(.minutes(2))) func hardenedTrueExitsZero() throws {
         let result = try ContainerBundle.run("true", args: ["/bin/busybox", "true"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -56,7 +62,8 @@ struct RuncSmokeTests {
     /// The allow list is enough for real programs: threads and posix_spawn (clone3 refused
     /// with ENOSYS, so glibc falls back to clone), subprocesses, multiprocessing, asyncio
     /// (epoll), sockets, tar and gzip.
-    @Test(.timeLimit(.minutes(2)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    @Test(.timeLimit(.minutes(2)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+                                             || ProcessInfo.processInfo.environment["CI"] == "true", "needs python3"))
     func hostPythonTarAndGzipRunUnderTheProfile() throws {
         let program = """
             import asyncio, multiprocessing, os, socket, subprocess, threading

@@ -109,11 +109,12 @@ public struct VerifyReport: Codable, Sendable {
     public var mismatches: [CheckResult] { guests.flatMap(\.mismatches) }
     var everyGuest: [GuestVerification] { guests + (control.map { [$0] } ?? []) }
 
-    /// 0 when every required boundary held and the control failed as it must; 1 on a breach
-    /// or a verdict that contradicts the profile; 3 when the control did not fail.
-    public var exitCode: Int32 {
-        if !controlValid { return 3 }
-        return breaches.isEmpty && mismatches.isEmpty ? 0 : 1
+    /// Success when every required boundary held and the control failed as it must; a
+    /// failed verdict on a breach or a verdict that contradicts the profile; an invalid
+    /// control when the control did not fail.
+    public var exitStatus: ExitStatus {
+        if !controlValid { return .invalidControl }
+        return breaches.isEmpty && mismatches.isEmpty ? .success : .verdictFailed
     }
 
     public func jsonData() throws -> Data { try ResultDocument.encoder().encode(self) }
