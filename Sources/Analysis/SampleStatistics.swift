@@ -18,7 +18,8 @@ public enum SampleStatistics {
         return s[lo] + (h - Double(lo)) * (s[hi] - s[lo])
     }
 
-    public static func median(_ values: [Double]) -> Double? { quantile(values, 0.5) }
+    /// The one median (`Statistics.median`; type 7's at 0.5 is the same number).
+    public static func median(_ values: [Double]) -> Double? { Statistics.median(values) }
 
     /// Percentile bootstrap interval of the median.
     public static func medianInterval(_ values: [Double], confidence: Double = 0.95, resamples: Int = 10_000,

@@ -9,35 +9,15 @@ public struct Summarizer: Sendable {
     public var metrics: [MetricDefinition]
     public var baseline: String
 
-    public init(method: SummaryMethod, metrics: [MetricDefinition] = MetricDefinition.all, baseline: String = "native") {
+    public init(method: SummaryMethod, metrics: [MetricDefinition] = MetricDefinition.all, baseline: String = EnvironmentKind.native.rawValue) {
         self.method = method
         self.metrics = metrics
         self.baseline = baseline
     }
 
-    struct Group {
-        var workload: String
-        var environment: String
-        var runs: [RunResult]
-    }
+    typealias Group = RunGroup
 
-    static func groups(_ runs: [RunResult]) -> [Group] {
-        var out: [Group] = []
-        for run in runs where run.exit.succeeded {
-            if let i = out.firstIndex(where: { $0.workload == run.workload.spec && $0.environment == run.environment }) {
-                out[i].runs.append(run)
-            } else {
-                out.append(Group(workload: run.workload.spec, environment: run.environment, runs: [run]))
-            }
-        }
-        // Workloads as first seen, then environments as first seen within each.
-        let workloads = out.map(\.workload).uniqued()
-        let environments = out.map(\.environment).uniqued()
-        return out.sorted {
-            (workloads.firstIndex(of: $0.workload)!, environments.firstIndex(of: $0.environment)!)
-                < (workloads.firstIndex(of: $1.workload)!, environments.firstIndex(of: $1.environment)!)
-        }
-    }
+    static func groups(_ runs: [RunResult]) -> [RunGroup] { RunGroup.groups(runs) }
 
     public func summarize(_ runs: [RunResult]) -> SummaryReport {
         let groups = Self.groups(runs)

@@ -1,35 +1,74 @@
-/// A figure of a run that reports summarise and `compare` judges.
+/// A figure of a run that reports summarise and `compare` judges: the one registry every
+/// format reads (the summary, compare, the side-by-side table, text, Markdown, HTML, CSV,
+/// and OpenMetrics' ratios). A metric added later needs one entry here.
 public struct MetricDefinition: Sendable {
+    /// The JSON and CSV name, e.g. `wall_ns`.
     public var name: String
+    /// `ns`, `ns/op`, `bytes` or `count`.
     public var unit: String
+    /// The side-by-side table's words.
     public var label: String
     public var lowerIsBetter: Bool
     /// Worth failing a CI gate on. Scheduler placement (migrations, preemptions, run-queue
     /// waits) and set-up time swing with whatever else the machine runs: they are shown,
     /// not gated on.
     public var gating: Bool
+    /// Where a report shows it beyond the JSON and CSV, which carry every metric.
+    public var shown: Shown
     public var value: @Sendable (RunResult) -> Double?
 
-    public init(_ name: String, unit: String, label: String, lowerIsBetter: Bool = true, gating: Bool,
-                value: @escaping @Sendable (RunResult) -> Double?) {
+    public struct Shown: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// A row of the side-by-side table (`native vs container vs vm`).
+        public static let sideBySide = Shown(rawValue: 1)
+        /// A row of the summary every report leads with (median, IQR, ratio to native).
+        public static let summary = Shown(rawValue: 2)
+        /// A ratio in the HTML report's plot.
+        public static let plot = Shown(rawValue: 4)
+    }
+
+    /// The summary table's shorter words (`label` where nil).
+    public var summaryLabel: String?
+
+    public init(_ name: String, unit: String, label: String, summaryLabel: String? = nil, lowerIsBetter: Bool = true,
+                gating: Bool, shown: Shown = .sideBySide, value: @escaping @Sendable (RunResult) -> Double?) {
         self.name = name
         self.unit = unit
         self.label = label
+        self.summaryLabel = summaryLabel
         self.lowerIsBetter = lowerIsBetter
         self.gating = gating
+        self.shown = shown
         self.value = value
     }
 
+    /// The metrics a view shows, in registry order.
+    public static func shown(in view: Shown) -> [MetricDefinition] { all.filter { $0.shown.contains(view) } }
+
     public static let all: [MetricDefinition] = [
-        .init("wall_ns", unit: "ns", label: "wall time", gating: true) { Double($0.wallNs) },
-        .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false) { Double($0.cpuUserNs) },
-        .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false) { Double($0.cpuSystemNs) },
-        .init("cpu_ns", unit: "ns", label: "CPU time", gating: true) { Double($0.cpuUserNs + $0.cpuSystemNs) },
-        .init("workload_ns_per_op", unit: "ns/op", label: "ns per operation", gating: true) { $0.workloadReport?.nsPerOp },
+        .init("wall_ns", unit: "ns", label: "wall time", gating: true, shown: [.sideBySide, .summary, .plot]) {
+            Double($0.wallNs)
+        },
+        .init("workload_ns_per_op", unit: "ns/op", label: "ns per operation", summaryLabel: "ns per op", gating: true,
+              shown: [.sideBySide, .summary, .plot]) { $0.workloadReport?.nsPerOp },
+        .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false, shown: []) { Double($0.cpuUserNs) },
+        .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false, shown: []) { Double($0.cpuSystemNs) },
+        .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary]) {
+            Double($0.cpuUserNs + $0.cpuSystemNs)
+        },
+        .init("setup_ns", unit: "ns", label: "environment set-up", gating: false) { r in
+            r.setupNs > 0 ? Double(r.setupNs) : nil
+        },
+        .init("teardown_ns", unit: "ns", label: "environment tear-down", gating: false) { Double($0.teardownNs) },
         .init("syscalls", unit: "count", label: "syscalls", gating: true) { r in
             r.probes.contains { $0.family == "syscalls" && $0.attached } ? Double(r.totalSyscalls) : nil
         },
-        .init("syscall_ns_mean", unit: "ns", label: "mean syscall latency", gating: true) { r in
+        .init("syscall_ns_total", unit: "ns", label: "syscall time", gating: false) { r in
+            r.syscalls.isEmpty ? nil : Double(r.syscalls.reduce(0) { $0 + $1.totalNs })
+        },
+        .init("syscall_ns_mean", unit: "ns", label: "mean syscall latency", summaryLabel: "mean syscall", gating: true,
+              shown: [.sideBySide, .summary]) { r in
             let n = r.totalSyscalls
             return n > 0 ? Double(r.syscalls.reduce(0) { $0 + $1.totalNs }) / Double(n) : nil
         },
@@ -44,7 +83,8 @@ public struct MetricDefinition: Sendable {
             return Double(s.runqueueLatencyTotalNs) / Double(s.runqueueLatencyHist.count)
         },
         .init("migrations", unit: "count", label: "migrations", gating: false) { $0.sched.map { Double($0.migrations) } },
-        .init("page_faults_user", unit: "count", label: "user page faults", gating: true) {
+        .init("page_faults_user", unit: "count", label: "user page faults", summaryLabel: "page faults", gating: true,
+              shown: [.sideBySide, .summary]) {
             $0.memory.map { Double($0.pageFaults.user) }
         },
         .init("page_faults_kernel", unit: "count", label: "kernel page faults", gating: false) {
@@ -52,9 +92,6 @@ public struct MetricDefinition: Sendable {
         },
         .init("peak_rss_bytes", unit: "bytes", label: "peak RSS", gating: true) { r in
             r.memory.flatMap { $0.peakRssBytes > 0 ? Double($0.peakRssBytes) : nil }
-        },
-        .init("setup_ns", unit: "ns", label: "environment set-up", gating: false) { r in
-            r.setupNs > 0 ? Double(r.setupNs) : nil
         },
     ]
 

@@ -5,35 +5,28 @@ import IsoprobeCore
 public enum CSVExport {
     public static let header = ["run", "environment", "workload", "repetition", "started_at", "exit", "metric", "unit", "value"]
 
-    /// Every figure of a run as (metric, unit, value).
+    /// Every figure of a run as (metric, unit, value): the registry's metrics the run has
+    /// (`MetricDefinition`, in its order), then the raw counts behind them.
     public static func metrics(of r: RunResult) -> [(String, String, String)] {
-        var out: [(String, String, String)] = [
-            ("wall_ns", "ns", "\(r.wallNs)"), ("cpu_user_ns", "ns", "\(r.cpuUserNs)"),
-            ("cpu_system_ns", "ns", "\(r.cpuSystemNs)"), ("setup_ns", "ns", "\(r.setupNs)"),
-            ("teardown_ns", "ns", "\(r.teardownNs)"),
-        ]
-        if let w = r.workloadReport {
-            out.append(("workload_ops", "count", "\(w.ops)"))
-            out.append(("workload_ns_per_op", "ns/op", String(format: "%.4f", w.nsPerOp)))
-        }
-        if !r.syscalls.isEmpty { out.append(("syscalls", "count", "\(r.totalSyscalls)")) }
+        var out = MetricDefinition.all.compactMap { d in d.value(r).map { (d.name, d.unit, number($0)) } }
+        if let w = r.workloadReport { out.append(("workload_ops", "count", "\(w.ops)")) }
         for s in r.syscalls {
             out.append(("syscall:\(s.name):count", "count", "\(s.count)"))
             out.append(("syscall:\(s.name):errors", "count", "\(s.errors)"))
             out.append(("syscall:\(s.name):total_ns", "ns", "\(s.totalNs)"))
         }
         if let s = r.sched {
-            out += [("context_switches_voluntary", "count", "\(s.contextSwitches.voluntary)"),
-                    ("context_switches_involuntary", "count", "\(s.contextSwitches.involuntary)"),
-                    ("migrations", "count", "\(s.migrations)"), ("wakeups", "count", "\(s.wakeups)"),
+            out += [("wakeups", "count", "\(s.wakeups)"),
                     ("runqueue_latency_ns_total", "ns", "\(s.runqueueLatencyTotalNs)"),
                     ("runqueue_waits", "count", "\(s.runqueueLatencyHist.count)")]
         }
-        if let m = r.memory {
-            out += [("page_faults_user", "count", "\(m.pageFaults.user)"), ("page_faults_kernel", "count", "\(m.pageFaults.kernel)"),
-                    ("peak_rss_bytes", "bytes", "\(m.peakRssBytes)"), ("oom_kills", "count", "\(m.oomKills)")]
-        }
+        if let m = r.memory { out.append(("oom_kills", "count", "\(m.oomKills)")) }
         return out
+    }
+
+    /// Whole numbers as integers, others with four decimals.
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e18 ? String(Int64(v)) : String(format: "%.4f", v)
     }
 
     public static func render(_ document: ResultDocument) -> String {

@@ -23,44 +23,32 @@ public struct Comparison {
     public var environments: [String]
     public var rows: [Row]
 
-    /// The summary's metrics (`MetricDefinition`), in this order, and three figures only
-    /// this table shows: tear-down time, total syscall time and, per workload, the mean
-    /// latency of its five most frequent syscalls.
-    public static let metrics: [Metric] = {
-        func defined(_ name: String) -> Metric {
-            let d = MetricDefinition.named(name)!
-            let kind: Metric.Kind
-            switch d.unit {
-            case "ns": kind = .duration
-            case "bytes": kind = .bytes
-            case "ns/op": kind = .rate
-            default: kind = .count
-            }
-            return Metric(name: d.label, kind: kind, value: d.value)
+    /// The registry's side-by-side metrics (`MetricDefinition`), in its order; per workload,
+    /// the mean latency of its five most frequent syscalls follows.
+    public static let metrics: [Metric] = MetricDefinition.shown(in: .sideBySide).map { d in
+        let kind: Metric.Kind
+        switch d.unit {
+        case "ns": kind = .duration
+        case "bytes": kind = .bytes
+        case "ns/op": kind = .rate
+        default: kind = .count
         }
-        return [
-            defined("wall_ns"), defined("workload_ns_per_op"), defined("cpu_ns"), defined("setup_ns"),
-            Metric(name: "environment tear-down", kind: .duration) { Double($0.teardownNs) },
-            defined("syscalls"),
-            Metric(name: "syscall time", kind: .duration) { $0.syscalls.isEmpty ? nil : Double($0.syscalls.reduce(0) { $0 + $1.totalNs }) },
-            defined("syscall_ns_mean"),
-            defined("context_switches_voluntary"), defined("context_switches_involuntary"),
-            defined("runqueue_latency_ns_mean"), defined("migrations"),
-            defined("page_faults_user"), defined("page_faults_kernel"), defined("peak_rss_bytes"),
-        ]
-    }()
+        return Metric(name: d.label, kind: kind, value: d.value)
+    }
 
     /// One comparison per workload that ran in more than one environment.
     public static func build(_ runs: [RunResult]) -> [Comparison] {
-        var workloads: [String] = []
-        for r in runs where !workloads.contains(r.workload.spec) { workloads.append(r.workload.spec) }
-        return workloads.compactMap { spec in
-            let ofWorkload = runs.filter { $0.workload.spec == spec }
-            var envs: [String] = []
-            for r in ofWorkload where !envs.contains(r.environment) { envs.append(r.environment) }
-            guard envs.count > 1 else { return nil }
-            if let i = envs.firstIndex(of: "native"), i != 0 { envs.swapAt(0, i) }
-            let groups = envs.map { env in ofWorkload.filter { $0.environment == env } }
+        // Every run counts here, failed ones too: the table shows what happened.
+        let all = RunGroup.groups(runs, succeededOnly: false)
+        return all.map(\.workload).uniqued().compactMap { spec in
+            var ofWorkload = all.filter { $0.workload == spec }
+            guard ofWorkload.count > 1 else { return nil }
+            // Native first: the ratios are to it.
+            if let i = ofWorkload.firstIndex(where: { $0.environment == EnvironmentKind.native.rawValue }), i != 0 {
+                ofWorkload.swapAt(0, i)
+            }
+            let envs = ofWorkload.map(\.environment)
+            let groups = ofWorkload.map(\.runs)
             var metrics = Self.metrics
             // The syscalls the workload makes most, by mean latency.
             let top = (groups[0].first?.syscalls ?? []).prefix(5).map(\.name)

@@ -18,7 +18,8 @@ public struct HTMLReport {
         body += "</table>\n"
         if let summary = document.summary {
             body += "<h2>Overhead against native</h2>\n<p class=\"method\">\(e(SummaryTable.method(summary.method)))</p>\n"
-            let intervals = summary.metrics.filter { $0.metric == "wall_ns" || $0.metric == "workload_ns_per_op" }
+            let plotted = Set(MetricDefinition.shown(in: .plot).map(\.name))
+            let intervals = summary.metrics.filter { plotted.contains($0.metric) }
                 .compactMap { m in m.vsNative.map { SVGPlot.Interval(label: "\(m.workload) · \(m.environment) · \(SummaryTable.label(m.metric))",
                                                                      environment: m.environment, ratio: $0) } }
             body += "<figure class=\"plot\" id=\"ratios\">" + SVGPlot.ratios(title: "Ratio to native", rows: intervals) + "</figure>\n"

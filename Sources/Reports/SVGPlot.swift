@@ -3,14 +3,12 @@ import IsoprobeCore
 
 /// The two plots of the HTML report, drawn as inline SVG (no scripts, no fonts fetched).
 public enum SVGPlot {
-    /// Fixed per environment, so every plot and report reads the same way.
+    /// Fixed per environment (by its place among the kinds), so every plot and report reads
+    /// the same way; a label that is not a kind gets the last colour.
     public static func colour(_ environment: String) -> String {
-        switch environment {
-        case "native": return "#1f77b4"
-        case "container": return "#ff7f0e"
-        case "vm": return "#2ca02c"
-        default: return "#9467bd"
-        }
+        let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+        let place = EnvironmentKind(rawValue: environment).flatMap { EnvironmentKind.allCases.firstIndex(of: $0) }
+        return palette[min(place ?? palette.count - 1, palette.count - 1)]
     }
 
     public struct Series {

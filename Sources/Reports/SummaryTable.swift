@@ -5,8 +5,8 @@ import IsoprobeCore
 /// the key metrics and its ratio to native with the bootstrap interval; `*` marks a ratio
 /// that passes the significance rule (p < alpha and beyond the threshold).
 public enum SummaryTable {
-    /// The metrics shown in summaries, in order; the JSON carries all of them.
-    public static let keyMetrics = ["wall_ns", "cpu_ns", "workload_ns_per_op", "syscall_ns_mean", "page_faults_user"]
+    /// The metrics shown in summaries, in registry order; the JSON carries all of them.
+    public static var keyMetrics: [String] { MetricDefinition.shown(in: .summary).map(\.name) }
 
     public static func rows(_ summary: SummaryReport, metrics: [String] = keyMetrics) -> [MetricSummary] {
         summary.metrics.filter { metrics.contains($0.metric) }
@@ -43,14 +43,8 @@ public enum SummaryTable {
         return "summary: " + method(summary.method) + "\n" + table.render()
     }
 
+    /// A metric's words in a summary (its registry entry's; the name for one not registered).
     public static func label(_ metric: String) -> String {
-        switch metric {
-        case "wall_ns": return "wall time"
-        case "cpu_ns": return "CPU time"
-        case "workload_ns_per_op": return "ns per op"
-        case "syscall_ns_mean": return "mean syscall"
-        case "page_faults_user": return "page faults"
-        default: return metric
-        }
+        MetricDefinition.named(metric).map { $0.summaryLabel ?? $0.label } ?? metric
     }
 }

@@ -65,8 +65,16 @@ import Testing
         let rows = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         let expected = doc.runs.map { CSVExport.metrics(of: $0).count }.reduce(0, +)
         #expect(rows.count == expected + 1)
-        // 5 timings, 2 workload figures, the total, 3 per syscall (2 syscalls), 6 scheduling, 4 memory.
-        #expect(expected == doc.runs.count * 24)
+        // The registry's metrics the run has, in its order, then three raw counts per syscall
+        // and the rest of the raw figures, each name once.
+        for run in doc.runs {
+            let names = CSVExport.metrics(of: run).map(\.0)
+            let registered = MetricDefinition.all.filter { $0.value(run) != nil }.map(\.name)
+            #expect(registered.count >= 15)
+            #expect(Array(names.prefix(registered.count)) == registered)
+            #expect(names.filter { $0.hasPrefix("syscall:") }.count == 3 * run.syscalls.count)
+            #expect(Set(names).count == names.count)
+        }
         #expect(rows[0] == CSVExport.header.joined(separator: ","))
         #expect(rows.contains { $0.hasSuffix(",syscall:getpid:count,count,100000") && $0.hasPrefix("1,native,getpid:count=100000,1,") })
         #expect(CSVExport.field("a,\"b\"") == "\"a,\"\"b\"\"\"")

@@ -22,17 +22,11 @@ public struct VictimSeries: Codable, Sendable, Equatable {
         cpuNs = runs.map { $0.cpuUserNs + $0.cpuSystemNs }
         nsPerOp = runs.compactMap { $0.workloadReport?.nsPerOp }
         elapsedNs = runs.compactMap { $0.workloadReport?.elapsedNs }
-        medianElapsedNs = Self.median(elapsedNs.map { Double($0) }).map { UInt64($0) }
-        medianWallNs = Self.median(wallNs.map { Double($0) }).map { UInt64($0) } ?? 0
-        medianCpuNs = Self.median(cpuNs.map { Double($0) }).map { UInt64($0) } ?? 0
-        medianNsPerOp = Self.median(nsPerOp)
+        medianElapsedNs = Statistics.median(elapsedNs.map { Double($0) }).map { UInt64($0) }
+        medianWallNs = Statistics.median(wallNs.map { Double($0) }).map { UInt64($0) } ?? 0
+        medianCpuNs = Statistics.median(cpuNs.map { Double($0) }).map { UInt64($0) } ?? 0
+        medianNsPerOp = Statistics.median(nsPerOp)
         completed = !runs.isEmpty && runs.allSatisfy(\.exit.succeeded)
         exits = runs.map(\.exit.description)
-    }
-
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let s = values.sorted(), n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 }
