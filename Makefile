@@ -54,7 +54,14 @@ $(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/*.h $(VMLINUX_H)
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/include -Iprobes -c $< -o $@
 
-probes: $(PROBE_OBJS)
+# A probe the verifier refuses, for the tests (fixtures/probes).
+REJECTED_PROBE := $(BUILD)/fixtures/probes/syscalls.bpf.o
+
+$(REJECTED_PROBE): fixtures/probes/rejected-syscalls.bpf.c probes/*.bpf.c probes/*.h $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/include -Iprobes -c $< -o $@
+
+probes: $(PROBE_OBJS) $(REJECTED_PROBE)
 
 $(BUILD)/workloads/%: fixtures/workloads/%.c fixtures/workloads/workload.h
 	@mkdir -p $(dir $@)

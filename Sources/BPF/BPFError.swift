@@ -24,9 +24,4 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
         let lines = log.split(separator: "\n", omittingEmptySubsequences: true)
         return lines.suffix(20).joined(separator: "\n")
     }
-
-    /// Whether this failure means the kernel lacks the feature rather than a bug in the probe.
-    public var isUnsupported: Bool {
-        [EOPNOTSUPP, ENOTSUP, ENOENT, EINVAL, EPERM, ENOSYS].contains(errno)
-    }
 }

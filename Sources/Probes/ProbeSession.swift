@@ -61,13 +61,17 @@ public final class ProbeSession: RunObserver {
                     schedEvents = collector
                 }
             } catch let error as BPFError {
+                let failure = ProbeFailure.classify(error, family: family, probe: objects[family])
                 objects[family]?.close()
                 objects[family] = nil
-                statuses[family] = ProbeStatus(family: family.rawValue, attached: false, mode: "unsupported",
-                                               detail: error.description)
-                FileHandle.standardError.write(Data("isoprobe: \(family.rawValue) probes not attached: \(error)\n".utf8))
-                if !error.log.isEmpty && !error.isUnsupported {
-                    FileHandle.standardError.write(Data((error.verifierTail + "\n").utf8))
+                switch failure {
+                case .unsupported(let why):
+                    statuses[family] = ProbeStatus(family: family.rawValue, attached: false, mode: "unsupported", detail: why)
+                    FileHandle.standardError.write(Data("isoprobe: \(family.rawValue) probes not attached: \(why)\n".utf8))
+                case .error(let error, let verifierLog):
+                    if let verifierLog { FileHandle.standardError.write(Data((verifierLog + "\n").utf8)) }
+                    close()
+                    throw error
                 }
             }
         }

@@ -69,6 +69,40 @@ extension KernelTests {
             #expect(lines[0].hasPrefix("isoprobe: \(flag) ") || lines[0].hasPrefix("isoprobe: \(flag): "), "\(lines[0])")
         }
 
+        /// A probe the verifier refuses is an error with the verifier's log, not "unsupported".
+        @Test func verifierRejectionShowsTheLogAndFails() throws {
+            let directory = temporaryPath("rejected-probes")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            for name in try FileManager.default.contentsOfDirectory(atPath: Repo.probesDirectory) where name.hasSuffix(".bpf.o") {
+                try FileManager.default.copyItem(atPath: Repo.probesDirectory + "/" + name, toPath: directory + "/" + name)
+            }
+            let rejected = Repo.root + "/build/fixtures/probes/syscalls.bpf.o"
+            try #require(FileManager.default.fileExists(atPath: rejected), "the rejected probe is not built (make probes)")
+            try FileManager.default.removeItem(atPath: directory + "/syscalls.bpf.o")
+            try FileManager.default.copyItem(atPath: rejected, toPath: directory + "/syscalls.bpf.o")
+            let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes", "syscalls", "--probes-dir", directory,
+                                  "--quiet"])
+            #expect(r.process.status == 1, "a rejected probe is a failure (exit 1), got \(r.process.status)")
+            #expect(r.process.stderr.contains("BEGIN PROG LOAD LOG") || r.process.stderr.contains("processed "),
+                    "the verifier's log: \(r.process.stderr)")
+            let last = r.process.stderrLines.last ?? ""
+            #expect(last.hasPrefix("isoprobe: the kernel's verifier rejected the syscalls probes"), "\(last)")
+            #expect(!r.process.stderr.contains("unsupported"))
+        }
+
+        /// Root without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: the missing capabilities are
+        /// named, exit 3, nothing runs.
+        @Test func missingCapabilitiesAreNamed() throws {
+            try Requirements.requireKernelTestSetup()
+            let r = try runProcess("/usr/bin/setpriv", ["--bounding-set=-bpf,-perfmon,-sys_admin",
+                                                        "--inh-caps=-bpf,-perfmon,-sys_admin", Repo.binary, "run",
+                                                        "--workload", "getpid:count=10", "--quiet", "--no-history"])
+            #expect(r.status == 3, "a missing privilege exits 3, got \(r.status): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("CAP_BPF") && lines[0].contains("refused"), "\(r.stderr)")
+        }
+
         @Test func missingProbesDirectory() throws {
             let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes-dir", "/nonexistent", "--quiet"])
             #expect(r.process.status != 0)
