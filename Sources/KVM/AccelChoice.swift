@@ -5,11 +5,6 @@ public enum AccelRequest: String, Sendable, CaseIterable, Codable {
     case auto, kvm, tcg
 }
 
-/// The accelerator a guest actually runs with.
-public enum Accelerator: String, Sendable, CaseIterable, Codable {
-    case kvm, tcg
-}
-
 /// Turns `--accel` into an accelerator from the KVM calibration.
 ///
 /// `auto` takes KVM when the calibration says guest kernel code runs natively and TCG

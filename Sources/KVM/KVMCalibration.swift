@@ -39,7 +39,7 @@ public enum KVMCalibration {
     }
 
     /// What /sys/module and /proc/cpuinfo say.
-    public struct HostFacts: Sendable, Equatable, Codable {
+    public struct HostSignals: Sendable, Equatable, Codable {
         public var kvmModule: Bool
         public var kvmIntel: Bool
         public var kvmAMD: Bool
@@ -69,10 +69,10 @@ public enum KVMCalibration {
         }
 
         /// Reads the facts only (cheap: a few access() calls and the first flags line).
-        public static func read() -> HostFacts {
+        public static func read() -> HostSignals {
             var c = isoprobe_kvm_calibration()
             isoprobe_kvm_host_facts(&c)
-            return HostFacts(c)
+            return HostSignals(c)
         }
 
         init(_ c: isoprobe_kvm_calibration) {
@@ -118,7 +118,7 @@ public enum KVMCalibration {
     }
 
     public struct Result: Sendable, Equatable, Codable, CustomStringConvertible {
-        public var host: HostFacts
+        public var host: HostSignals
         /// nil when /dev/kvm opened.
         public var openErrno: Int32?
         public var apiVersion: Int?
@@ -141,7 +141,7 @@ public enum KVMCalibration {
         public var timeLimit: TimeInterval
         public var samples: [Sample]
 
-        public init(host: HostFacts = HostFacts(), openErrno: Int32? = nil, apiVersion: Int? = 12,
+        public init(host: HostSignals = HostSignals(), openErrno: Int32? = nil, apiVersion: Int? = 12,
                     vmCreated: Bool = true, vcpuCreated: Bool = true, failure: Failure? = nil,
                     hltExit: KVMExitReason? = .hlt, ioExit: KVMExitReason? = .io, ioPort: UInt16? = 0xe9,
                     nsPerIteration: Double?, measuredIterations: Int = 0, measurementFinished: Bool = true,
@@ -276,7 +276,7 @@ public enum KVMCalibration {
         return .unavailable(reason: "the calibration produced no measurement")
     }
 
-    static func openFailure(_ e: Int32, host: HostFacts) -> String {
+    static func openFailure(_ e: Int32, host: HostSignals) -> String {
         let text = String(cString: strerror(e))
         switch e {
         case ENOENT:
@@ -334,7 +334,7 @@ extension KVMCalibration.Result {
                     errno: s.run_errno, ioPort: s.exit_reason == 2 ? UInt16(truncatingIfNeeded: s.io_port) : nil))
             }
         }
-        self.init(host: KVMCalibration.HostFacts(c),
+        self.init(host: KVMCalibration.HostSignals(c),
                   openErrno: c.opened != 0 || c.open_errno == 0 ? nil : c.open_errno,
                   apiVersion: c.api_version >= 0 ? Int(c.api_version) : nil,
                   vmCreated: c.vm_created != 0, vcpuCreated: c.vcpu_created != 0,

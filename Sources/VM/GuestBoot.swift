@@ -13,7 +13,7 @@ public struct GuestBoot: Sendable {
         public var root: FileSet
         /// The whole /init, a busybox sh script (`GuestInit.script(running:)`).
         public var initScript: String
-        public var accelerator: QEMUCommand.Accelerator = .tcg
+        public var accelerator: Accelerator = .tcg
         public var vcpus = 1
         public var memoryMiB = 256
         public var kernelArguments: [String] = []

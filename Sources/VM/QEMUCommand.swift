@@ -10,10 +10,6 @@ import IsoprobeCore
 /// `-cpu max` adds 0.8 s (5-level paging, which `la57=off` removes); microvm's `rtc=off`
 /// adds 2 s; `x-option-roms=off`, `pit=off` and `pic=off` change nothing measurable.
 public struct QEMUCommand: Equatable, Sendable {
-    public enum Accelerator: String, Equatable, Sendable {
-        case kvm, tcg
-    }
-
     public static let defaultExecutable = "qemu-system-x86_64"
     /// x86's COMMAND_LINE_SIZE.
     public static let maximumCommandLine = 2047

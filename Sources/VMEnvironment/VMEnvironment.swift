@@ -238,7 +238,7 @@ public final class VMEnvironment: Environment {
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
         if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
-        configuration.accelerator = accelerator == .kvm ? .kvm : .tcg
+        configuration.accelerator = accelerator
         configuration.vcpus = options.vcpus
         configuration.memoryMiB = options.memoryMiB
         configuration.kernelArguments = options.marker.map { [Self.kernelArgument(marker: $0)] } ?? []

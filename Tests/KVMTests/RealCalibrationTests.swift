@@ -25,7 +25,7 @@ struct RealCalibrationTests {
         #expect(!r.description.contains("\n"))
 
         // The machine facts decide what the verdict must be.
-        let facts = KVMCalibration.HostFacts.read()
+        let facts = KVMCalibration.HostSignals.read()
         #expect(facts == r.host)
         #expect(facts.kvmPVM == KVMSupport.module("kvm_pvm"))
         if facts.kvmPVM {

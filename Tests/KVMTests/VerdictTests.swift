@@ -5,8 +5,8 @@ import Testing
 
 /// The thresholds and messages, on synthetic measurements.
 struct VerdictTests {
-    static let pvm = KVMCalibration.HostFacts(kvmModule: true, kvmPVM: true, hypervisor: true)
-    static let intel = KVMCalibration.HostFacts(kvmModule: true, kvmIntel: true, vmx: true)
+    static let pvm = KVMCalibration.HostSignals(kvmModule: true, kvmPVM: true, hypervisor: true)
+    static let intel = KVMCalibration.HostSignals(kvmModule: true, kvmIntel: true, vmx: true)
 
     @Test(arguments: [0.3, 0.6, 1.0, 5.0, 19.9])
     func nativeSpeedIsUsable(nsPerIteration: Double) {
@@ -35,7 +35,7 @@ struct VerdictTests {
     @Test func emulatedWithoutPVMNamesTheModuleThere() {
         let r = KVMCalibration.Result(host: Self.intel, nsPerIteration: 900)
         #expect(r.verdict == .emulated(nsPerInstruction: 450, module: "kvm_intel"))
-        let bare = KVMCalibration.Result(host: KVMCalibration.HostFacts(kvmModule: true), nsPerIteration: 900)
+        let bare = KVMCalibration.Result(host: KVMCalibration.HostSignals(kvmModule: true), nsPerIteration: 900)
         #expect(bare.verdict == .emulated(nsPerInstruction: 450, module: "kvm"))
     }
 
@@ -61,13 +61,13 @@ struct VerdictTests {
     }
 
     @Test func missingDevKVM() {
-        let none = KVMCalibration.Result(host: KVMCalibration.HostFacts(), openErrno: ENOENT, apiVersion: nil,
+        let none = KVMCalibration.Result(host: KVMCalibration.HostSignals(), openErrno: ENOENT, apiVersion: nil,
                                          vmCreated: false, vcpuCreated: false, nsPerIteration: nil)
         #expect(none.verdict == .unavailable(reason: "no /dev/kvm: no kvm module is loaded and the CPU shows no vmx/svm"))
         #expect(none.description == "KVM: unavailable (no /dev/kvm: no kvm module is loaded and the CPU shows no vmx/svm); using TCG")
         #expect(none.fix?.contains("no VT-x/AMD-V") == true)
 
-        let vmx = KVMCalibration.Result(host: KVMCalibration.HostFacts(vmx: true), openErrno: ENOENT, apiVersion: nil,
+        let vmx = KVMCalibration.Result(host: KVMCalibration.HostSignals(vmx: true), openErrno: ENOENT, apiVersion: nil,
                                         vmCreated: false, vcpuCreated: false, nsPerIteration: nil)
         #expect(vmx.verdict == .unavailable(reason: "no /dev/kvm: no kvm module is loaded"))
         #expect(vmx.fix == "modprobe kvm_intel")

@@ -7,7 +7,7 @@ import Testing
     let kernel = GuestKernel(path: "/cache/vmlinux-6.12.117+deb12-amd64", format: .vmlinuxPVH,
                              version: "6.12.117+deb12-amd64")
 
-    func command(_ accelerator: QEMUCommand.Accelerator = .tcg, agent: AgentPort? = nil,
+    func command(_ accelerator: Accelerator = .tcg, agent: AgentPort? = nil,
                  extra: [String] = [], tsc: Int? = 2_596_146) -> QEMUCommand {
         QEMUCommand(accelerator: accelerator, vcpus: 2, memoryMiB: 512, kernel: kernel, initramfs: "/tmp/w/initramfs.cpio",
                     kernelArguments: extra, tscKHz: tsc, console: .inheritedSocket(fd: 3),
