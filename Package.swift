@@ -21,11 +21,13 @@ let package = Package(
         .target(name: "BPF", dependencies: ["CBPF", "CShim"]),
         // Result model, workload specs, syscall names, errors: no system dependencies.
         .target(name: "IsoprobeCore"),
+        // Helper programs on the host: finding them (HostTool) and starting them (HelperCommand).
+        .target(name: "Host", dependencies: ["CShim", "IsoprobeCore"]),
         // The probe families: load, filter to a cgroup, read into the result model.
         .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
         // The one protocol every environment (native, container, vm) conforms to, the native
         // environment, and the rules that turn a run into a RunResult.
-        .target(name: "Environments", dependencies: ["CShim", "IsoprobeCore", "Probes"]),
+        .target(name: "Environments", dependencies: ["CShim", "Host", "IsoprobeCore", "Probes"]),
         // Every report format from the result model: text, Markdown, JSON, CSV, OpenMetrics,
         // HTML with SVG plots, Chrome trace.
         .target(name: "Reports", dependencies: ["IsoprobeCore"]),
@@ -36,7 +38,7 @@ let package = Package(
         .target(name: "Suite", dependencies: ["IsoprobeCore"]),
         // Security boundaries between guests and the host: the checks' model, expectations
         // from a profile, the guests A and B with canaries, the weakened control, reports.
-        .target(name: "Verify", dependencies: ["Harness", "Container", "OCI", "VMEnvironment", "Probes", "BPF",
+        .target(name: "Verify", dependencies: ["Harness", "Container", "Host", "OCI", "VMEnvironment", "Probes", "BPF",
                                                "Environments", "IsoprobeCore", "AgentProtocol", "VM", "KVM", "Analysis", "GuestImage"]),
         // Every run in an embedded SQLite database, with the host's facts.
         .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -45,17 +47,17 @@ let package = Package(
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
         .target(name: "OCI"),
         // Workloads in OCI containers (runc, crun, ...).
-        .target(name: "Container", dependencies: ["CShim", "Environments", "GuestImage", "IsoprobeCore", "OCI"]),
+        .target(name: "Container", dependencies: ["CShim", "Environments", "GuestImage", "Host", "IsoprobeCore", "OCI"]),
         // QEMU guests: kernel lookup, argument builders, booting an initramfs root.
-        .target(name: "VM", dependencies: ["GuestImage", "IsoprobeCore"]),
+        .target(name: "VM", dependencies: ["GuestImage", "Host", "IsoprobeCore"]),
         // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
-        .target(name: "Harness", dependencies: ["BPF", "Probes", "Reports", "Environments", "Container", "OCI", "IsoprobeCore",
+        .target(name: "Harness", dependencies: ["BPF", "Probes", "Reports", "Environments", "Container", "Host", "OCI", "IsoprobeCore",
                                                 "KVM", "VM", "AgentProtocol", "VMEnvironment"]),
         // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
         // Workloads in QEMU guests, measured by the isoprobe agent inside.
-        .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "IsoprobeCore", "KVM",
+        .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "Host", "IsoprobeCore", "KVM",
                                                       "Probes", "VM"]),
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
@@ -65,6 +67,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "HostTests", dependencies: ["Host"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
             "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History", "Verify",
@@ -74,7 +77,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "IsoprobeCore"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "IsoprobeCore"]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
-        .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage"]),
+        .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage", "Host"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "IsoprobeCore"]),
     ],

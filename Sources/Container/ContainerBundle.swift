@@ -1,6 +1,7 @@
 import Environments
 import Foundation
 import GuestImage
+import Host
 import IsoprobeCore
 import OCI
 
@@ -56,7 +57,7 @@ final class ContainerBundle {
                 let name = (invocation.argv[0] as NSString).lastPathComponent
                 args = [GuestLayout.workloadsDirectory + "/" + name] + invocation.argv.dropFirst()
             } else {
-                guard let program = ChildProcess.resolve(invocation.argv[0]) else {
+                guard let program = HostTool.find(invocation.argv[0]) else {
                     throw IsoprobeError(.usage, "command not found: \(invocation.argv[0])",
                                         fix: "give a path or a command on PATH")
                 }

@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 
 /// An OCI runtime binary (runc, crun, runsc, ...): where it is, what it says its version is,
@@ -14,11 +15,9 @@ public struct OCIRuntime: Sendable {
     /// cgroup2's controller list reads empty (an empty file bound over it).
     public var hidesHybridControllers: Bool
 
-    /// `runc`, `crun`, a name on PATH, or a path.
+    /// `runc`, `crun`, another name (looked up as `HostTool.find` does), or a path.
     public static func resolve(_ spec: String, hierarchy: CgroupHierarchy) throws -> OCIRuntime {
-        guard let path = spec.contains("/") ? (access(spec, X_OK) == 0 ? spec : nil)
-                : (ChildProcess.resolve(spec) ?? ["/usr/sbin", "/sbin", "/usr/local/sbin"]
-                    .map { "\($0)/\(spec)" }.first { access($0, X_OK) == 0 }) else {
+        guard let path = HostTool.find(spec) else {
             let fix = ["runc", "crun"].contains(spec) ? "apt-get install -y \(spec)" : "give --runtime a path or a name on PATH"
             throw IsoprobeError(.missing, "OCI runtime '\(spec)' not found", fix: fix)
         }

@@ -1,5 +1,6 @@
 import CShim
 import Foundation
+import Host
 import IsoprobeCore
 
 /// How a workload process ended and what it cost, from wait4.
@@ -39,7 +40,7 @@ public enum ChildProcess {
 
     static func run(_ argv: [String], environment: [String: String], cgroup: Cgroup,
                     echoOutput: Bool, timeout: TimeInterval?) throws -> ProcessOutcome {
-        guard let executable = resolve(argv[0]) else {
+        guard let executable = HostTool.find(argv[0]) else {
             throw IsoprobeError(.usage, "command not found: \(argv[0])",
                                 fix: "give a path or a command on PATH")
         }
@@ -91,16 +92,6 @@ public enum ChildProcess {
         return outcome
     }
 
-    public static func resolve(_ command: String) -> String? {
-        if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(command)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-
     public static func describe(status: Int32, timedOut: Bool) -> ExitDescription {
         let sig = status & 0x7f
         if timedOut {
@@ -126,41 +117,6 @@ public enum ChildProcess {
 
     public static func nanos(_ t: timeval) -> UInt64 {
         UInt64(max(Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_usec) * 1000, 0))
-    }
-}
-
-/// Reads a pipe on its own thread, echoing it if asked and keeping the last `limit` bytes.
-public final class OutputTail: @unchecked Sendable {
-    private let fd: Int32
-    private var data = [UInt8]()
-    private let done = DispatchSemaphore(value: 0)
-    private var finished = false
-
-    public init(fd: Int32, echo: Bool, limit: Int) {
-        self.fd = fd
-        Thread.detachNewThread { [self] in
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                if echo { buf.withUnsafeBytes { _ = write(1, $0.baseAddress, n) } }
-                data.append(contentsOf: buf[0..<n])
-                if data.count > limit { data.removeFirst(data.count - limit) }
-            }
-            done.signal()
-        }
-    }
-
-    /// Waits for end of file and returns what was kept.
-    @discardableResult
-    public func finish() -> String {
-        if !finished {
-            done.wait()
-            close(fd)
-            finished = true
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -2,6 +2,7 @@ import BPF
 import Container
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 import KVM
 import Probes
@@ -57,7 +58,7 @@ public enum Doctor {
         for (tool, package, required) in [("clang", "clang", false), ("bpftool", "bpftool", false),
                                           ("bpftrace", "bpftrace", false), ("runc", "runc", false),
                                           ("crun", "crun", false)] {
-            let path = which(tool)
+            let path = HostTool.find(tool)
             var detail = path ?? "not found"
             if let path, ["runc", "crun"].contains(tool) {
                 detail += ": " + OCIRuntime.version(of: path)
@@ -95,15 +96,6 @@ public enum Doctor {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }) else { return 0 }
         return UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
-    }
-
-    public static func which(_ tool: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
-            let p = "\(dir)/\(tool)"
-            if access(p, X_OK) == 0 { return p }
-        }
-        return nil
     }
 
     /// Throws the one-line error for the first missing requirement of a run.

@@ -1,6 +1,7 @@
 import BPF
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 import Probes
 
@@ -77,7 +78,7 @@ public final class OverheadBench {
         let argv = try catalog.argv(for: spec)
         var result = Result(count: count, samples: [:], unavailable: [:])
         var active = modes
-        if active.contains(.bpftrace) && Doctor.which("bpftrace") == nil {
+        if active.contains(.bpftrace) && HostTool.find("bpftrace") == nil {
             result.unavailable[.bpftrace] = "bpftrace not installed: apt-get install -y bpftrace"
             active.removeAll { $0 == .bpftrace }
         }
@@ -176,8 +177,9 @@ final class IsoprobeProbes: BenchObserver {
 /// bpftrace doing what the syscalls probe does: per-syscall count and latency histogram
 /// for the target cgroup, with start times in a map keyed by thread.
 final class BpftraceProbes: BenchObserver {
-    var process: Process?
-    var output: Pipe?
+    /// bpftrace while it runs (nil once reaped), and the read end of its stdout and stderr.
+    var pid: pid_t?
+    var output: Int32 = -1
 
     static func script(cgroupPath: String) -> String {
         """
@@ -189,24 +191,35 @@ final class BpftraceProbes: BenchObserver {
     }
 
     override func targetReady(_ target: CgroupTarget) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Doctor.which("bpftrace") ?? "/usr/bin/bpftrace")
-        p.arguments = ["-e", Self.script(cgroupPath: target.path)]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        process = p
-        output = pipe
+        guard let bpftrace = HostTool.find("bpftrace") else {
+            throw IsoprobeError(.missing, "bpftrace not found", fix: "apt-get install -y bpftrace")
+        }
+        let pipe = try HelperCommand.pipe()
+        do {
+            pid = try HelperCommand.spawn([bpftrace, "-e", Self.script(cgroupPath: target.path)],
+                                          stdoutFD: pipe.write, stderrFD: pipe.write)
+        } catch {
+            Glibc.close(pipe.read)
+            Glibc.close(pipe.write)
+            throw error
+        }
+        Glibc.close(pipe.write)
+        output = pipe.read
         // bpftrace prints "Attaching N probes..." once its programs are in place.
-        let handle = pipe.fileHandleForReading
         var seen = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            seen.append(chunk)
-            if String(decoding: seen, as: UTF8.self).contains("Attaching") { break }
+        while !String(decoding: seen, as: UTF8.self).contains("Attaching") {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { break }
+            var poller = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(left, 1) * 1000))
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { continue }
+            let n = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            seen.append(contentsOf: buffer[0..<n])
         }
         guard String(decoding: seen, as: UTF8.self).contains("Attaching") else {
             close()
@@ -216,26 +229,56 @@ final class BpftraceProbes: BenchObserver {
         usleep(300_000)
     }
 
+    /// Whether bpftrace still runs; reaps it once it has exited.
+    private func isRunning() -> Bool {
+        guard let child = pid else { return false }
+        var status: Int32 = 0
+        var rc: pid_t
+        repeat { rc = waitpid(child, &status, WNOHANG) } while rc < 0 && errno == EINTR
+        if rc == 0 { return true }
+        pid = nil
+        return false
+    }
+
+    /// SIGKILL if still running, and reaped.
+    private func killAndReap() {
+        guard isRunning(), let child = pid else { return }
+        kill(child, SIGKILL)
+        _ = HelperCommand.wait(child)
+        pid = nil
+    }
+
     override func workloadFinished() {
-        guard let p = process, p.isRunning else { return }
-        // Drain its map dump so it can exit.
-        DispatchQueue.global().async { [output] in _ = output?.fileHandleForReading.readDataToEndOfFile() }
+        guard isRunning(), let child = pid else { return }
+        // Drain its map dump so it can exit; the drain owns the read end from here.
+        let fd = output
+        output = -1
+        if fd >= 0 {
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                }
+                Glibc.close(fd)
+            }
+        }
         // bpftrace 0.17 can miss a SIGINT that lands just before it sleeps in epoll_wait:
         // repeat it until it exits, and kill it if it still has not after 10 s.
         let deadline = Date().addingTimeInterval(10)
-        while p.isRunning && Date() < deadline {
-            kill(p.processIdentifier, SIGINT)
+        while isRunning() && Date() < deadline {
+            kill(child, SIGINT)
             usleep(100_000)
         }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
+        killAndReap()
     }
 
     override func close() {
-        if let p = process, p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+        killAndReap()
+        if output >= 0 {
+            Glibc.close(output)
+            output = -1
         }
-        process = nil
     }
 }

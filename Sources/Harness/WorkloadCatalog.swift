@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 
 /// The fixture workloads that were built (one static binary each), and how a spec

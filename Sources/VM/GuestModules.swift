@@ -1,5 +1,6 @@
 import Foundation
 import GuestImage
+import Host
 import IsoprobeCore
 
 /// Kernel modules a guest loads at boot, resolved on the host from the guest kernel's
@@ -127,7 +128,8 @@ public struct GuestModules: Sendable {
         guard let executable = HostTool.find(tool) else {
             throw IsoprobeError(.missing, "\(tool) is needed to unpack \(path)", fix: "install it (`make deps`)")
         }
-        guard let data = HostTool.output([executable, "-dc", path]), !data.isEmpty else {
+        // An unpacked module can be several MiB: room for it whole.
+        guard let data = HostTool.output([executable, "-dc", path], stdoutLimit: 64 << 20), !data.isEmpty else {
             throw IsoprobeError(.failed, "\(tool) could not unpack \(path)")
         }
         return data

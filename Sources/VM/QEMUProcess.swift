@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// One running QEMU, leader of its own process group, and the only owner of it: `kill`
@@ -20,49 +21,14 @@ final class QEMUProcess {
             throw IsoprobeError(.missing, "\(argv[0]) not found", fix: "apt-get install qemu-system-x86")
         }
         var argv = argv
-        var executable = qemuPath
+        argv[0] = qemuPath
         if let cgroupProcs {
-            argv = ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", cgroupProcs, qemuPath] + argv.dropFirst()
-            executable = "/bin/sh"
+            argv = ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", cgroupProcs] + argv
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
-        // Sources are above every target (see `highDescriptor`), so no dup2 overwrites a
-        // source still to be copied, and dup2 clears close-on-exec on the copy.
-        var highestTarget: Int32 = 2
-        for (source, target) in inherited {
-            posix_spawn_file_actions_adddup2(&actions, source, target)
-            highestTarget = max(highestTarget, target)
-        }
-        _ = Self.addCloseFrom?(&actions, highestTarget + 1)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, sig) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &none)
         // Its own group: one kill(-pid) reaches anything QEMU starts, and the terminal's
         // Ctrl-C goes to isoprobe, which then ends the guest in order.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, cArgs, environ)
-        guard rc == 0 else {
-            throw IsoprobeError(.failed, "cannot start \(executable)", cause: String(cString: strerror(rc)))
-        }
-        pid = child
+        pid = try HelperCommand.spawn(argv, stdoutFD: logFD, stderrFD: logFD, inherited: inherited,
+                                      newProcessGroup: true, closeOthers: true)
     }
 
     /// SIGKILL to the whole group; a group already gone is not an error.
@@ -128,17 +94,6 @@ final class QEMUProcess {
         }
         return false
     }
-
-    /// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does
-    /// not declare (it is _GNU_SOURCE-only). Without it QEMU inherits only what lacks
-    /// close-on-exec, which nothing of isoprobe's should.
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    private static let addCloseFrom: AddCloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            return nil
-        }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)
-    }()
 
     /// A close-on-exec copy of `fd` numbered at least `minimum`, the original closed.
     static func highDescriptor(_ fd: Int32, minimum: Int32 = 10) throws -> Int32 {

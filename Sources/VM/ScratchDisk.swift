@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// An empty ext4 filesystem in a sparse image file, for a guest's scratch disk. Made without

@@ -3,6 +3,7 @@ import AgentProtocol
 import Environments
 import Foundation
 import GuestImage
+import Host
 import IsoprobeCore
 import KVM
 import Probes

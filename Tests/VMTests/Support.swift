@@ -1,5 +1,6 @@
 import Foundation
 import GuestImage
+import Host
 import Testing
 @testable import VM
 

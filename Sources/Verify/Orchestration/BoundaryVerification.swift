@@ -2,6 +2,7 @@ import Container
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 import Probes
 import VMEnvironment
@@ -100,7 +101,7 @@ public struct BoundaryVerification {
 
     /// The hostname in the UTS namespace of pid (nil when it cannot be read).
     static func hostname(ofProcess pid: pid_t) -> String? {
-        guard let nsenter = ChildProcess.resolve("nsenter"),
+        guard let nsenter = HostTool.find("nsenter"),
               let result = try? HelperCommand.run([nsenter, "-t", String(pid), "-u", "cat", "/proc/sys/kernel/hostname"],
                                                   timeout: 5), result.succeeded else { return nil }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 
 /// The host's canaries: `boundaries plant` run natively as a plain child, with a secret
