@@ -36,10 +36,15 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["IsoprobeCore"]),
         // Suite files (TOML): parsed with positions, validated whole before anything runs.
         .target(name: "Suite", dependencies: ["IsoprobeCore"]),
+        // Performance isolation: a victim alone and beside noisy neighbours in a second guest
+        // of the same environment; what each kind of environment offers isolation checks.
+        .target(name: "Neighbours", dependencies: ["Analysis", "Container", "Environments", "Harness", "IsoprobeCore", "OCI",
+                                                   "Probes", "VMEnvironment"]),
         // Security boundaries between guests and the host: the checks' model, expectations
-        // from a profile, the guests A and B with canaries, the weakened control, reports.
-        .target(name: "Verify", dependencies: ["Harness", "Container", "Host", "OCI", "VMEnvironment", "Probes", "BPF",
-                                               "Environments", "IsoprobeCore", "AgentProtocol", "VM", "KVM", "Analysis", "GuestImage"]),
+        // from a profile, the guests A and B with canaries, the weakened control, reports;
+        // `verify` as a whole, performance isolation included.
+        .target(name: "Verify", dependencies: ["Container", "Environments", "Harness", "Host", "IsoprobeCore", "Neighbours",
+                                               "OCI", "Probes", "VMEnvironment"]),
         // Every run in an embedded SQLite database, with the host's facts.
         .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.
@@ -47,30 +52,37 @@ let package = Package(
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
         .target(name: "OCI"),
         // Workloads in OCI containers (runc, crun, ...).
-        .target(name: "Container", dependencies: ["CShim", "Environments", "GuestImage", "Host", "IsoprobeCore", "OCI"]),
+        .target(name: "Container", dependencies: ["Environments", "GuestImage", "Host", "IsoprobeCore", "OCI"]),
         // QEMU guests: kernel lookup, argument builders, booting an initramfs root.
         .target(name: "VM", dependencies: ["GuestImage", "Host", "IsoprobeCore"]),
-        // Runs requests across environments and repetitions; doctor, probe checks, benchmarks.
-        .target(name: "Harness", dependencies: ["BPF", "Probes", "Reports", "Environments", "Container", "Host", "OCI", "IsoprobeCore",
-                                                "KVM", "VM", "AgentProtocol", "VMEnvironment"]),
+        // Plans and runs: a request across environments and repetitions, the workload catalog,
+        // where the probes and workloads are, progress.
+        .target(name: "Harness", dependencies: ["Container", "Environments", "Host", "IsoprobeCore", "Probes", "Reports",
+                                                "VMEnvironment"]),
+        // The guest side of --env vm: serves the host's run requests inside a guest.
+        .target(name: "Agent", dependencies: ["AgentProtocol", "Environments", "Harness", "IsoprobeCore", "Probes"]),
+        // isoprobe checking itself and its host: doctor, the probe check, the self-benchmarks.
+        .target(name: "Diagnostics", dependencies: ["BPF", "Container", "Environments", "Harness", "Host", "IsoprobeCore", "KVM",
+                                                    "Probes", "VM", "VMEnvironment"]),
         // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
-        // Workloads in QEMU guests, measured by the isoprobe agent inside.
+        // Workloads in QEMU guests: one guest serves a plan's runs (or one per run), the agent
+        // inside measures, and the host's probes watch QEMU.
         .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "Host", "IsoprobeCore", "KVM",
                                                       "Probes", "VM"]),
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
-            "BPF", "CShim", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM", "Analysis", "Suite", "History", "VMEnvironment", "Verify",
+            "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History",
+            "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "HostTests", dependencies: ["Host"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
-            "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History", "Verify",
+            "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History", "Verify", "Neighbours", "Agent", "Diagnostics",
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "IsoprobeCore"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "IsoprobeCore"]),

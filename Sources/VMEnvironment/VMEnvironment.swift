@@ -1,4 +1,3 @@
-import Synchronization
 import AgentProtocol
 import Environments
 import Foundation
@@ -7,6 +6,7 @@ import Host
 import IsoprobeCore
 import KVM
 import Probes
+import Synchronization
 import VM
 
 /// The workload in a QEMU guest booted from an initramfs of the shared file set, with the

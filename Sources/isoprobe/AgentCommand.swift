@@ -1,3 +1,4 @@
+import Agent
 import AgentProtocol
 import ArgumentParser
 import Environments

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import Diagnostics
 import Environments
+import Foundation
 import Harness
 import IsoprobeCore
 import Reports

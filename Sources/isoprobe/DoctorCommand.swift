@@ -1,7 +1,8 @@
-import IsoprobeCore
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Harness
+import IsoprobeCore
 import Reports
 
 struct DoctorCommand: ParsableCommand {

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Container
-import KVM
+import Diagnostics
 import Environments
 import Foundation
 import Harness
+import History
 import IsoprobeCore
+import KVM
 import Probes
 import Reports
-import History
 import VMEnvironment
 
 struct RunCommand: ParsableCommand {

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Container
+import Diagnostics
 import Environments
 import Foundation
 import Harness
 import IsoprobeCore
 import KVM
-import Verify
 import VMEnvironment
+import Verify
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Container
 import Foundation
+import Neighbours
 import Harness
 import IsoprobeCore
 import Testing

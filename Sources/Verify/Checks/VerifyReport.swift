@@ -1,4 +1,5 @@
 import Foundation
+import Neighbours
 import IsoprobeCore
 
 /// What the host's probes saw A do while the checks ran.

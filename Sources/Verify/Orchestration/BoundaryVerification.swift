@@ -25,7 +25,7 @@ public struct BoundaryVerification {
         self.agentBinary = agentBinary
     }
 
-    public func verify(_ guest: IsolationEnvironment, profile: VerifyProfile) throws -> GuestVerification {
+    public func verify(_ guest: VerifyTarget, profile: VerifyProfile) throws -> GuestVerification {
         let ids = CanaryIdentities.random()
         let workdir = try Self.makeWorkDirectory()
         defer { try? FileManager.default.removeItem(atPath: workdir) }
@@ -62,7 +62,7 @@ public struct BoundaryVerification {
 
     /// A, under the host's probes, beside B in the same kind of environment. A guest's
     /// own kernel makes its capability checks, so there the capability probe sees only the VMM's.
-    private func runGuest(_ guest: IsolationEnvironment, ids: CanaryIdentities,
+    private func runGuest(_ guest: VerifyTarget, ids: CanaryIdentities,
                           params: [(key: String, value: String)]) throws -> GuestRunSeen {
         var checks = resources
         checks.workloadsDirectory = (checker as NSString).deletingLastPathComponent

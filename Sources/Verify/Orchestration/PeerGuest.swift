@@ -1,8 +1,9 @@
 import Container
 import Environments
 import Foundation
-import IsoprobeCore
+import Neighbours
 import Harness
+import IsoprobeCore
 import Probes
 
 /// Guest B: `boundaries plant` with the peer's canaries, in the same kind of environment as
@@ -11,13 +12,13 @@ import Probes
 final class PeerGuest {
     let canary: CanaryIdentities.Canary
     private let run: NeighbourRun
-    let guest: IsolationEnvironment
+    let guest: VerifyTarget
 
     static let holdMs = 180_000
 
     /// B runs in an environment of its own (a second container, a second guest), made
     /// from the same settings as A's and closed when B ends.
-    init(_ guest: IsolationEnvironment, runner: Runner, checker: String, canary: CanaryIdentities.Canary) throws {
+    init(_ guest: VerifyTarget, runner: Runner, checker: String, canary: CanaryIdentities.Canary) throws {
         self.canary = canary
         self.guest = guest
         let environment = try guest.base.checkerOptions(marker: canary.marker).makeEnvironment(

@@ -1,6 +1,7 @@
 import Container
 import Environments
 import Foundation
+import Neighbours
 import Harness
 import IsoprobeCore
 import OCI
@@ -9,7 +10,7 @@ import VMEnvironment
 /// A whole `isoprobe verify`: guest A in the chosen environment, the weakened control
 /// (always: it proves the checks can fail), then performance isolation unless left out.
 public struct VerifyRun {
-    public typealias Target = IsolationEnvironment
+    public typealias Target = VerifyTarget
 
     public var target: Target
     public var neighbours: Bool
@@ -66,7 +67,7 @@ public struct VerifyRun {
             // Performance isolation ("neighbours"): the victim alone, then beside each noisy
             // neighbour in a second guest of the same environment.
             progress("performance isolation: a victim beside noisy neighbours (\(name))")
-            performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(target)]
+            performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(target.isolation)]
         }
         return VerifyReport(host: host, guests: [guest], control: control, performance: performance)
     }

@@ -1,6 +1,7 @@
 import BPF
 import Environments
 import Foundation
+import Harness
 import Host
 import IsoprobeCore
 import Probes

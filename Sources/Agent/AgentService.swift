@@ -1,6 +1,7 @@
 import AgentProtocol
 import Environments
 import Foundation
+import Harness
 import IsoprobeCore
 import Probes
 

@@ -1,5 +1,6 @@
 import BPF
 import Foundation
+import Harness
 import IsoprobeCore
 import Probes
 

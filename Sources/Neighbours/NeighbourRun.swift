@@ -7,10 +7,15 @@ import OCI
 /// One neighbour run on its own thread. Its processes are found on the host by a
 /// parameter value no other process carries (`marker`), which is how isoprobe knows it
 /// has started and how it stops it.
-final class NeighbourRun: @unchecked Sendable {
-    struct Outcome {
-        var result: RunResult?
-        var error: String?
+public final class NeighbourRun: @unchecked Sendable {
+    public struct Outcome {
+        public var result: RunResult?
+        public var error: String?
+
+        public init(result: RunResult? = nil, error: String? = nil) {
+            self.result = result
+            self.error = error
+        }
     }
 
     let label: String
@@ -23,13 +28,13 @@ final class NeighbourRun: @unchecked Sendable {
     private var joined = false
 
     /// `marker`: an argument only the neighbour's processes carry (empty: not visible on the host).
-    init(label: String, marker: String, work: @escaping () throws -> Outcome) {
+    public init(label: String, marker: String, work: @escaping () throws -> Outcome) {
         self.label = label
         self.marker = marker
         self.work = work
     }
 
-    func start() {
+    public func start() {
         let thread = Thread { [self] in
             var out = Outcome()
             do {
@@ -46,12 +51,12 @@ final class NeighbourRun: @unchecked Sendable {
         thread.start()
     }
 
-    var isFinished: Bool { lock.withLock { finished } }
+    public var isFinished: Bool { lock.withLock { finished } }
 
     /// Until the neighbour's processes run, then `leadMs` more (a guest's boot: its
     /// workload is not the host's to see). A neighbour that already ended (killed by its own
     /// limit) is data: the victim runs anyway and the overlap says so.
-    func awaitRunning(leadMs: Int) throws {
+    public func awaitRunning(leadMs: Int) throws {
         var deadline = Date().addingTimeInterval(60)
         var seen = false
         while Date() < deadline {
@@ -67,9 +72,9 @@ final class NeighbourRun: @unchecked Sendable {
     }
 
     /// SIGKILL to every process of the neighbour (a guest's QEMU); whether there were any.
-    func stop() -> Bool { HostProcesses.kill(carrying: marker) }
+    public func stop() -> Bool { HostProcesses.kill(carrying: marker) }
 
-    func join() -> Outcome {
+    public func join() -> Outcome {
         guard !joined else { return lock.withLock { outcome } }
         while done.wait(timeout: .now() + 1) == .timedOut {
             // Ctrl-C: the runner kills its container; make sure nothing outlives us waiting.
@@ -79,5 +84,5 @@ final class NeighbourRun: @unchecked Sendable {
         return lock.withLock { outcome }
     }
 
-    func processes() -> [pid_t] { HostProcesses.carrying(marker) }
+    public func processes() -> [pid_t] { HostProcesses.carrying(marker) }
 }

@@ -2,6 +2,7 @@ import BPF
 import Container
 import Environments
 import Foundation
+import Harness
 import Host
 import IsoprobeCore
 import KVM

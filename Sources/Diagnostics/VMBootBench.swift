@@ -1,5 +1,6 @@
-import Foundation
 import Environments
+import Foundation
+import Harness
 import IsoprobeCore
 import VMEnvironment
 

@@ -2,8 +2,8 @@ import Foundation
 
 /// Host processes found by one word of their arguments (a word is an argument, or a
 /// space-separated part of one such as a kernel command line passed to QEMU).
-enum HostProcesses {
-    static func carrying(_ word: String) -> [pid_t] {
+public enum HostProcesses {
+    public static func carrying(_ word: String) -> [pid_t] {
         guard !word.isEmpty else { return [] }
         let me = getpid()
         return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> pid_t? in
@@ -16,7 +16,7 @@ enum HostProcesses {
 
     /// SIGKILL to each; whether there were any.
     @discardableResult
-    static func kill(carrying word: String) -> Bool {
+    public static func kill(carrying word: String) -> Bool {
         let pids = carrying(word)
         for pid in pids { Glibc.kill(pid, SIGKILL) }
         return !pids.isEmpty
