@@ -56,6 +56,9 @@ public struct TextReport {
             if let rt = d.runtime { out += "  runtime: \(rt.name) (\(rt.version))\n" }
             if let accel = d.accelerator {
                 out += "  guest: kernel \(d.guestKernel ?? "unknown"), accelerator \(accel)"
+                if let mode = d.guestMode {
+                    out += mode == "fresh" ? ", a fresh guest for this run" : ", one guest serving every run"
+                }
                 if let boot = d.bootNs { out += ", ready \(Format.duration(ns: boot)) after QEMU started" }
                 out += accel == "tcg" ? " (emulated: not representative of KVM overhead)\n" : "\n"
                 if let log = d.guestLog { out += "  guest console: \(log)\n" }
