@@ -178,12 +178,18 @@ public final class GuestMachine: @unchecked Sendable {
     /// Lets the vCPUs run again (QMP `cont`).
     public func resume() throws { try monitorCommand("cont") }
 
-    private func monitorCommand(_ command: String) throws {
+    /// Whether the vCPUs run, as QEMU says (QMP `query-status`): true running, false paused.
+    public func isRunning() throws -> Bool {
+        try monitorCommand("query-status").contains("\"running\": true")
+    }
+
+    @discardableResult
+    private func monitorCommand(_ command: String) throws -> String {
         guard let pair = monitorPair else {
             throw IsoprobeError(.failed, "the guest was started without a monitor")
         }
         if monitor == nil { monitor = try QMPMonitor(fd: pair.hostEnd) }
-        try monitor!.execute(command)
+        return try monitor!.execute(command)
     }
 
     // MARK: - Ending
@@ -242,7 +248,9 @@ final class QMPMonitor {
         try execute("qmp_capabilities")
     }
 
-    func execute(_ command: String) throws {
+    /// Runs `command` and returns QEMU's `return` line.
+    @discardableResult
+    func execute(_ command: String) throws -> String {
         let line = Array("{\"execute\":\"\(command)\"}\n".utf8)
         // The monitor is a socket: MSG_NOSIGNAL makes a QEMU that went away an error, not a SIGPIPE.
         let written = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -251,7 +259,7 @@ final class QMPMonitor {
         }
         while true {
             let reply = try readLine()
-            if reply.contains("\"return\"") { return }
+            if reply.contains("\"return\"") { return reply }
             if reply.contains("\"error\"") {
                 throw IsoprobeError(.failed, "the guest's monitor refused \(command)", cause: reply)
             }

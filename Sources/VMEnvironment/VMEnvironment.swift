@@ -260,6 +260,10 @@ public final class VMEnvironment: Environment {
     /// Guests booted so far.
     public var bootCount: Int { boots }
 
+    /// Whether the guest serving this plan has its vCPUs running now (QEMU's own answer);
+    /// nil without a guest. Between runs it is paused.
+    public func guestIsRunning() throws -> Bool? { try session?.machine.isRunning() }
+
     /// The guest's scratch disk: size of the ext4 image each guest gets as /dev/vda, mounted
     /// at /scratch and given to workloads as their TMPDIR, as native runs and containers get
     /// a directory on the host's disk. 256 MiB, sparse.

@@ -1,4 +1,6 @@
+import Environments
 import Foundation
+import Harness
 import IsoprobeCore
 import KVM
 import Testing
@@ -52,6 +54,27 @@ extension KernelTests {
             // Nothing of the guest is left.
             let qemu = try runProcess("/usr/bin/pgrep", ["-f", "qemu-system-x86_64"])
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
+        }
+
+        /// Between runs the serving guest is paused (QEMU says so over QMP), so it takes no
+        /// CPU from the other environments; the next run resumes it, in the same guest.
+        @Test func theIdleGuestIsPausedBetweenRuns() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            try Requirements.requireKernelTestSetup()
+            let resources = try Resources.locate(probesDirectory: Repo.probesDirectory)
+            let runner = try Runner(resources: resources, agentBinary: Repo.binary)
+            let vm = try VMEnvironment(options: .init(), agentBinary: Repo.binary, probesDirectory: Repo.probesDirectory)
+            defer { vm.close() }
+            let request = RunRequest(environments: [.vm], workloads: [], repetitions: 2)
+            let spec = WorkloadSpec(name: "getpid", parameters: [("count", "1000")])
+            #expect(try vm.guestIsRunning() == nil, "no guest before the first run")
+            let first = try runner.measure(spec, in: vm, repetition: 1, request: request)
+            #expect(try vm.guestIsRunning() == false, "the guest runs on between runs")
+            let second = try runner.measure(spec, in: vm, repetition: 2, request: request)
+            #expect(try vm.guestIsRunning() == false)
+            #expect(vm.bootCount == 1)
+            #expect([first, second].map { $0.result.syscall("getpid")?.count } == [1000, 1000])
+            #expect(first.result.details?.bootNs != nil && second.result.details?.bootNs == nil)
         }
 
         /// `--vm-fresh`: a guest per run, each booted for it and reported with its boot;
