@@ -1,4 +1,5 @@
 import ArgumentParser
+import Environments
 import Foundation
 import IsoprobeCore
 import OCI
@@ -65,7 +66,11 @@ struct ResourceOptions: ParsableArguments {
 func fail(_ error: Error) -> Never {
     let line: String
     let code: Int32
-    if let e = error as? IsoprobeError {
+    if let sig = Interruption.shared.signal, (error as? IsoprobeError)?.kind != .interrupted {
+        // Whatever failed once a signal arrived failed because of it: the interruption is the news.
+        line = "interrupted by signal \(sig) (\(String(cString: strsignal(sig)))): \(error)"
+        code = ExitStatus.interrupted.rawValue
+    } else if let e = error as? IsoprobeError {
         line = e.description
         code = e.exitCode
     } else if error is OCIConfigError {
