@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "BPF", dependencies: ["CBPF", "CShim"]),
         // Result model, workload specs, syscall names, errors: no system dependencies.
         .target(name: "IsoprobeCore"),
-        // Helper programs on the host: finding them (HostTool) and starting them (HelperCommand).
+        // The host itself: finding helper programs (HostTool), starting them (HelperCommand),
+        // reading /proc (ProcFS).
         .target(name: "Host", dependencies: ["CShim", "IsoprobeCore"]),
         // The probe families: load, filter to a cgroup, read into the result model.
         .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
@@ -38,8 +39,8 @@ let package = Package(
         .target(name: "Suite", dependencies: ["IsoprobeCore"]),
         // Performance isolation: a victim alone and beside noisy neighbours in a second guest
         // of the same environment; what each kind of environment offers isolation checks.
-        .target(name: "Neighbours", dependencies: ["Analysis", "Container", "Environments", "Harness", "IsoprobeCore", "OCI",
-                                                   "Probes", "VMEnvironment"]),
+        .target(name: "Neighbours", dependencies: ["Analysis", "Container", "Environments", "Harness", "Host", "IsoprobeCore",
+                                                   "OCI", "Probes", "VMEnvironment"]),
         // Security boundaries between guests and the host: the checks' model, expectations
         // from a profile, the guests A and B with canaries, the weakened control, reports;
         // `verify` as a whole, performance isolation included.

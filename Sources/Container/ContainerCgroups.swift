@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 
 /// The cgroup directories a container with a given cgroupsPath gets: one under cgroup2
@@ -36,11 +37,9 @@ struct ContainerCgroups {
 
     /// The cgroup2 directory a process is in (from /proc/<pid>/cgroup), for the probes.
     static func target(ofProcess pid: pid_t, hierarchy: CgroupHierarchy) throws -> CgroupTarget {
-        let text = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
+        guard let relative = ProcFS.unifiedCgroup(of: pid) else {
             throw IsoprobeError(.failed, "the container is in no cgroup2 directory, so the probes cannot filter on it")
         }
-        let relative = String(line.dropFirst(3))
         let path = hierarchy.mountPoint + (relative == "/" ? "" : relative)
         var st = stat()
         guard stat(path, &st) == 0 else {

@@ -269,14 +269,8 @@ public final class ContainerEnvironment: LocalEnvironment {
 
     /// The runtime's child: the container's first process, as the host sees it.
     static func containerProcess(of runtimePid: pid_t) throws -> pid_t {
-        let dir = "/proc/\(runtimePid)/task"
-        var children: [pid_t] = []
-        for task in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-            let text = (try? String(contentsOfFile: "\(dir)/\(task)/children", encoding: .utf8)) ?? ""
-            children += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
         // The first process waits in the hook; the hook's own shell is its child, not the runtime's.
-        guard let pid = children.first else {
+        guard let pid = ProcFS.children(of: runtimePid).first else {
             throw IsoprobeError(.failed, "cannot find the container's first process (no child of the runtime, pid \(runtimePid))")
         }
         return pid
@@ -305,10 +299,7 @@ public final class ContainerEnvironment: LocalEnvironment {
 
     /// Whether a child has exited, without reaping it (its status is read later).
     static func hasExited(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        let state = stat[stat.index(close, offsetBy: 2)...].first
-        return state == "Z" || state == "X"
+        ProcFS.stat(of: pid)?.hasExited ?? true
     }
 
     /// Lets the hook return, and with it the runtime start the workload.

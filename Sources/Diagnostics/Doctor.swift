@@ -94,9 +94,7 @@ public enum Doctor {
     }
 
     static func effectiveCapabilities() -> UInt64 {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }) else { return 0 }
-        return UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+        ProcFS.capabilities("CapEff") ?? 0
     }
 
     /// Throws the one-line error for the first missing requirement of a run.

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// Where cgroup2 is mounted: at /sys/fs/cgroup on pure cgroup2 hosts ("unified"), or
@@ -18,7 +19,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
     }
 
     public static func detect(mountinfo: String? = nil) throws -> CgroupHierarchy {
-        let text = mountinfo ?? ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
+        let text = mountinfo ?? (ProcFS.mountinfo() ?? "")
         var cgroup2: (point: String, root: String)?
         var hasV1 = false
         for line in text.split(separator: "\n") {

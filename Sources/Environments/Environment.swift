@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 import Probes
 
@@ -130,15 +131,10 @@ public struct CPUBaseline: Sendable, Equatable {
     public var systemNs: UInt64
 
     public static func read(pid: pid_t) -> CPUBaseline? {
-        guard let sched = try? String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8),
-              let runtime = sched.split(separator: " ").first.flatMap({ UInt64($0) }),
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after the command: state is field 3, utime 14, stime 15 (clock ticks).
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let ut = UInt64(fields[11]), let st = UInt64(fields[12]) else { return nil }
-        let tick = UInt64(1_000_000_000) / UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
-        return CPUBaseline(runtimeNs: runtime, userNs: ut * tick, systemNs: st * tick)
+        guard let sched = ProcFS.schedstat(of: pid), let stat = ProcFS.stat(of: pid) else { return nil }
+        // utime and stime are in clock ticks.
+        let tick = UInt64(1_000_000_000) / ProcFS.clockTicksPerSecond
+        return CPUBaseline(runtimeNs: sched.runTimeNs, userNs: stat.utime * tick, systemNs: stat.stime * tick)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// Where isoprobe finds its compiled probes and fixture workloads at run time.
@@ -34,7 +35,7 @@ public struct Resources: Sendable {
     }
 
     public static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        ProcFS.executablePath ?? CommandLine.arguments[0]
     }
 
     static func candidates(_ leaf: String) -> [String] {

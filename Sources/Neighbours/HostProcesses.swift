@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// Host processes found by one word of their arguments (a word is an argument, or a
 /// space-separated part of one such as a kernel command line passed to QEMU).
@@ -6,11 +7,11 @@ public enum HostProcesses {
     public static func carrying(_ word: String) -> [pid_t] {
         guard !word.isEmpty else { return [] }
         let me = getpid()
-        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> pid_t? in
-            guard let pid = pid_t(name), pid != me,
-                  let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
-            let words = data.split(whereSeparator: { $0 == 0 || $0 == 32 })
-            return words.contains(where: { $0.elementsEqual(word.utf8) }) ? pid : nil
+        return ProcFS.pids().filter { pid in
+            guard pid != me, let arguments = ProcFS.cmdline(of: pid) else { return false }
+            return arguments.contains { argument in
+                argument.split(separator: " ").contains { $0.utf8.elementsEqual(word.utf8) }
+            }
         }
     }
 

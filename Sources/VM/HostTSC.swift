@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// The host's TSC frequency, for the guest's `tsc_early_khz=`. A TCG guest's TSC counts at
 /// the host's rate; told the rate, the guest kernel skips calibrating it against the PIT,
@@ -22,7 +23,7 @@ public struct HostTSC: Equatable, Sendable {
            let kHz = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), kHz > 0 {
             return HostTSC(kHz: kHz, source: sysfsCPU + "/tsc_freq_khz")
         }
-        let cpuMHz = (try? String(contentsOfFile: cpuinfo, encoding: .utf8)).flatMap(cpuMHzKHz)
+        let cpuMHz = ProcFS.cpuinfo(path: cpuinfo).flatMap(cpuMHzKHz)
         let hasCpufreq = FileManager.default.fileExists(atPath: sysfsCPU + "/cpufreq")
         if let cpuMHz, !hasCpufreq {
             return HostTSC(kHz: cpuMHz, source: cpuinfo + " (cpu MHz, no cpufreq)")

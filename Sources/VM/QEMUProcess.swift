@@ -81,18 +81,13 @@ final class QEMUProcess {
         }
     }
 
-    /// Whether a process of group `group` is anything but a zombie, from /proc/<pid>/stat
-    /// ("pid (comm) state ppid pgrp ...").
+    /// Whether a process of group `group` is anything but a zombie (or dead), from
+    /// /proc/<pid>/stat.
     static func groupHasLiveMembers(_ group: pid_t) -> Bool {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries where entry.first?.isNumber == true {
-            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, Int32(fields[2]) == group else { continue }
-            if fields[0] != "Z" && fields[0] != "X" { return true }
+        ProcFS.pids().contains { pid in
+            guard let stat = ProcFS.stat(of: pid) else { return false }
+            return stat.pgrp == group && !stat.hasExited
         }
-        return false
     }
 
     /// A close-on-exec copy of `fd` numbered at least `minimum`, the original closed.

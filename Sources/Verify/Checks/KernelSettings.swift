@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// The host settings that decide some checks where a config cannot: nil fields are unknown,
 /// and their checks are then expected `either`.
@@ -24,8 +25,7 @@ public struct KernelSettings: Sendable, Equatable {
     /// This host's settings, read from /proc/sys.
     public static func current() -> KernelSettings {
         func read(_ path: String) -> Int? {
-            (try? String(contentsOfFile: "/proc/sys/" + path, encoding: .utf8))
-                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            ProcFS.sys(path).flatMap { Int($0) }
         }
         return KernelSettings(perfEventParanoid: read("kernel/perf_event_paranoid"),
                               unprivilegedBPFDisabled: read("kernel/unprivileged_bpf_disabled"),

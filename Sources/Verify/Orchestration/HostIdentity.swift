@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// What the checker compares its own view against: the host's kernel, names and namespaces.
 struct HostIdentity {
@@ -14,12 +15,10 @@ struct HostIdentity {
         uname(&u)
         let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return HostIdentity(
-            bootID: ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "")
-                .trimmingCharacters(in: .whitespacesAndNewlines),
+            bootID: ProcFS.sys("kernel/random/boot_id") ?? "",
             kernel: release, hostname: currentHostname(),
             interfaces: ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).sorted(),
-            utsNamespace: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")) ?? "",
-            netNamespace: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "")
+            utsNamespace: ProcFS.namespace("uts") ?? "", netNamespace: ProcFS.namespace("net") ?? "")
     }
 
     static func currentHostname() -> String {

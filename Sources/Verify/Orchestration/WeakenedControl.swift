@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 import OCI
 import Probes
@@ -24,11 +25,7 @@ public enum WeakenedControl {
     /// Every capability isoprobe itself may hand on: a runtime refuses to start a container
     /// asking for one outside its own bounding set (a host that drops CAP_SYS_RESOURCE).
     static func hostBoundingSet() -> [String] {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
-              let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else {
-            return CapabilityProbe.names
-        }
+        guard let mask = ProcFS.capabilities("CapBnd") else { return CapabilityProbe.names }
         return CapabilityProbe.names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
     }
 
