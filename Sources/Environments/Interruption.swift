@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 
 /// Ctrl-C and SIGTERM. Handlers registered here run on a signal queue (killing a
 /// workload's cgroup, say) so the main flow returns normally, releases what it holds,
@@ -32,6 +33,16 @@ public final class Interruption: @unchecked Sendable {
         let actions = Array(handlers.values)
         lock.unlock()
         for action in actions { action() }
+    }
+
+    /// The error that reports an interruption by `sig`, in the one wording isoprobe uses.
+    public static func error(_ sig: Int32) -> IsoprobeError {
+        IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
+    }
+
+    /// Throws the interruption if a signal has arrived.
+    public func check() throws {
+        if let sig = signal { throw Self.error(sig) }
     }
 
     /// The signal that arrived, if any.

@@ -207,7 +207,7 @@ public final class Runner {
         let schedule = request.schedule
         var results: [RunResult] = []
         for (i, planned) in schedule.enumerated() {
-            if let sig = Interruption.shared.signal { throw interrupted(sig) }
+            try Interruption.shared.check()
             onEvent(.starting(planned, index: i + 1, total: schedule.count))
             do {
                 let result = try measure(planned.spec, in: try environment(planned.environment, request: request),
@@ -219,12 +219,8 @@ public final class Runner {
                 onEvent(.failed(planned, error, index: i + 1, total: schedule.count))
             }
         }
-        if let sig = Interruption.shared.signal { throw interrupted(sig) }
+        try Interruption.shared.check()
         return results
-    }
-
-    private func interrupted(_ sig: Int32) -> IsoprobeError {
-        IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
     }
 
     /// The workload as this host executes it.
@@ -243,7 +239,7 @@ public final class Runner {
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
                 observers: observers, keepOutput: keepOutput))
         } catch {
-            if let sig = Interruption.shared.signal { throw interrupted(sig) }
+            try Interruption.shared.check()
             throw error
         }
     }

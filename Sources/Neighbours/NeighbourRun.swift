@@ -60,7 +60,7 @@ public final class NeighbourRun: @unchecked Sendable {
         var deadline = Date().addingTimeInterval(60)
         var seen = false
         while Date() < deadline {
-            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+            try Interruption.shared.check()
             if isFinished { return }
             if !seen, !processes().isEmpty {
                 seen = true

@@ -71,7 +71,7 @@ public struct PerformanceIsolation: Sendable {
         }
         var impacts: [NeighbourImpact] = []
         for kind in settings.neighbours {
-            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+            try Interruption.shared.check()
             impacts.append(try measure(kind, in: environment, alone: alone, aloneRuns: aloneRuns, perRunNs: perRunNs))
         }
         let accelerator = aloneRuns.first?.details?.accelerator

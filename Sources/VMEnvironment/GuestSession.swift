@@ -119,9 +119,7 @@ final class GuestSession {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         let began = ContinuousClock.now
         while queue.isEmpty {
-            if let sig = Interruption.shared.signal {
-                throw IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
-            }
+            try Interruption.shared.check()
             guard ContinuousClock.now < deadline else {
                 throw IsoprobeError(.failed, "the guest did not answer (\(what)) within \(Int((deadline - began).components.seconds)) s",
                                     cause: machine.consoleTail())
@@ -137,9 +135,7 @@ final class GuestSession {
             if n <= 0 {
                 queue += reader.finish()
                 if queue.isEmpty {
-                    if let sig = Interruption.shared.signal {
-                        throw IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
-                    }
+                    try Interruption.shared.check()
                     throw guestEnded("the guest ended (QEMU exited) waiting for \(what)")
                 }
                 break

@@ -55,7 +55,7 @@ public final class VMEnvironment: Environment {
         }
 
         public func describe(host: inout HostFacts) {
-            if let qemu = VMEnvironment.qemuPath { host.qemuVersion = VMEnvironment.version(ofQEMU: qemu) }
+            host.qemuVersion = VMEnvironment.installedQEMUVersion
         }
 
         /// How guests are kept, in the report's words.
@@ -97,7 +97,9 @@ public final class VMEnvironment: Environment {
     /// QEMU's path, found as QEMUProcess finds it when it starts QEMU.
     public static var qemuPath: String? { HostTool.find(QEMUCommand.defaultExecutable) }
 
-    lazy var qemuVersion: String = Self.qemuPath.map(Self.version(ofQEMU:)) ?? "unknown"
+    /// The first line of the installed QEMU's `--version`, asked once per process (the host's
+    /// facts and every run's details both name it).
+    public static let installedQEMUVersion: String? = qemuPath.map(version(ofQEMU:))
 
     /// The first line of `qemu --version`.
     public static func version(ofQEMU path: String) -> String {
@@ -152,9 +154,7 @@ public final class VMEnvironment: Environment {
     }
 
     public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
-        if let sig = Interruption.shared.signal {
-            throw IsoprobeError(.interrupted, "interrupted by signal \(sig) (\(String(cString: strsignal(sig))))")
-        }
+        try Interruption.shared.check()
         let invocation = request.invocation
         try prepare(for: [invocation])
         let booted = session == nil
@@ -198,7 +198,7 @@ public final class VMEnvironment: Environment {
         details.accelerator = accelerator.rawValue
         details.guestKernel = guest.hello?.kernelRelease
         details.guestMode = options.mode
-        details.runtime = .init(name: "qemu", version: qemuVersion, path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
+        details.runtime = .init(name: "qemu", version: Self.installedQEMUVersion ?? "unknown", path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
         // Boot is reported once per guest: on the first run it served.
         details.bootNs = booted ? guest.bootNs : nil
         details.guestLog = guest.logDirectory + "/console.log"

@@ -68,7 +68,7 @@ func fail(_ error: Error) -> Never {
     let code: Int32
     if let sig = Interruption.shared.signal, (error as? IsoprobeError)?.kind != .interrupted {
         // Whatever failed once a signal arrived failed because of it: the interruption is the news.
-        line = "interrupted by signal \(sig) (\(String(cString: strsignal(sig)))): \(error)"
+        line = "\(Interruption.error(sig).message): \(error)"
         code = ExitStatus.interrupted.rawValue
     } else if let e = error as? IsoprobeError {
         line = e.description

@@ -47,7 +47,7 @@ extension ContainerIsolation: BoundaryKind {
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+            try Interruption.shared.check()
             if run.isFinished { throw PeerGuest.failure(run, "B ended before its canaries were planted") }
             for pid in HostProcesses.carrying(canary.marker)
             where access("/proc/\(pid)/root/tmp/isoprobe-canary-\(canary.tag).ready", F_OK) == 0 {

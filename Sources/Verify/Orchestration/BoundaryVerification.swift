@@ -41,7 +41,7 @@ public struct BoundaryVerification {
             seen.notes.append("A's hostname reached the host; the host's hostname was restored to \(host.hostname)")
         }
         // A checker cut short by Ctrl-C printed only part of its checks: that is the interruption's doing.
-        if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+        try Interruption.shared.check()
         var observed = try CheckerOutput.parse(seen.output, requireAll: true).checks
         if let i = observed.firstIndex(where: { $0.id == "id.hostname" }) {
             observed[i] = ObservedCheck.hostname(checker: observed[i], probe: ids.hostnameProbe,

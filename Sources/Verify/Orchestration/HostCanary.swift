@@ -29,10 +29,6 @@ final class HostCanary {
         Glibc.close(out.write)
         interruptToken = Interruption.shared.onInterrupt { [pid] in kill(pid, SIGKILL) }
         let line = Self.readLine(out.read, timeout: timeout)
-        if let sig = Interruption.shared.signal {
-            stop()
-            throw IsoprobeError(.interrupted, "interrupted by signal \(sig)")
-        }
         guard line.hasPrefix("isoprobe-canary ready tag=\(canary.tag)") else {
             stop()
             throw IsoprobeError(.failed, "the host's canary did not report ready within \(Int(timeout)) s",

@@ -75,6 +75,6 @@ public struct VerifyRun {
     var name: String { target.name }
 
     private func checkInterrupted() throws {
-        if let sig = Interruption.shared.signal { throw IsoprobeError(.interrupted, "interrupted by signal \(sig)") }
+        try Interruption.shared.check()
     }
 }
