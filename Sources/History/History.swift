@@ -29,10 +29,26 @@ public final class History {
         }
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // WAL lets readers (history, compare) go on while a suite writes its runs.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         db = try Self.reporting(path, fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file") {
             let queue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrator.migrate(queue)
+            try Self.migrate(queue)
             return queue
+        }
+    }
+
+    /// Each migration commits or rolls back whole, but the migrator decides what to apply
+    /// before its transaction starts: two processes opening a new database at once can both
+    /// choose "v1", and the later one fails on a table the earlier one made. Its migration
+    /// rolled back, so trying again sees "v1" applied and goes on.
+    static func migrate(_ queue: DatabaseQueue, attempts: Int = 5) throws {
+        for attempt in 1... {
+            do {
+                return try migrator.migrate(queue)
+            } catch is DatabaseError where attempt < attempts {
+                if try queue.read({ try migrator.hasCompletedMigrations($0) }) { return }
+            }
         }
     }
 

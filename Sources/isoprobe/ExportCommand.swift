@@ -38,7 +38,7 @@ struct ExportCommand: ParsableCommand {
             let text = try Exporter.render(document, as: ExportFormat(rawValue: format)!,
                                            colour: output == nil && format == "text" && TextReport.colourWanted)
             if let output {
-                try Outputs.write(Data(text.utf8), to: output)
+                try OutputFile.write(Data(text.utf8), to: output)
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }

@@ -4,7 +4,7 @@ import History
 import IsoprobeCore
 
 /// Where a run's results go as they finish: the history database (warm-ups flagged), the
-/// --json file (rewritten after every run), and the progress display. An interruption
+/// --json file (rewritten after every run when it is a file), and the progress display. An interruption
 /// loses only the run under way.
 final class RunRecorder {
     var host: HostFacts
@@ -37,7 +37,7 @@ final class RunRecorder {
             }
             if !planned.warmup {
                 runs.append(result)
-                if let jsonFile { try? Self.write(document(), to: jsonFile) }
+                if let jsonFile, OutputFile.isReplaced(jsonFile) { try? Self.write(document(), to: jsonFile) }
             }
         case .failed(let planned, let error, _, _):
             failures.append((planned, error))
@@ -69,6 +69,6 @@ final class RunRecorder {
     }
 
     static func write(_ document: ResultDocument, to path: String) throws {
-        try Outputs.write(try document.jsonData(), to: path)
+        try OutputFile.write(try document.jsonData(), to: path)
     }
 }

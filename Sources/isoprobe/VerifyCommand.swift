@@ -79,9 +79,9 @@ struct VerifyCommand: ParsableCommand {
             report = try run.run(resources: resources) { step in
                 FileHandle.standardError.write(Data("isoprobe: \(step)\n".utf8))
             }
-            if let jsonFile { try Outputs.write(try report.jsonData(), to: jsonFile) }
-            if let junitFile { try Outputs.write(Data(report.junit().utf8), to: junitFile) }
-            if let sarifFile { try Outputs.write(try report.sarif(), to: sarifFile) }
+            if let jsonFile { try OutputFile.write(try report.jsonData(), to: jsonFile) }
+            if let junitFile { try OutputFile.write(Data(report.junit().utf8), to: junitFile) }
+            if let sarifFile { try OutputFile.write(try report.sarif(), to: sarifFile) }
         } catch {
             fail(error)
         }
