@@ -24,7 +24,7 @@ CHECK_SRCS := $(wildcard fixtures/checks/*.c)
 CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
-.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table
+.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table faults faults-ci
 
 all: probes workloads checks binary
 
@@ -89,6 +89,15 @@ run: setup
 test: setup
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --disable-xctest
+
+# The fault matrix (scripts/faults.sh): every signal in every phase of native, container,
+# vm and verify runs, then a search for leftovers; about 10 minutes here. faults-ci is the
+# subset CI runs (each phase once, the signals in turn; about 1.5 minutes).
+faults: setup
+	scripts/faults.sh full
+
+faults-ci: setup
+	scripts/faults.sh ci
 
 bench: setup
 	$(BUILD)/bin/isoprobe bench overhead

@@ -22,10 +22,11 @@ let package = Package(
         // Result model, workload specs, syscall names, errors: no system dependencies.
         .target(name: "IsoprobeCore"),
         // The host itself: finding helper programs (HostTool), starting them (HelperCommand),
-        // reading /proc (ProcFS).
+        // reading /proc (ProcFS), signals (Interruption, PausePoint), and the ledger of what
+        // isoprobe made, which the next one sweeps after a SIGKILL (ResourceLedger).
         .target(name: "Host", dependencies: ["CShim", "IsoprobeCore"]),
         // The probe families: load, filter to a cgroup, read into the result model.
-        .target(name: "Probes", dependencies: ["BPF", "CShim", "IsoprobeCore"]),
+        .target(name: "Probes", dependencies: ["BPF", "CShim", "Host", "IsoprobeCore"]),
         // The one protocol every environment (native, container, vm) conforms to, the native
         // environment, and the rules that turn a run into a RunResult.
         .target(name: "Environments", dependencies: ["CShim", "Host", "IsoprobeCore", "Probes"]),
@@ -75,7 +76,7 @@ let package = Package(
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
         .executableTarget(name: "isoprobe", dependencies: [
-            "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History",
+            "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History", "Host",
             "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -9,6 +9,7 @@ import OCI
 /// file set the VM's initramfs uses, and the argv the container runs. Built once per
 /// workload and reused across repetitions; `remove()` deletes it.
 final class ContainerBundle {
+    private let owned: OwnedDirectory
     let directory: String
     let args: [String]
     /// Host directories the container sees read-only (command workloads use host programs).
@@ -36,17 +37,15 @@ final class ContainerBundle {
     /// Fixture workloads run from the guest file set alone; a command gets the host's /usr
     /// (and the /bin, /lib... links or binds beside it) read-only, so host programs run.
     init(invocation: WorkloadInvocation) throws {
-        guard let made = TemporaryDirectory.make(prefix: "isoprobe-bundle") else {
-            throw IsoprobeError(.failed, "cannot create a bundle directory in \(TemporaryDirectory.base)",
-                                cause: String(cString: strerror(errno)))
-        }
-        directory = made
+        owned = try OwnedDirectory(prefix: "isoprobe-bundle", what: "a bundle directory")
+        directory = owned.path
+        PausePoint.reached(.bundle)
         // The container's root (uid 100000 with a user namespace) must be able to enter it.
         chmod(directory, 0o755)
         do {
             scratch = try Scratch.make()
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            owned.remove()
             throw error
         }
         do {
@@ -75,7 +74,7 @@ final class ContainerBundle {
             }
             mkdir(hookDirectory, 0o755)
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            owned.remove()
             scratch.remove()
             throw error
         }
@@ -113,7 +112,7 @@ final class ContainerBundle {
     func remove() {
         guard !removed else { return }
         removed = true
-        try? FileManager.default.removeItem(atPath: directory)
+        owned.remove()
         scratch.remove()
     }
 }

@@ -142,6 +142,13 @@ public final class ContainerEnvironment: LocalEnvironment {
         let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + Self.idPlaceholder)
             .replacingOccurrences(of: Self.idPlaceholder, with: id)
         let cgroups = ContainerCgroups(cgroupsPath: cgroupsPath, hierarchy: hierarchy)
+        // Released newest first by a sweep after a SIGKILL: the runtime's delete, then the
+        // cgroups it may have left, then its state folder.
+        let ledger = [ResourceLedger.shared.record(.directory(path: runtime.stateRoot + "/" + id))]
+            + cgroups.directories.map { ResourceLedger.shared.record(.cgroup(path: $0)) }
+            + [ResourceLedger.shared.record(.container(id: id, delete: runtime.command(["delete", "--force", id],
+                                                                                     emptyFile: bundle.emptyFile)))]
+        defer { ledger.reversed().forEach(ResourceLedger.shared.release) }
 
         let outPipe = try HelperCommand.pipe()
         let output = OutputTail(fd: outPipe.read, echo: invocation.echoOutput, limit: ChildProcess.stdoutLimit)
@@ -180,6 +187,7 @@ public final class ContainerEnvironment: LocalEnvironment {
         }
 
         do {
+            PausePoint.reached(.runtimeCreate)
             try Self.awaitHook(ready, runtimePid: runtimePid) {
                 throw IsoprobeError(.failed, "\(runtime.name) run exited before the container was ready",
                                     cause: Self.lastLine(of: bundle.stderrLog))
@@ -187,6 +195,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             // The hook runs in the container's pid namespace (the state it is given names
             // pid 1, or 0 with crun); the host's pid of that process is the runtime's child.
             containerPid = try Self.containerProcess(of: runtimePid)
+            PausePoint.reached(.hook)
             var target = try ContainerCgroups.target(ofProcess: containerPid, hierarchy: hierarchy)
             // Its exit status, which `<runtime> run` only passes on folded into one byte.
             target.leaderPid = containerPid
@@ -198,8 +207,9 @@ public final class ContainerEnvironment: LocalEnvironment {
 
             let baseline = CPUBaseline.read(pid: containerPid)
             let start = ChildProcess.now()
-            try Self.release(go)
+            try Self.release(go, runtimePid: runtimePid)
             let deadline = WorkloadDeadline(invocation.timeout) { [containerPid] in kill(containerPid, SIGKILL) }
+            PausePoint.reached(.workload)
             reapRuntime()
             let end = ChildProcess.now()
             let timedOut = deadline.disarm()
@@ -294,6 +304,7 @@ public final class ContainerEnvironment: LocalEnvironment {
                 usleep(1000)
             }
             if hasExited(runtimePid) { try runtimeExited() }
+            try Interruption.shared.check()
         }
     }
 
@@ -302,10 +313,15 @@ public final class ContainerEnvironment: LocalEnvironment {
         ProcFS.stat(of: pid)?.hasExited ?? true
     }
 
-    /// Lets the hook return, and with it the runtime start the workload.
-    static func release(_ fifo: String) throws {
+    /// Lets the hook return, and with it the runtime start the workload. A hook that is gone
+    /// (its container killed, the run interrupted) never opens its end: no reason to wait.
+    static func release(_ fifo: String, runtimePid: pid_t) throws {
         let deadline = Date().addingTimeInterval(10)
         while true {
+            try Interruption.shared.check()
+            if hasExited(runtimePid) {
+                throw IsoprobeError(.failed, "the runtime exited before its startContainer hook was released")
+            }
             let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
             if fd >= 0 {
                 defer { Glibc.close(fd) }

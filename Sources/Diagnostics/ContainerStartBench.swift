@@ -2,6 +2,7 @@ import Container
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 
 /// isoprobe's container start overhead against the runtime alone: the same bundle (a

@@ -42,6 +42,10 @@ public enum Doctor {
                                 fix: "mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified",
                                 required: true))
         }
+        let left = ResourceLedger.abandoned().flatMap(\.holdings)
+        checks.append(Check(name: "leftovers", ok: left.isEmpty,
+                            detail: left.isEmpty ? "nothing left by a killed isoprobe" : ResourceLedger.summary(left),
+                            fix: left.isEmpty ? nil : "isoprobe cleanup", required: false))
         let tracefs = Tracefs.mountedPath
         checks.append(Check(name: "tracefs", ok: true,
                             detail: tracefs.map { "mounted at \($0)" } ?? "not mounted; only bpftrace in `bench overhead` needs it, mounted there for the run",

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// A cgroup2 directory isoprobe made for a workload. Its owner kills what runs in it and
@@ -10,14 +11,17 @@ public final class Cgroup: @unchecked Sendable {
     /// An O_DIRECTORY descriptor, the handle clone3(CLONE_INTO_CGROUP) takes.
     public private(set) var fd: Int32
     private var removed = false
+    private let ledgerToken: ResourceLedger.Token?
 
     public var target: CgroupTarget { CgroupTarget(path: path, id: id, level: level) }
 
     /// Creates `<hierarchy>/<name>`.
     public static func create(named name: String, in hierarchy: CgroupHierarchy) throws -> Cgroup {
         let path = (hierarchy.mountPoint as NSString).appendingPathComponent(name)
+        let token = ResourceLedger.shared.record(.cgroup(path: path))
         if mkdir(path, 0o755) != 0 {
             let err = errno
+            ResourceLedger.shared.release(token)
             let fix = err == EACCES || err == EPERM ? "run isoprobe as root" : nil
             throw IsoprobeError(.failed, "cannot create cgroup \(path)", fix: fix,
                                 cause: String(cString: strerror(err)))
@@ -28,12 +32,14 @@ public final class Cgroup: @unchecked Sendable {
             let err = errno
             if fd >= 0 { close(fd) }
             rmdir(path)
+            ResourceLedger.shared.release(token)
             throw IsoprobeError(.failed, "cannot open cgroup \(path)", cause: String(cString: strerror(err)))
         }
-        return Cgroup(path: path, id: UInt64(st.st_ino), level: hierarchy.level(of: path), fd: fd)
+        return Cgroup(path: path, id: UInt64(st.st_ino), level: hierarchy.level(of: path), fd: fd, ledgerToken: token)
     }
 
-    init(path: String, id: UInt64, level: Int, fd: Int32) {
+    init(path: String, id: UInt64, level: Int, fd: Int32, ledgerToken: ResourceLedger.Token? = nil) {
+        self.ledgerToken = ledgerToken
         self.path = path
         self.id = id
         self.level = level
@@ -43,33 +49,10 @@ public final class Cgroup: @unchecked Sendable {
     deinit { try? remove() }
 
     /// Process ids in this cgroup and its children.
-    public func pids() -> [pid_t] {
-        var out: [pid_t] = []
-        let fm = FileManager.default
-        var stack = [path]
-        while let dir = stack.popLast() {
-            if let text = try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8) {
-                out += text.split(separator: "\n").compactMap { pid_t($0) }
-            }
-            if let entries = try? fm.contentsOfDirectory(atPath: dir) {
-                for e in entries where !e.contains(".") {
-                    var isDir: ObjCBool = false
-                    let p = dir + "/" + e
-                    if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue { stack.append(p) }
-                }
-            }
-        }
-        return out
-    }
+    public func pids() -> [pid_t] { CgroupTree.pids(in: path) }
 
-    /// SIGKILLs everything inside: cgroup.kill where the kernel has it (5.14+), else each pid.
-    public func killAll() {
-        if FileManager.default.fileExists(atPath: path + "/cgroup.kill"),
-           (try? "1".write(toFile: path + "/cgroup.kill", atomically: false, encoding: .utf8)) != nil {
-            return
-        }
-        for pid in pids() { kill(pid, SIGKILL) }
-    }
+    /// SIGKILLs everything inside.
+    public func killAll() { CgroupTree.killAll(in: path) }
 
     /// Kills what is left, waits for it to go, and removes the directory (children first).
     public func remove() throws {
@@ -78,30 +61,12 @@ public final class Cgroup: @unchecked Sendable {
         defer {
             if fd >= 0 { close(fd); fd = -1 }
         }
-        let deadline = Date().addingTimeInterval(5)
-        var lastError: Int32 = 0
-        while Date() < deadline {
-            if !pids().isEmpty { killAll() }
-            if Self.removeTree(path, error: &lastError) { return }
-            usleep(10_000)
+        let err = CgroupTree.remove(path, within: 5)
+        guard err == 0 else {
+            throw IsoprobeError(.failed, "cannot remove cgroup \(path)",
+                                fix: "remove it by hand once its processes have exited: rmdir \(path)",
+                                cause: String(cString: strerror(err)))
         }
-        throw IsoprobeError(.failed, "cannot remove cgroup \(path)",
-                            fix: "remove it by hand once its processes have exited: rmdir \(path)",
-                            cause: String(cString: strerror(lastError)))
-    }
-
-    private static func removeTree(_ dir: String, error: inout Int32) -> Bool {
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) {
-            for e in entries where !e.contains(".") {
-                var isDir: ObjCBool = false
-                let p = dir + "/" + e
-                if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
-                    _ = removeTree(p, error: &error)
-                }
-            }
-        }
-        if rmdir(dir) == 0 || errno == ENOENT { return true }
-        error = errno
-        return false
+        ResourceLedger.shared.release(ledgerToken)
     }
 }

@@ -69,6 +69,7 @@ public enum ChildProcess {
         let deadline = WorkloadDeadline(timeout) { cgroup.killAll() }
         let interruptToken = Interruption.shared.onInterrupt { cgroup.killAll() }
         defer { Interruption.shared.remove(interruptToken) }
+        PausePoint.reached(.workload)
 
         var status: Int32 = 0
         var usage = rusage()

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 
 /// A directory on the host's disk for a workload's files, named by `TMPDIR` in the
@@ -7,7 +8,8 @@ import IsoprobeCore
 /// there) and many hosts mount /tmp as tmpfs too. The base is `$ISOPROBE_SCRATCH`, else
 /// /var/tmp, which the FHS keeps on persistent storage.
 public struct Scratch {
-    public let path: String
+    let directory: OwnedDirectory
+    public var path: String { directory.path }
 
     public static var base: String {
         let v = ProcessInfo.processInfo.environment["ISOPROBE_SCRATCH"] ?? ""
@@ -23,16 +25,12 @@ public struct Scratch {
             try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o1777])
         }
-        guard let path = TemporaryDirectory.make(in: base, prefix: "isoprobe-scratch") else {
-            throw IsoprobeError(.missing, "cannot make a scratch directory in \(base): \(String(cString: strerror(errno)))",
-                                fix: "set ISOPROBE_SCRATCH to a writable directory on disk")
-        }
-        chmod(path, 0o1777)
-        return Scratch(path: path)
+        let directory = try OwnedDirectory(in: base, prefix: "isoprobe-scratch", what: "a scratch directory",
+                                           kind: .missing, fix: "set ISOPROBE_SCRATCH to a writable directory on disk")
+        chmod(directory.path, 0o1777)
+        return Scratch(directory: directory)
     }
 
     /// Deletes the directory and whatever a workload left in it.
-    public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
+    public func remove() { directory.remove() }
 }

@@ -1,6 +1,7 @@
 import Container
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 import Probes
 import VMEnvironment
@@ -212,6 +213,7 @@ public final class Runner {
             do {
                 let result = try measure(planned.spec, in: try environment(planned.environment, request: request),
                                          repetition: planned.repetition, request: request).result
+                PausePoint.reached(.results)
                 if !planned.warmup { results.append(result) }
                 onEvent(.finished(planned, result, index: i + 1, total: schedule.count))
             } catch let error as IsoprobeError where request.continueOnFailure && error.kind == .failed

@@ -137,6 +137,14 @@ public final class History {
         }
     }
 
+    /// Marks a session whose isoprobe died abandoned, if it was still running; finished runs stay.
+    public func abandon(_ session: Int64, at date: Date = Date()) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE session SET finished_at = ?, status = ? WHERE id = ? AND status = ?",
+                           arguments: [date, SessionStatus.abandoned.rawValue, session, SessionStatus.running.rawValue])
+        }
+    }
+
     // MARK: Reading
 
     public func sessions(limit: Int = 50) throws -> [Session] {
@@ -214,6 +222,8 @@ public final class History {
 
 public enum SessionStatus: String, Sendable {
     case running, complete, interrupted, failed
+    /// Its isoprobe was killed (SIGKILL, a crash, a reboot); a later one found it running.
+    case abandoned
 }
 
 /// One line of `isoprobe history`.

@@ -1,6 +1,7 @@
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 import OCI
 

@@ -3,6 +3,7 @@ import Container
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 import OCI
 import Probes

@@ -1,6 +1,7 @@
 import BPF
 import CShim
 import Foundation
+import Host
 import IsoprobeCore
 
 /// The probes of one run. As a `RunObserver` it loads and attaches the chosen families
@@ -38,6 +39,7 @@ public final class ProbeSession: RunObserver {
     deinit { close() }
 
     public func targetReady(_ target: CgroupTarget) throws {
+        PausePoint.reached(.probeLoad)
         for family in settings.families {
             do {
                 var constants: [String: UInt64] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// Classic tracepoints are resolved through tracefs. Where it is not mounted, isoprobe
 /// mounts it for the length of a run and unmounts it afterwards.
@@ -20,9 +21,11 @@ public enum Tracefs {
         if mountedPath != nil { return nil }
         let target = candidates[0]
         guard FileManager.default.fileExists(atPath: target) else { return nil }
+        let ledger = ResourceLedger.shared.record(.mount(path: target))
         if mount("tracefs", target, "tracefs", 0, nil) == 0 {
-            return MountToken(path: target)
+            return MountToken(path: target, ledger: ledger)
         }
+        ResourceLedger.shared.release(ledger)
         return nil
     }
 
@@ -31,9 +34,11 @@ public enum Tracefs {
         if umount2(token.path, Int32(MNT_DETACH)) != 0 && errno != EINVAL {
             FileHandle.standardError.write(Data("isoprobe: could not unmount \(token.path): \(String(cString: strerror(errno)))\n".utf8))
         }
+        ResourceLedger.shared.release(token.ledger)
     }
 
     public struct MountToken: Sendable {
         public let path: String
+        let ledger: ResourceLedger.Token
     }
 }

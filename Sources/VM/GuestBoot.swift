@@ -156,11 +156,4 @@ public struct GuestBoot: Sendable {
     static func exitStatusIsSignal(_ status: Int32) -> Bool {
         (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
     }
-
-    static func makeWorkDirectory(in base: String) throws -> String {
-        guard let made = TemporaryDirectory.make(in: base, prefix: "isoprobe-vm") else {
-            throw IsoprobeError(.failed, "cannot create a directory in \(base)", cause: String(cString: strerror(errno)))
-        }
-        return made
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import GuestImage
 import IsoprobeCore
 
@@ -12,6 +13,7 @@ public final class GuestMachine: @unchecked Sendable {
     public let configuration: GuestBoot.Configuration
     public let argv: [String]
     public let workDirectory: String
+    private let ownedWork: OwnedDirectory
     public let initramfsBytes: Int
     public let initramfsTime: Duration
     public let started: ContinuousClock.Instant
@@ -36,9 +38,11 @@ public final class GuestMachine: @unchecked Sendable {
     /// channel as fd 4 and, with `monitor`, a QMP monitor as fd 5.
     public init(_ configuration: GuestBoot.Configuration, monitor wantsMonitor: Bool = false) throws {
         self.configuration = configuration
-        let work = try GuestBoot.makeWorkDirectory(in: configuration.temporaryDirectory)
+        let owned = try OwnedDirectory(in: configuration.temporaryDirectory, prefix: "isoprobe-vm",
+                                       what: "a guest's work directory")
+        let work = owned.path
         var cleanup = true
-        defer { if cleanup { try? FileManager.default.removeItem(atPath: work) } }
+        defer { if cleanup { owned.remove() } }
 
         var root = configuration.root
         try root.addFile(at: "/init", contents: configuration.initScript, mode: 0o755)
@@ -93,6 +97,7 @@ public final class GuestMachine: @unchecked Sendable {
         agent?.closeGuestEnd()
         monitorPair?.closeGuestEnd()
         workDirectory = work
+        ownedWork = owned
         cleanup = false
         let thread = Thread { [self] in drainConsole() }
         thread.start()
@@ -229,7 +234,7 @@ public final class GuestMachine: @unchecked Sendable {
         monitorPair?.close()
         let log = qemuLog
         lock.withLock { keptQEMULog = log }
-        try? FileManager.default.removeItem(atPath: workDirectory)
+        ownedWork.remove()
     }
 }
 

@@ -8,6 +8,7 @@ import IsoprobeCore
 final class QEMUProcess {
     let pid: pid_t
     private(set) var status: Int32?
+    private var ledgerToken: ResourceLedger.Token?
 
     /// Starts argv with stdin from /dev/null, stdout and stderr to `logFD`, and each
     /// `inherited` descriptor (source, number QEMU sees) open; every other descriptor is
@@ -29,6 +30,8 @@ final class QEMUProcess {
         // Ctrl-C goes to isoprobe, which then ends the guest in order.
         pid = try HelperCommand.spawn(argv, stdoutFD: logFD, stderrFD: logFD, inherited: inherited,
                                       newProcessGroup: true, closeOthers: true)
+        // The shell's exec keeps the pid and start time: this names QEMU too.
+        ledgerToken = ProcFS.stat(of: pid).map { ResourceLedger.shared.record(.process(pid: pid, startTime: $0.starttime)) }
     }
 
     /// SIGKILL to the whole group; a group already gone is not an error.
@@ -42,13 +45,11 @@ final class QEMUProcess {
             var raw: Int32 = 0
             let rc = waitpid(pid, &raw, WNOHANG)
             if rc == pid {
-                status = raw
-                // Anything QEMU left in its group goes with it.
-                emptyGroup()
+                reaped(raw)
                 break
             }
             if rc < 0 && errno != EINTR {
-                status = -1
+                reaped(-1)
                 break
             }
             if ContinuousClock.now >= deadline { return false }
@@ -63,8 +64,14 @@ final class QEMUProcess {
         kill()
         var raw: Int32 = 0
         while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        reaped(raw)
+    }
+
+    /// QEMU's exit status is in: anything it left in its group goes with it.
+    private func reaped(_ raw: Int32) {
         status = raw
         emptyGroup()
+        ResourceLedger.shared.release(ledgerToken)
     }
 
     /// Kills what is left of the group (QEMU itself already reaped) and waits, up to two

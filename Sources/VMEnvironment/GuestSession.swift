@@ -1,6 +1,7 @@
 import AgentProtocol
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 import VM
 
@@ -49,6 +50,7 @@ final class GuestSession {
         // QEMU leads its own process group, out of reach of the terminal's Ctrl-C.
         interruptToken = Interruption.shared.onInterrupt { machine.kill() }
         do {
+            PausePoint.reached(.guestBoot)
             try awaitReady(deadline: machine.started + bootTimeout)
             bootNs = UInt64(max(0, (ContinuousClock.now - machine.started).nanoseconds))
             if pauseWhenIdle { try pause() }
@@ -86,6 +88,7 @@ final class GuestSession {
     /// result. The guest must say something (a heartbeat) every `silenceLimit`.
     func run(_ request: GuestRunRequest) throws -> (result: RunResult, output: String?) {
         try writer.send(.runRequest(request))
+        PausePoint.reached(.workload)
         var output: String?
         while true {
             switch try next(until: .now + Self.silenceLimit, what: "an answer to the run") {

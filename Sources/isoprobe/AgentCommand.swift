@@ -3,6 +3,7 @@ import AgentProtocol
 import ArgumentParser
 import Environments
 import Foundation
+import Host
 import Harness
 import IsoprobeCore
 
@@ -27,6 +28,8 @@ struct AgentCommand: ParsableCommand {
             throw IsoprobeError(.usage, "agent: nothing to do", fix: "give --serve (the guest's init does)")
         }
         Interruption.shared.install()
+        // The guest is thrown away whole: nothing it makes needs a record to outlive it.
+        ResourceLedger.shared.disable()
         let input: Int32, output: Int32
         if channel == "-" {
             (input, output) = (0, 1)

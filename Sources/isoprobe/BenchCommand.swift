@@ -3,6 +3,7 @@ import Diagnostics
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 import Reports
 

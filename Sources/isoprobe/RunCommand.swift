@@ -5,6 +5,7 @@ import Environments
 import Foundation
 import Harness
 import History
+import Host
 import IsoprobeCore
 import KVM
 import Probes
@@ -143,6 +144,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         Interruption.shared.install()
+        Leftovers.sweepWithNotice()
         var recorder: RunRecorder?
         var method = SummaryMethod(repetitions: repetitions, warmups: warmups ?? 0,
                                    order: "warm-ups first; then repetition by repetition, every environment in turn",
@@ -181,6 +183,7 @@ struct RunCommand: ParsableCommand {
             fail(error)
         }
         let rec = recorder!
+        PausePoint.reached(.reports)
         let document = rec.document(summary: Outputs.summary(rec.runs, method: method))
         do {
             if let jsonFile { try RunRecorder.write(document, to: jsonFile) }
@@ -188,6 +191,8 @@ struct RunCommand: ParsableCommand {
         } catch {
             fail(error)
         }
+        // A signal while the reports were written: they are whole, and the run says it was stopped.
+        if let sig = Interruption.shared.signal { fail(Interruption.error(sig)) }
         if !quiet { print(Outputs.terminalText(document), terminator: "") }
         for (planned, error) in rec.failures {
             FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(error)\n".utf8))

@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import History
+import Host
 import IsoprobeCore
 
 /// Where a run's results go as they finish: the history database (warm-ups flagged), the
@@ -23,7 +24,13 @@ final class RunRecorder {
         self.jsonFile = jsonFile
         self.suite = suite
         session = try history?.begin(host: host, command: command, suite: suite, method: method)
+        if let history, let session {
+            ledgerToken = ResourceLedger.shared.record(.historySession(database: history.path, session: session))
+        }
     }
+
+    /// The session, until it is finished: a killed run's session is marked abandoned by the next.
+    private var ledgerToken: ResourceLedger.Token?
 
     func handle(_ event: RunEvent) {
         progress?.handle(event)
@@ -63,6 +70,7 @@ final class RunRecorder {
         do { try history.finish(session, status: status, host: host) } catch {
             FileHandle.standardError.write(Data("isoprobe: \(error)\n".utf8))
         }
+        ResourceLedger.shared.release(ledgerToken)
         if status != .complete {
             FileHandle.standardError.write(Data("isoprobe: \(runs.count) finished runs kept as run \(session) in \(history.path)\n".utf8))
         }

@@ -4,6 +4,7 @@ import Diagnostics
 import Environments
 import Foundation
 import Harness
+import Host
 import IsoprobeCore
 import KVM
 import VMEnvironment
@@ -55,6 +56,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         Interruption.shared.install()
+        Leftovers.sweepWithNotice()
         let report: VerifyReport
         do {
             guard geteuid() == 0 else {

@@ -1,6 +1,7 @@
 import Container
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 import Neighbours
 import OCI

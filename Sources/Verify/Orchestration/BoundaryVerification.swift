@@ -28,10 +28,11 @@ public struct BoundaryVerification {
     public func verify(_ guest: VerifyTarget, profile: VerifyProfile) throws -> GuestVerification {
         let ids = CanaryIdentities.random()
         let workdir = try Self.makeWorkDirectory()
-        defer { try? FileManager.default.removeItem(atPath: workdir) }
+        defer { workdir.remove() }
         let host = HostIdentity.current()
-        let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir)
+        let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir.path)
         defer { hostCanary.stop() }
+        PausePoint.reached(.canaries)
         let params = CheckParameters.make(ids: ids, host: host, hostPid: hostCanary.pid, hostFile: hostCanary.file)
         var seen = try runGuest(guest, ids: ids, params: params)
         // A's hostname must not have reached the host; put it back if it did.
@@ -107,11 +108,7 @@ public struct BoundaryVerification {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func makeWorkDirectory() throws -> String {
-        guard let made = TemporaryDirectory.make(prefix: "isoprobe-verify") else {
-            throw IsoprobeError(.failed, "cannot create a working directory in \(TemporaryDirectory.base)",
-                                cause: String(cString: strerror(errno)))
-        }
-        return made
+    static func makeWorkDirectory() throws -> OwnedDirectory {
+        try OwnedDirectory(prefix: "isoprobe-verify", what: "a working directory")
     }
 }

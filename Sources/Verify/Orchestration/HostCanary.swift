@@ -11,6 +11,8 @@ final class HostCanary {
     let file: String
     private(set) var pid: pid_t = 0
     private var interruptToken: Int?
+    /// The planter and its shm segment, until `stop()`.
+    private var ledger: [ResourceLedger.Token] = []
 
     /// Starts the planter and waits (at most `timeout`) for its ready line.
     init(checker: String, canary: CanaryIdentities.Canary, directory: String, timeout: TimeInterval = 10) throws {
@@ -27,6 +29,10 @@ final class HostCanary {
             throw error
         }
         Glibc.close(out.write)
+        ledger = [ResourceLedger.shared.record(.directory(path: Self.readyFile(canary))),
+                  ResourceLedger.shared.record(.sharedMemory(key: canary.shmKey)),
+                  ProcFS.stat(of: pid).map { ResourceLedger.shared.record(.process(pid: pid, startTime: $0.starttime)) }]
+            .compactMap { $0 }
         interruptToken = Interruption.shared.onInterrupt { [pid] in kill(pid, SIGKILL) }
         let line = Self.readLine(out.read, timeout: timeout)
         guard line.hasPrefix("isoprobe-canary ready tag=\(canary.tag)") else {
@@ -35,6 +41,9 @@ final class HostCanary {
                                 cause: line.isEmpty ? "no output" : line)
         }
     }
+
+    /// Where the planter says it is ready (the checker's own convention).
+    static func readyFile(_ canary: CanaryIdentities.Canary) -> String { "/tmp/isoprobe-canary-\(canary.tag).ready" }
 
     /// The first line on fd, or what came before the deadline.
     static func readLine(_ fd: Int32, timeout: TimeInterval) -> String {
@@ -73,6 +82,8 @@ final class HostCanary {
         let id = shmget(key_t(canary.shmKey), 0, 0)
         if id >= 0 { shmctl(id, IPC_RMID, nil) }
         unlink(file)
-        unlink("/tmp/isoprobe-canary-\(canary.tag).ready")
+        unlink(Self.readyFile(canary))
+        for token in ledger { ResourceLedger.shared.release(token) }
+        ledger = []
     }
 }

@@ -1,6 +1,7 @@
 import Container
 import Environments
 import Foundation
+import Host
 import Neighbours
 import Harness
 import IsoprobeCore
@@ -55,8 +56,8 @@ public struct VerifyRun {
 
         progress("the same checks in the weakened control container")
         let workdir = try BoundaryVerification.makeWorkDirectory()
-        defer { try? FileManager.default.removeItem(atPath: workdir) }
-        let controlConfig = try WeakenedControl.writeConfig(in: workdir)
+        defer { workdir.remove() }
+        let controlConfig = try WeakenedControl.writeConfig(in: workdir.path)
         let control = try verification.verify(.container(.init(runtime: controlRuntime, ociConfigPath: controlConfig)),
                                               profile: .weakenedControl(try WeakenedControl.spec(),
                                                                         kernel: KernelSettings.current()))
