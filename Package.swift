@@ -66,9 +66,10 @@ let package = Package(
         // isoprobe checking itself and its host: doctor, the probe check, the self-benchmarks.
         .target(name: "Diagnostics", dependencies: ["BPF", "Container", "Environments", "Harness", "Host", "IsoprobeCore", "KVM",
                                                     "Probes", "VM", "VMEnvironment"]),
-        // The KVM API ioctls (C) and the calibration: does /dev/kvm run guest kernel code natively?
+        // The KVM calibration: does /dev/kvm run guest kernel code natively? CKVM makes the KVM
+        // API calls (a VM, a vCPU, one KVM_RUN, a kick); KVM decides what to run and what it means.
         .target(name: "CKVM"),
-        .target(name: "KVM", dependencies: ["CKVM", "IsoprobeCore"]),
+        .target(name: "KVM", dependencies: ["CKVM", "Host", "IsoprobeCore"]),
         // Workloads in QEMU guests: one guest serves a plan's runs (or one per run), the agent
         // inside measures, and the host's probes watch QEMU.
         .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "Host", "IsoprobeCore", "KVM",

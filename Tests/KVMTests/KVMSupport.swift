@@ -20,6 +20,17 @@ enum KVMSupport {
 
     static func module(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "/sys/module/" + name) }
 
+    /// This process's open /dev/kvm, VM and vCPU descriptors.
+    static func kvmDescriptors() -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter { fd in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + fd) else {
+                return false
+            }
+            return target == "/dev/kvm" || target.hasPrefix("anon_inode:kvm")
+        }.count
+    }
+
     /// Wall time of body in seconds.
     static func timed<T>(_ body: () throws -> T) rethrows -> (T, TimeInterval) {
         var a = timespec(), b = timespec()

@@ -108,6 +108,29 @@ struct RealCalibrationTests {
         #expect(try AccelChoice.resolve(requested: .auto, calibration: r) == .tcg)
     }
 
+    /// A cap too short for even the set-up: the call returns at the cap, whether or not the
+    /// vCPU thread is back, and the thread closes the VM by itself later.
+    @Test func capShorterThanTheSetUpReturnsAndCleansUpLater() throws {
+        try KVMSupport.requireDevKVM()
+        let fd = Glibc.open("/dev/kvm", O_RDWR)
+        #expect(KVMSupport.kvmDescriptors() >= 1, "an open /dev/kvm is counted")
+        close(fd)
+        let cap: TimeInterval = 0.001
+        let (r, wall) = KVMSupport.timed { KVMCalibration.run(iterations: 1000, timeLimit: cap) }
+        r.details.forEach { print("  " + $0) }
+        #expect(wall < cap + 0.1, "took \(wall) s for a \(cap) s cap")
+        #expect(r.watchdogFired && !r.measurementFinished, "no calibration fits in \(cap) s")
+        if r.nsPerIteration == nil, r.failure == nil {
+            #expect(r.verdict == .hung(after: r.totalSeconds))
+        }
+        var open = KVMSupport.kvmDescriptors()
+        for _ in 0..<100 where open > 0 {
+            usleep(50_000)
+            open = KVMSupport.kvmDescriptors()
+        }
+        #expect(open == 0, "the vCPU thread left \(open) KVM file descriptors open")
+    }
+
     /// A run stopped at the cap still yields a figure from the iterations it got through.
     @Test func runStoppedAtTheCapIsStillMeasured() throws {
         try KVMSupport.requireDevKVM()

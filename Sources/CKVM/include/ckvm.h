@@ -1,98 +1,74 @@
-/* The KVM calibration: does /dev/kvm run guest kernel (CPL0) code natively?
- *
- * isoprobe_kvm_calibrate creates a VM with one vCPU through the KVM API (ioctls on
- * /dev/kvm), maps 64 KiB of guest memory and runs a real-mode loop at CPL0:
- *
- *     l: dec ecx ; jnz l ; hlt                  (exit KVM_EXIT_HLT)
- *     l: dec ecx ; jnz l ; out 0xe9, al ; hlt   (exit KVM_EXIT_IO, port 0xe9)
- *
- * with ECX set through KVM_SET_REGS. Each KVM_RUN is timed with CLOCK_MONOTONIC. The
- * vCPU runs on its own thread; the calling thread is its watchdog: at the time limit
- * (less a grace period) it sets kvm_run.immediate_exit and signals the vCPU thread
- * (a real-time signal with an empty handler), so KVM_RUN returns EINTR. If the thread
- * still has not come back by the time limit, the call returns anyway (thread_returned
- * 0) and the thread frees its resources whenever the kernel lets it go. So the call
- * never takes much longer than time_limit_ns. */
+/* The KVM API calls behind the calibration (Sources/KVM), and nothing more: a VM with one
+ * vCPU in real mode whose memory holds three tiny CPL0 programs, one KVM_RUN at a time, and
+ * a kick that makes a KVM_RUN on another thread return. Which programs to run, how often,
+ * when to stop and what the times mean is decided in Swift. */
 #ifndef ISOPROBE_CKVM_H
 #define ISOPROBE_CKVM_H
 
+#include <pthread.h>
 #include <stdint.h>
 
-#define ISOPROBE_KVM_MAX_SAMPLES 24
-
-/* Which guest program a sample ran. */
-enum isoprobe_kvm_variant {
-	ISOPROBE_KVM_VARIANT_HLT = 0,
-	ISOPROBE_KVM_VARIANT_IO = 1,
-	ISOPROBE_KVM_VARIANT_SPIN = 2, /* `l: jmp l`, never exits by itself (test hook) */
+/* The guest programs. ECX is the loop count (set per run). */
+enum isoprobe_kvm_program {
+	ISOPROBE_KVM_HLT = 0,  /* l: dec ecx; jnz l; hlt                 -> KVM_EXIT_HLT */
+	ISOPROBE_KVM_IO = 1,   /* l: dec ecx; jnz l; out 0xe9, al; hlt   -> KVM_EXIT_IO, port 0xe9 */
+	ISOPROBE_KVM_SPIN = 2, /* l: jmp l: never exits by itself, only a kick ends its KVM_RUN */
 };
 
-struct isoprobe_kvm_options {
-	/* Loop count of the longest run (0: 10,000,000). Runs grow tenfold from 1,000
-	 * until one takes at least min_run_ns or reaches this count. */
-	uint64_t max_iterations;
-	/* Cap on the whole call, VM creation included (0: 2 s). */
-	uint64_t time_limit_ns;
-	/* A run this long ends the growth and is measured (0: 5 ms). */
-	uint64_t min_run_ns;
-	/* Times the final size is run; the fastest counts (0: 3). */
-	uint32_t repeats;
-	/* Test hook: non-zero runs a guest that spins forever instead, which only the
-	 * watchdog ends (the path a guest that never exits takes). */
-	uint32_t spin;
-};
-
-/* One KVM_RUN. */
-struct isoprobe_kvm_sample {
-	uint64_t iterations;   /* ECX given to the guest */
-	uint64_t completed;    /* iterations done when KVM_RUN returned (ECX consumed) */
-	uint64_t elapsed_ns;   /* wall time of the KVM_RUN ioctl */
-	int32_t variant;       /* enum isoprobe_kvm_variant */
-	int32_t exit_reason;   /* kvm_run.exit_reason (KVM_EXIT_*), -1 if KVM_RUN failed */
-	int32_t run_errno;     /* 0, or errno of KVM_RUN (EINTR: stopped by the watchdog) */
-	uint32_t io_port;      /* for KVM_EXIT_IO */
-	uint32_t detail;       /* internal-error suberror / fail-entry reason (low 32 bits) */
-};
-
-struct isoprobe_kvm_calibration {
-	/* Host facts, read from /sys/module and /proc/cpuinfo (1 present, 0 absent). */
-	int32_t module_kvm, module_kvm_intel, module_kvm_amd, module_kvm_pvm;
-	int32_t cpu_vmx, cpu_svm, cpu_hypervisor;
-
-	int32_t opened;        /* /dev/kvm opened read-write */
-	int32_t open_errno;    /* errno of open() when not */
-	int32_t api_version;   /* KVM_GET_API_VERSION, -1 unknown */
-	int32_t vm_created;    /* KVM_CREATE_VM succeeded */
-	int32_t vcpu_created;  /* KVM_CREATE_VCPU succeeded */
-	/* The first step that failed (a static string such as "KVM_CREATE_VM"), or NULL;
-	 * failed_errno is its errno. Guest exits other than HLT/IO are failures too
-	 * ("guest exit"), with the sample in samples[]. */
+/* A VM with one vCPU. isoprobe_kvm_init first; every step fills in what it made, and on
+ * failure names itself in failed_step. */
+struct isoprobe_kvm_vcpu {
+	int32_t kvm_fd;       /* /dev/kvm, -1 until opened */
+	int32_t open_errno;   /* errno of opening /dev/kvm when that failed */
+	int32_t api_version;  /* KVM_GET_API_VERSION, -1 until asked or when it failed */
+	int32_t vm_fd;        /* -1 until KVM_CREATE_VM */
+	int32_t vcpu_fd;      /* -1 until KVM_CREATE_VCPU */
+	void *memory;         /* guest memory at guest physical 0 */
+	void *run;            /* the vCPU's struct kvm_run, mapped */
+	uint64_t run_size;
+	/* The step that failed ("KVM_CREATE_VM", a static string) and its errno (0 when the step
+	 * failed without one); NULL while none has. */
 	const char *failed_step;
 	int32_t failed_errno;
-
-	int32_t hlt_exit_reason;  /* exit of the HLT variant's first run, -1 if none */
-	int32_t io_exit_reason;   /* exit of the IO variant's first run, -1 if none */
-	uint32_t io_port;         /* port of that exit */
-
-	/* ns per loop iteration (two instructions): the slope between the last two sizes,
-	 * or time / iterations done when the final run was stopped. -1 if unknown. */
-	double ns_per_iteration;
-	uint64_t measured_iterations;  /* loop count behind ns_per_iteration */
-	int32_t measurement_finished;  /* the measured run reached its exit (not stopped) */
-
-	int32_t watchdog_fired;   /* the time limit was reached */
-	int32_t thread_returned;  /* 0: the vCPU thread was still in the kernel at the cap */
-	uint64_t total_ns;        /* the whole call */
-
-	int32_t nsamples;
-	struct isoprobe_kvm_sample samples[ISOPROBE_KVM_MAX_SAMPLES];
 };
 
-/* Fills out (always; returns 0). opts may be NULL for the defaults. */
-int isoprobe_kvm_calibrate(const struct isoprobe_kvm_options *opts,
-                           struct isoprobe_kvm_calibration *out);
+/* What one KVM_RUN did. */
+struct isoprobe_kvm_exit {
+	uint64_t elapsed_ns;  /* wall time of the KVM_RUN ioctl (CLOCK_MONOTONIC) */
+	int32_t exit_reason;  /* kvm_run.exit_reason (KVM_EXIT_*), -1 when KVM_RUN failed */
+	int32_t run_errno;    /* errno of a failed KVM_RUN (EINTR after a kick) */
+	uint32_t ecx;         /* ECX afterwards: the iterations left */
+	int32_t ecx_read;     /* 1 when KVM_GET_REGS worked and ecx is valid */
+	uint32_t io_port;     /* KVM_EXIT_IO: the port */
+	uint32_t detail;      /* KVM_EXIT_INTERNAL_ERROR: suberror; KVM_EXIT_FAIL_ENTRY: reason (low 32 bits) */
+};
 
-/* Only the host facts (module_* and cpu_* fields); the rest zeroed. */
-void isoprobe_kvm_host_facts(struct isoprobe_kvm_calibration *out);
+void isoprobe_kvm_init(struct isoprobe_kvm_vcpu *v);
+
+/* Each returns 0, or -1 with failed_step set. In this order: */
+int isoprobe_kvm_open(struct isoprobe_kvm_vcpu *v);        /* /dev/kvm, API version 12 */
+int isoprobe_kvm_create_vm(struct isoprobe_kvm_vcpu *v);   /* VM, guest memory, the programs */
+int isoprobe_kvm_create_vcpu(struct isoprobe_kvm_vcpu *v); /* vCPU, kvm_run, real mode at 0 */
+
+/* Runs program with ECX = ecx until the next exit. Returns 0 when KVM_RUN was called (a
+ * failed KVM_RUN included: see out), -1 when the vCPU could not be set up for it. */
+int isoprobe_kvm_run(struct isoprobe_kvm_vcpu *v, enum isoprobe_kvm_program program, uint32_t ecx,
+                     struct isoprobe_kvm_exit *out);
+
+/* Releases everything and returns v to its initial state. */
+void isoprobe_kvm_close(struct isoprobe_kvm_vcpu *v);
+
+/* A real-time signal with an empty handler and no SA_RESTART, chosen once per process among
+ * those nobody handles; -1 when none is free. */
+int isoprobe_kvm_kick_signal(void);
+
+/* Blocks every signal on the calling thread except sig, so that only a kick interrupts its
+ * KVM_RUN. */
+void isoprobe_kvm_accept_only(int sig);
+
+/* From another thread: makes the KVM_RUN that thread is in (or enters next) return EINTR.
+ * v NULL: the vCPU is not there yet (or any more), only the signal is sent; otherwise
+ * v->run must stay mapped during the call. */
+void isoprobe_kvm_kick(struct isoprobe_kvm_vcpu *v, pthread_t thread, int sig);
 
 #endif
