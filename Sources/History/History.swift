@@ -32,9 +32,24 @@ public final class History {
         // WAL lets readers (history, compare) go on while a suite writes its runs.
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         db = try Self.reporting(path, fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file") {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrate(queue)
-            return queue
+            try Self.open(path, configuration: config)
+        }
+    }
+
+    /// Switching a new database to WAL takes an exclusive lock, and SQLite answers a second
+    /// process that asks for it at the same moment with SQLITE_BUSY at once, without its busy
+    /// handler: the open is tried again for a while (10 s in all, like the busy timeout).
+    static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try migrate(queue)
+                return queue
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode)
+                        && Date() < deadline {
+                usleep(useconds_t.random(in: 5_000...50_000))
+            }
         }
     }
 

@@ -42,13 +42,16 @@ extension KernelTests {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let db = dir + "/history.sqlite"
             let results = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
-            defer { results.deallocate() }
+            let errors = UnsafeMutableBufferPointer<String>.allocate(capacity: 4)
+            errors.initialize(repeating: "")
+            defer { results.deallocate(); errors.deallocate() }
             DispatchQueue.concurrentPerform(iterations: 4) { i in
                 let r = try? runProcess(Repo.binary, ["run", "--env", "native", "--workload", "getpid:count=10",
                                                       "--quiet", "--db", db], timeout: 60)
                 results[i] = r?.status ?? -1
+                errors[i] = r?.stderr ?? ""
             }
-            #expect(Array(results) == [0, 0, 0, 0])
+            #expect(Array(results) == [0, 0, 0, 0], "\(Array(errors))")
             let list = try runProcess(Repo.binary, ["history", "--db", db])
             #expect(list.status == 0, "\(list.stderr)")
             let complete = list.stdout.split(separator: "\n").filter { $0.contains("complete") }
