@@ -124,6 +124,8 @@ extension KernelTests {
         @Test(arguments: [
             (["run", "--env", "native,native"], "--env", "each once"),
             (["run", "--env", "native,"], "--env", "container"),
+            (["run", "--env", ""], "--env", "'native', 'container' or 'vm'"),
+            (["run", "--env", ","], "--env", "'native', 'container' or 'vm'"),
             (["run", "--userns", "maybe"], "--userns", "'auto', 'on' or 'off'"),
             (["run", "--accel", "fast", "--env", "vm"], "--accel", "'auto', 'kvm' or 'tcg'"),
             (["verify", "--env", "native"], "--env", "'container' or 'vm'"),
