@@ -143,7 +143,8 @@ public final class History {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.*, (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup) AS runs,
-                  (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup AND NOT r.succeeded) AS failed,
+                  (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup AND NOT r.succeeded
+                    AND json_extract(CAST(r.result_json AS TEXT), '$.exit.kind') IS NOT 'interrupted') AS failed,
                   (SELECT GROUP_CONCAT(DISTINCT r.environment) FROM run r WHERE r.session_id = s.id) AS envs,
                   (SELECT COUNT(DISTINCT r.workload) FROM run r WHERE r.session_id = s.id) AS workloads
                 FROM session s ORDER BY s.id DESC LIMIT ?
