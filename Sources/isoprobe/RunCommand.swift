@@ -159,6 +159,7 @@ struct RunCommand: ParsableCommand {
             method.repetitions = request.items.map(\.repetitions).max() ?? request.repetitions
             method.warmups = request.warmups
             try Doctor.requireRunPrerequisites()
+            try Scratch.checkBase()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             try suite?.checkWorkloads(catalog: runner.catalog)
             let history = historyOptions.noHistory ? nil : try History(path: historyOptions.database ?? History.defaultPath)

@@ -176,5 +176,19 @@ extension KernelTests {
             }
             #expect(!r.process.stdout.contains("MISSING"), "\(r.process.stdout)")
         }
+
+        /// A scratch base the user named must be there: isoprobe makes only its default
+        /// (/var/tmp), never a folder ISOPROBE_SCRATCH names.
+        @Test func missingScratchBaseIsRefused() throws {
+            let base = temporaryPath("no-scratch")
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            var environment = smallEnvironment()
+            environment["ISOPROBE_SCRATCH"] = base
+            let r = try isoprobe(["run", "--workload", "getpid:count=10", "--quiet"], environment: environment)
+            #expect(r.process.status == 3, "a missing scratch folder exits 3, got \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.contains("ISOPROBE_SCRATCH") && line.contains(base), "\(line)")
+            #expect(!FileManager.default.fileExists(atPath: base), "isoprobe made \(base)")
+        }
     }
 }
