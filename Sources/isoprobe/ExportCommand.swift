@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
             if let output {
                 try OutputFile.write(Data(text.utf8), to: output)
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                print(text, terminator: "")
             }
         } catch {
             fail(error)

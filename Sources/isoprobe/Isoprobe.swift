@@ -23,8 +23,9 @@ struct Isoprobe: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            StandardOutput.exit(0)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            StandardOutput.exit(code.rawValue)
         } catch let error as IsoprobeError {
             fail(error)
         } catch let error as OCIConfigError {
@@ -33,7 +34,7 @@ struct Isoprobe: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                StandardOutput.exit(0)
             }
             let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("isoprobe: \(flagFirst(line))\n".utf8))
@@ -59,6 +60,26 @@ func flagFirst(_ line: String) -> String {
 struct ResourceOptions: ParsableArguments {
     @Option(name: .customLong("probes-dir"), help: "Folder holding the compiled probes (*.bpf.o).")
     var probesDirectory: String?
+}
+
+/// Standard output as `print` writes it, through stdio's buffer: a write that failed (a full
+/// disk, a closed pipe) is a failure said once, not a silent exit 0.
+enum StandardOutput {
+    /// Flushes what is buffered and exits with `code`; with 1 and one line on standard error
+    /// when some of the output could not be written (a non-zero code is kept).
+    static func exit(_ code: Int32) -> Never {
+        errno = 0
+        let flushed = fflush(stdout) == 0
+        let err = errno
+        if !flushed || ferror(stdout) != 0 {
+            // The reason is known only when the last write failed (earlier ones set the flag).
+            let reason = flushed || err == 0 ? "" : ": " + String(cString: strerror(err))
+            FileHandle.standardError.write(Data(("isoprobe: cannot write standard output\(reason) "
+                + "(send it to a file or a pipe that takes all of it)\n").utf8))
+            Foundation.exit(code == 0 ? ExitStatus.failed.rawValue : code)
+        }
+        Foundation.exit(code)
+    }
 }
 
 /// The one way out on an error of isoprobe's own (the argument parser's go through

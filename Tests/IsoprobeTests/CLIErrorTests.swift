@@ -190,5 +190,20 @@ extension KernelTests {
             #expect(line.contains("ISOPROBE_SCRATCH") && line.contains(base), "\(line)")
             #expect(!FileManager.default.fileExists(atPath: base), "isoprobe made \(base)")
         }
+
+        /// Output that cannot be written (a full disk, a closed pipe) is a failure, said once.
+        @Test(arguments: [
+            ["run", "--workload", "getpid:count=10", "--no-history"],
+            ["history", "--db", "/nonexistent/isoprobe-test-history.sqlite"],
+            ["--help"],
+        ])
+        func unwritableStandardOutputFails(_ args: [String]) throws {
+            try Requirements.requireKernelTestSetup()
+            let r = try runProcess("/bin/sh", ["-c", "exec \"$0\" \"$@\" >/dev/full", Repo.binary] + args)
+            #expect(r.reason == .exit && r.status == 1, "\(args): exit \(r.status) (\(r.reason)): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "want one line, got \(r.stderr)")
+            #expect(lines.first?.hasPrefix("isoprobe: ") == true && r.stderr.contains("standard output"), "\(r.stderr)")
+        }
     }
 }
