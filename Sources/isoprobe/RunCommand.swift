@@ -105,7 +105,7 @@ struct RunCommand: ParsableCommand {
         if let warmups, warmups < 0 { throw ValidationError("--warmups must be 0 or more") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1, e.g. 0.05") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
+        if let cpus, let problem = ContainerLimitRules.cpusProblem(cpus) { throw ValidationError("--cpus \(cpus): \(problem)") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
                               ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil].compactMap { $0 }
         let envs = environments.kinds
@@ -117,8 +117,11 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
-        if let memory, ByteSize.parse(memory) == nil {
-            throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
+        if let memory {
+            guard let bytes = ByteSize.parse(memory) else {
+                throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
+            }
+            if let problem = ContainerLimitRules.memoryProblem(bytes) { throw ValidationError("--memory \(memory): \(problem)") }
         }
         if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }

@@ -205,5 +205,21 @@ extension KernelTests {
             #expect(lines.count == 1, "want one line, got \(r.stderr)")
             #expect(lines.first?.hasPrefix("isoprobe: ") == true && r.stderr.contains("standard output"), "\(r.stderr)")
         }
+
+        /// Container limits the runtime would refuse are refused before anything runs.
+        @Test(arguments: [
+            (["--memory", "1"], "--memory", "6M"),
+            (["--memory", "4M"], "--memory", "6M"),
+            (["--memory", "1e30G"], "--memory", "size"),
+            (["--cpus", "1e9"], "--cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"),
+            (["--cpus", "nan"], "--cpus", "0.01"),
+        ])
+        func containerLimitsOutOfRange(_ flags: [String], flag: String, expected: String) throws {
+            let r = try isoprobe(["run", "--env", "container"] + flags + ["--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2, "\(flags): exit \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: \(flag) ") || line.hasPrefix("isoprobe: \(flag): "), "\(line)")
+            #expect(line.contains(expected), "\(line)")
+        }
     }
 }
