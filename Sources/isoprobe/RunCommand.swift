@@ -104,7 +104,9 @@ struct RunCommand: ParsableCommand {
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
         if let warmups, warmups < 0 { throw ValidationError("--warmups must be 0 or more") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1, e.g. 0.05") }
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, e.g. 30")
+        }
         if let cpus, let problem = ContainerLimitRules.cpusProblem(cpus) { throw ValidationError("--cpus \(cpus): \(problem)") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
                               ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil].compactMap { $0 }

@@ -221,5 +221,19 @@ extension KernelTests {
             #expect(line.hasPrefix("isoprobe: \(flag) ") || line.hasPrefix("isoprobe: \(flag): "), "\(line)")
             #expect(line.contains(expected), "\(line)")
         }
+
+        /// Numbers that are not numbers, or not finite, are refused.
+        @Test(arguments: [
+            (["--timeout", "nan"], "--timeout"),
+            (["--timeout", "inf"], "--timeout"),
+            (["--timeout=-1"], "--timeout"),
+            (["--threshold", "nan"], "--threshold"),
+        ])
+        func nonFiniteNumbersAreRefused(_ flags: [String], flag: String) throws {
+            let r = try isoprobe(["run"] + flags + ["--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2, "\(flags): exit \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: \(flag) "), "\(line)")
+        }
     }
 }
