@@ -153,6 +153,7 @@ struct RunCommand: ParsableCommand {
                                    order: "warm-ups first; then repetition by repetition, every environment in turn",
                                    threshold: threshold ?? 0.05)
         do {
+            let historyPath = historyOptions.noHistory ? nil : try historyOptions.path()
             var request: RunRequest
             let suite = try suiteFile.map { try SuiteRequest.load(path: $0, flags: self) }
             if let suite {
@@ -167,7 +168,7 @@ struct RunCommand: ParsableCommand {
             try Scratch.checkBase()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             try suite?.checkWorkloads(catalog: runner.catalog)
-            let history = historyOptions.noHistory ? nil : try History(path: historyOptions.database ?? History.defaultPath)
+            let history = try historyPath.map { try History(path: $0) }
             let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
                                       history: history, command: CommandLine.arguments, suite: suite?.suite.path,
                                       method: method, jsonFile: jsonFile)
@@ -213,5 +214,19 @@ struct HistoryOptions: ParsableArguments {
 
     @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
     var noHistory = false
+
+    /// --db, else $ISOPROBE_HISTORY, else the default. The history is a SQLite file: a URL
+    /// (postgres://...) is refused rather than taken as a path.
+    func path() throws -> String {
+        let path = database ?? History.defaultPath
+        guard path.firstMatch(of: #/^[A-Za-z][A-Za-z0-9+.\-]*:\/\//#) != nil else { return path }
+        let example = "/var/lib/isoprobe/history.sqlite"
+        if database != nil {
+            throw IsoprobeError(.usage, "--db \(path): only SQLite file paths are supported for now, not URLs",
+                                fix: "give a file path such as \(example)")
+        }
+        throw IsoprobeError(.usage, "ISOPROBE_HISTORY=\(path): only SQLite file paths are supported for now, not URLs",
+                            fix: "set it to a file path such as \(example), or unset it")
+    }
 }
 

@@ -235,5 +235,31 @@ extension KernelTests {
             let line = try oneLine(r)
             #expect(line.hasPrefix("isoprobe: \(flag) "), "\(line)")
         }
+
+        /// The history is a SQLite file: a URL is refused, and nothing is made in the
+        /// working directory (a `postgres:` folder, say).
+        @Test func historyURLIsRefused() throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("db-url")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let url = "postgres://isoprobe@db.example/isoprobe"
+            var environment = smallEnvironment()
+            environment["ISOPROBE_HISTORY"] = url
+            for (args, env, named) in [
+                (["run", "--db", url, "--workload", "getpid:count=10", "--quiet"], smallEnvironment(), "--db"),
+                (["compare", "--db", url, "1", "2"], smallEnvironment(), "--db"),
+                (["run", "--workload", "getpid:count=10", "--quiet"], environment, "ISOPROBE_HISTORY"),
+                (["export", "latest"], environment, "ISOPROBE_HISTORY"),
+            ] {
+                let r = try runProcess(Repo.binary, args, environment: env, directory: directory)
+                #expect(r.status == 2, "\(args): exit \(r.status): \(r.stderr)")
+                let lines = r.stderr.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].hasPrefix("isoprobe: \(named)"), "\(args): \(r.stderr)")
+                #expect(r.stderr.contains("SQLite"), "\(r.stderr)")
+                let made = try FileManager.default.contentsOfDirectory(atPath: directory)
+                #expect(made.isEmpty, "\(args) made \(made)")
+            }
+        }
     }
 }
