@@ -4,14 +4,22 @@ extension Spec {
     /// Reads a `config.json`. Errors name the file and, for JSON problems, the key and what
     /// was expected, in one line.
     public static func load(from path: String) throws -> Spec {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
-            throw OCIConfigError(file: path, nil, "cannot read: \(reason)")
+        if let problem = unreadable(path) { throw OCIConfigError(file: path, nil, problem) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OCIConfigError(file: path, nil, "cannot be read")
         }
         return try decode(data, source: path)
+    }
+
+    /// Why `path` is no file to read, in words, or nil. Foundation's own errors would say
+    /// "NSCocoaErrorDomain error 256" of a folder.
+    public static func unreadable(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            return errno == ENOENT ? "does not exist" : "cannot be read: \(String(cString: strerror(errno)))"
+        }
+        if st.st_mode & S_IFMT == S_IFDIR { return "is a folder, not a file" }
+        return access(path, R_OK) == 0 ? nil : "cannot be read: \(String(cString: strerror(errno)))"
     }
 
     /// Decodes a `config.json` held in memory; `source` names it in errors.

@@ -7,6 +7,7 @@ import Harness
 import History
 import IsoprobeCore
 import KVM
+import OCI
 import Probes
 import Reports
 import VMEnvironment
@@ -119,6 +120,9 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
+        if let ociConfig, let problem = Spec.unreadable(ociConfig) {
+            throw ValidationError("--oci-config \(ociConfig): \(problem) (give the path of an OCI runtime config.json)")
+        }
         if let memory {
             guard let bytes = ByteSize.parse(memory) else {
                 throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")

@@ -261,5 +261,43 @@ extension KernelTests {
                 #expect(made.isEmpty, "\(args) made \(made)")
             }
         }
+
+        /// A message in words: no Swift type or Foundation error domain in it.
+        func expectPlainWords(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            for leak in ["Error.", "NSCocoaErrorDomain", "DecodingError", "Error Domain", "UserInfo", "CodingKeys"] {
+                #expect(!line.contains(leak), "\(line)", sourceLocation: sourceLocation)
+            }
+        }
+
+        @Test func ociConfigThatDoesNotExist() throws {
+            let path = temporaryPath("no-config", ".json")
+            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
+            #expect(r.process.status == 2, "\(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: --oci-config \(path)") && line.contains("does not exist"), "\(line)")
+            expectPlainWords(line)
+        }
+
+        @Test func ociConfigThatIsAFolder() throws {
+            let path = temporaryPath("config-folder")
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
+            #expect(r.process.status == 2, "\(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.contains("--oci-config") && line.contains("folder"), "\(line)")
+            expectPlainWords(line)
+        }
+
+        @Test func ociConfigWithAWrongType() throws {
+            let path = temporaryPath("config", ".json")
+            try Data(#"{"ociVersion": 5}"#.utf8).write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
+            #expect(r.process.status == 2, "\(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.contains(path) && line.contains("ociVersion: expected a string, found number"), "\(line)")
+            expectPlainWords(line)
+        }
     }
 }
