@@ -201,10 +201,13 @@ public final class History {
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.write(body) } }
 
-    /// SQLite's errors as one line naming the database.
+    /// SQLite's errors, and stored results that do not decode, as one line naming the database.
     private static func reporting<T>(_ path: String, fix: String? = nil, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DatabaseError {
             throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")", fix: fix)
+        } catch let error as DecodingError {
+            throw IsoprobeError(.failed, "history database \(path): a stored result does not decode: \(ErrorWords.describe(error, snakeCase: true))",
+                                fix: "it was written by another isoprobe version, or damaged; pass --db to use another database")
         }
     }
 

@@ -232,5 +232,16 @@ struct HistoryOptions: ParsableArguments {
         throw IsoprobeError(.usage, "ISOPROBE_HISTORY=\(path): only SQLite file paths are supported for now, not URLs",
                             fix: "set it to a file path such as \(example), or unset it")
     }
+
+    /// `path()` for the commands that read the history: one that is not there is said so,
+    /// not made.
+    func existingPath() throws -> String {
+        let path = try path()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IsoprobeError(.missing, "the history database \(path) does not exist",
+                                fix: "`isoprobe run` records runs there; pass --db PATH to read another")
+        }
+        return path
+    }
 }
 

@@ -299,5 +299,45 @@ extension KernelTests {
             #expect(line.contains(path) && line.contains("ociVersion: expected a string, found number"), "\(line)")
             expectPlainWords(line)
         }
+
+        /// A history database whose stored run does not decode: the database, the run and the
+        /// field, in words.
+        @Test func storedRunThatDoesNotDecode() throws {
+            let directory = temporaryPath("broken-history")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let db = directory + "/history.sqlite"
+            let recorded = try isoprobe(["run", "--db", db, "--workload", "getpid:count=10", "--quiet"], json: false)
+            try #require(recorded.process.status == 0, "\(recorded.process.stderr)")
+            let python = try runProcess("/usr/bin/python3", ["-c", """
+                import sqlite3, sys
+                c = sqlite3.connect(sys.argv[1])
+                c.execute("UPDATE run SET result_json = CAST(REPLACE(CAST(result_json AS TEXT), '\\"kind\\"', '\\"sort\\"') AS BLOB)")
+                c.commit()
+                """, db])
+            try #require(python.status == 0, "\(python.stderr)")
+            for args in [["export", "latest", "--db", db], ["compare", "1", "1", "--db", db]] {
+                let r = try runProcess(Repo.binary, args)
+                #expect(r.status == 1, "\(args): exit \(r.status): \(r.stderr)")
+                let lines = r.stderr.split(separator: "\n").map(String.init)
+                try #require(lines.count == 1, "\(args): \(r.stderr)")
+                #expect(lines[0].contains(db) && lines[0].contains("exit.kind") && lines[0].contains("missing"), "\(lines[0])")
+                expectPlainWords(lines[0])
+            }
+        }
+
+        /// compare and export read the history: one that does not exist is said so, not made.
+        @Test(arguments: [["compare", "1", "2"], ["export", "latest"]])
+        func historyThatDoesNotExist(_ args: [String]) throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("no-history")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let db = directory + "/history.sqlite"
+            let r = try runProcess(Repo.binary, args + ["--db", db])
+            #expect(r.status == 3, "\(args): exit \(r.status): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").map(String.init)
+            try #require(lines.count == 1, "\(r.stderr)")
+            #expect(lines[0].contains(db) && lines[0].contains("does not exist"), "\(lines[0])")
+            #expect(!FileManager.default.fileExists(atPath: directory), "\(args) made \(directory)")
+        }
     }
 }
