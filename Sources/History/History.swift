@@ -24,7 +24,7 @@ public final class History {
         if !dir.isEmpty {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw IsoprobeError(.failed, "cannot create the history folder \(dir)",
-                                    fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: "\(error)")
+                                    fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: ErrorWords.of(error))
             }
         }
         var config = Configuration()

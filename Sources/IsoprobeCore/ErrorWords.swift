@@ -39,6 +39,30 @@ public enum ErrorWords {
         return path.isEmpty ? problem : "\(path): \(problem)"
     }
 
+    /// Any error in words: the decoder's by `describe`, Foundation's file errors by their
+    /// system reason ("Not a directory", not "NSCocoaErrorDomain Code=512 ..."), others as
+    /// they describe themselves (isoprobe's own errors are one line already).
+    public static func of(_ error: Error) -> String {
+        if let e = error as? DecodingError { return describe(e) }
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
+        if let code = posixCode(ns) { return String(cString: strerror(code)) }
+        return ns.localizedDescription
+    }
+
+    /// The errno a Foundation error stands for: its own, or its underlying error's.
+    static func posixCode(_ error: NSError) -> Int32? {
+        if error.domain == NSPOSIXErrorDomain { return Int32(truncatingIfNeeded: error.code) }
+        // On Linux the underlying error may be a Swift POSIXError rather than an NSError.
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? Error { return posixCode(underlying as NSError) }
+        switch CocoaError.Code(rawValue: error.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return ENOENT
+        case .fileReadNoPermission, .fileWriteNoPermission: return EACCES
+        case .fileWriteOutOfSpace: return ENOSPC
+        default: return nil
+        }
+    }
+
     /// "an array", "a string", ... rather than Swift's `Array<String>`.
     static func describe(_ type: Any.Type) -> String {
         let name = String(describing: type)

@@ -89,7 +89,7 @@ func fail(_ error: Error) -> Never {
     let code: Int32
     if let sig = Interruption.shared.signal, (error as? IsoprobeError)?.kind != .interrupted {
         // Whatever failed once a signal arrived failed because of it: the interruption is the news.
-        line = "\(Interruption.error(sig).message): \(error)"
+        line = "\(Interruption.error(sig).message): \(ErrorWords.of(error))"
         code = ExitStatus.interrupted.rawValue
     } else if let e = error as? IsoprobeError {
         line = e.description
@@ -99,7 +99,7 @@ func fail(_ error: Error) -> Never {
         line = "\(error)"
         code = ExitStatus.usage.rawValue
     } else {
-        line = "\(error)"
+        line = ErrorWords.of(error)
         code = ExitStatus.failed.rawValue
     }
     FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))

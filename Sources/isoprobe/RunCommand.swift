@@ -201,7 +201,7 @@ struct RunCommand: ParsableCommand {
         }
         if !quiet { print(Outputs.terminalText(document), terminator: "") }
         for (planned, error) in rec.failures {
-            FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(ErrorWords.of(error))\n".utf8))
         }
         if let failed = rec.runs.first(where: { !$0.exit.succeeded }) {
             FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))

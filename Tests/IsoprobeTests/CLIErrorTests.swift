@@ -339,5 +339,24 @@ extension KernelTests {
             #expect(lines[0].contains(db) && lines[0].contains("does not exist"), "\(lines[0])")
             #expect(!FileManager.default.fileExists(atPath: directory), "\(args) made \(directory)")
         }
+
+        /// Folders that cannot be made, for --db and --out: the reason in words.
+        @Test func foldersThatCannotBeMade() throws {
+            let file = temporaryPath("a-file")
+            try Data().write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let db = try isoprobe(["run", "--db", file + "/sub/history.sqlite", "--workload", "getpid:count=10", "--quiet"],
+                                  json: false)
+            #expect(db.process.status == 1, "\(db.process.stderr)")
+            let dbLine = try oneLine(db)
+            #expect(dbLine.contains(file + "/sub") && dbLine.lowercased().contains("not a directory"), "\(dbLine)")
+            expectPlainWords(dbLine)
+
+            let out = try isoprobe(["run", "--out", file + "/reports", "--workload", "getpid:count=10", "--quiet"], json: false)
+            #expect(out.process.status == 1, "\(out.process.stderr)")
+            let outLine = try oneLine(out)
+            #expect(outLine.contains("--out") && outLine.lowercased().contains("not a directory"), "\(outLine)")
+            expectPlainWords(outLine)
+        }
     }
 }
