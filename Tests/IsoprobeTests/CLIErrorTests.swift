@@ -269,34 +269,22 @@ extension KernelTests {
             }
         }
 
-        @Test func ociConfigThatDoesNotExist() throws {
-            let path = temporaryPath("no-config", ".json")
-            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
-            #expect(r.process.status == 2, "\(r.process.stderr)")
-            let line = try oneLine(r)
-            #expect(line.hasPrefix("isoprobe: --oci-config \(path)") && line.contains("does not exist"), "\(line)")
-            expectPlainWords(line)
-        }
-
-        @Test func ociConfigThatIsAFolder() throws {
-            let path = temporaryPath("config-folder")
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
-            #expect(r.process.status == 2, "\(r.process.stderr)")
-            let line = try oneLine(r)
-            #expect(line.contains("--oci-config") && line.contains("folder"), "\(line)")
-            expectPlainWords(line)
-        }
-
-        @Test func ociConfigWithAWrongType() throws {
+        /// --oci-config files that cannot serve: named, with what is wrong, in words.
+        @Test(arguments: [
+            ("missing", "does not exist"),
+            ("folder", "is a folder"),
+            ("wrong type", "ociVersion: expected a string, found number"),
+        ])
+        func unusableOCIConfig(_ kind: String, expected: String) throws {
             let path = temporaryPath("config", ".json")
-            try Data(#"{"ociVersion": 5}"#.utf8).write(to: URL(fileURLWithPath: path))
             defer { try? FileManager.default.removeItem(atPath: path) }
+            if kind == "folder" { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            if kind == "wrong type" { try Data(#"{"ociVersion": 5}"#.utf8).write(to: URL(fileURLWithPath: path)) }
             let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
-            #expect(r.process.status == 2, "\(r.process.stderr)")
+            #expect(r.process.status == 2, "\(kind): \(r.process.stderr)")
             let line = try oneLine(r)
-            #expect(line.contains(path) && line.contains("ociVersion: expected a string, found number"), "\(line)")
+            #expect(line.contains(path) && line.contains(expected), "\(line)")
+            #expect(kind == "wrong type" || line.hasPrefix("isoprobe: --oci-config \(path): "), "\(line)")
             expectPlainWords(line)
         }
 
