@@ -52,7 +52,7 @@ let package = Package(
         // The file set a container rootfs and a VM initramfs share.
         .target(name: "GuestImage"),
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
-        .target(name: "OCI"),
+        .target(name: "OCI", dependencies: ["IsoprobeCore"]),
         // Workloads in OCI containers (runc, crun, ...).
         .target(name: "Container", dependencies: ["Environments", "GuestImage", "Host", "IsoprobeCore", "OCI"]),
         // QEMU guests: kernel lookup, argument builders, booting an initramfs root.

@@ -62,6 +62,13 @@ public enum RunAssembly {
         return ChildProcess.describe(status: status, timedOut: false)
     }
 
+    /// A workload stopped because isoprobe was interrupted (its cgroup killed, or the signal
+    /// reaching it too) did not fail: it says so. `signal` stays what ended the workload.
+    public static func interrupted(_ exit: ExitDescription, by sig: Int32) -> ExitDescription {
+        ExitDescription(kind: "interrupted", code: exit.code, signal: exit.signal,
+                        description: "stopped: isoprobe was \(Interruption.error(sig).message)")
+    }
+
     /// A SIGKILL the OOM killer dealt says so.
     public static func describeExit(_ exit: ExitDescription, memory: MemoryStats?, details: EnvironmentDetails?) -> ExitDescription {
         guard exit.kind == "signaled", exit.signal == SIGKILL, let m = memory, m.oomKills > 0 else { return exit }

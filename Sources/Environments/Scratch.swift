@@ -11,17 +11,39 @@ public struct Scratch {
     let directory: OwnedDirectory
     public var path: String { directory.path }
 
-    public static var base: String {
+    public static let defaultBase = "/var/tmp"
+
+    /// `$ISOPROBE_SCRATCH` when set.
+    public static var named: String? {
         let v = ProcessInfo.processInfo.environment["ISOPROBE_SCRATCH"] ?? ""
-        return v.isEmpty ? "/var/tmp" : v
+        return v.isEmpty ? nil : v
+    }
+
+    public static var base: String { named ?? defaultBase }
+
+    /// Refuses an `ISOPROBE_SCRATCH` that is not a folder: isoprobe makes only its default
+    /// base, never one the user named (a typo would become a world-writable folder).
+    public static func checkBase() throws {
+        guard let named else { return }
+        var st = stat()
+        guard stat(named, &st) == 0 else {
+            let reason = errno == ENOENT ? "does not exist" : String(cString: strerror(errno))
+            throw IsoprobeError(.missing, "ISOPROBE_SCRATCH=\(named): \(reason)",
+                                fix: "create that folder on disk, or unset ISOPROBE_SCRATCH to use \(defaultBase)")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            throw IsoprobeError(.usage, "ISOPROBE_SCRATCH=\(named): not a folder",
+                                fix: "name a folder on disk, or unset ISOPROBE_SCRATCH to use \(defaultBase)")
+        }
     }
 
     /// A fresh, empty directory under `base`, writable by every user (sticky, like /tmp):
     /// a container's root is an unprivileged host user when it has a user namespace.
     public static func make() throws -> Scratch {
+        try checkBase()
         let base = self.base
         // A guest's root has no /var/tmp until the first run makes it.
-        if access(base, F_OK) != 0 {
+        if named == nil && access(base, F_OK) != 0 {
             try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o1777])
         }

@@ -232,14 +232,19 @@ public final class Runner {
     }
 
     /// One run in `environment`, with the request's probes (and `observers` beside them). A
-    /// run that fails because a signal cut it short is an interruption, not a failure.
+    /// run that fails because a signal cut it short is an interruption, not a failure: its
+    /// error is the interruption, and a workload the signal stopped is recorded as interrupted.
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
         do {
-            return try environment.measure(MeasureRequest(
+            var measured = try environment.measure(MeasureRequest(
                 invocation: try invocation(spec, request: request), repetition: repetition,
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
                 observers: observers, keepOutput: keepOutput))
+            if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
+                measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)
+            }
+            return measured
         } catch {
             try Interruption.shared.check()
             throw error

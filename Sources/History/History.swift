@@ -24,7 +24,7 @@ public final class History {
         if !dir.isEmpty {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw IsoprobeError(.failed, "cannot create the history folder \(dir)",
-                                    fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: "\(error)")
+                                    fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: ErrorWords.of(error))
             }
         }
         var config = Configuration()
@@ -166,7 +166,8 @@ public final class History {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.*, (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup) AS runs,
-                  (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup AND NOT r.succeeded) AS failed,
+                  (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup AND NOT r.succeeded
+                    AND json_extract(CAST(r.result_json AS TEXT), '$.exit.kind') IS NOT 'interrupted') AS failed,
                   (SELECT GROUP_CONCAT(DISTINCT r.environment) FROM run r WHERE r.session_id = s.id) AS envs,
                   (SELECT COUNT(DISTINCT r.workload) FROM run r WHERE r.session_id = s.id) AS workloads
                 FROM session s ORDER BY s.id DESC LIMIT ?
@@ -223,10 +224,13 @@ public final class History {
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.write(body) } }
 
-    /// SQLite's errors as one line naming the database.
+    /// SQLite's errors, and stored results that do not decode, as one line naming the database.
     private static func reporting<T>(_ path: String, fix: String? = nil, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DatabaseError {
             throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")", fix: fix)
+        } catch let error as DecodingError {
+            throw IsoprobeError(.failed, "history database \(path): a stored result does not decode: \(ErrorWords.describe(error, snakeCase: true))",
+                                fix: "it was written by another isoprobe version, or damaged; pass --db to use another database")
         }
     }
 

@@ -7,7 +7,8 @@ public enum ByteSize {
         let units: [(String, Int64)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("G", 1 << 30),
                                         ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count)), v > 0 else { return nil }
+            // Not NaN, and small enough for Int64 (an infinite or huge size would trap).
+            guard let v = Double(t.dropLast(suffix.count)), v > 0, v * Double(factor) < 0x1p63 else { return nil }
             return Int64(v * Double(factor))
         }
         guard let v = Int64(t), v > 0 else { return nil }

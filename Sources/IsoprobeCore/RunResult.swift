@@ -76,7 +76,8 @@ public struct WorkloadDescription: Codable, Sendable, Equatable {
 }
 
 public struct ExitDescription: Codable, Sendable, Equatable {
-    /// "exited", "signaled" or "timeout".
+    /// "exited", "signaled", "oom_killed", "timeout", or "interrupted" (isoprobe got SIGINT,
+    /// SIGTERM or SIGHUP while the workload ran and stopped it: not a failure of the workload).
     public var kind: String
     public var code: Int32?
     public var signal: Int32?

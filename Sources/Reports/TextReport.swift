@@ -95,12 +95,19 @@ public struct TextReport {
         if run.syscalls.count > topSyscalls {
             out += "  ... and \(run.syscalls.count - topSyscalls) more kinds (see --json)\n"
         }
-        let failing = run.syscalls.filter { !$0.errnos.isEmpty }
-        if !failing.isEmpty {
-            out += "  errors: " + failing.prefix(8).map { s in
-                "\(s.name) " + s.errnos.map { "\($0.errno)x\($0.count)" }.joined(separator: " ")
-            }.joined(separator: "; ") + "\n"
+        // The kernel's own codes (ERESTARTSYS: the call was restarted) on a line of their own:
+        // the program never got them.
+        func listed(kernelInternal: Bool) -> String? {
+            let rows = run.syscalls.compactMap { s -> String? in
+                let codes = s.errnos.filter { ErrnoNames.isKernelInternal($0.code) == kernelInternal }
+                return codes.isEmpty ? nil : "\(s.name) " + codes.map { e in
+                    "\(ErrnoNames.name(e.code))x\(e.count)" + (ErrnoNames.note(e.code).map { " (\($0))" } ?? "")
+                }.joined(separator: " ")
+            }
+            return rows.isEmpty ? nil : rows.prefix(8).joined(separator: "; ")
         }
+        if let errors = listed(kernelInternal: false) { out += "  errors: \(errors)\n" }
+        if let codes = listed(kernelInternal: true) { out += "  kernel-internal codes, not errors the program got: \(codes)\n" }
         for s in run.syscalls.sorted(by: { $0.totalNs > $1.totalNs }).prefix(histogramsFor) {
             out += "\n  \(s.name) latency:\n" + HistogramPrinter.render(s.latencyHist, label: "nsecs")
         }

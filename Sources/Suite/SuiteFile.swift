@@ -55,10 +55,16 @@ public enum SuiteFile {
                 guard let bytes = ByteSize.parse(memory) else {
                     throw reader.fail(t["memory"]!.position, "container.memory", "expected a size such as \"64M\" or \"1G\", got \"\(memory)\"")
                 }
+                if let problem = ContainerLimitRules.memoryProblem(bytes) {
+                    throw reader.fail(t["memory"]!.position, "container.memory", problem)
+                }
                 suite.container.memory = memory
                 suite.container.memoryBytes = bytes
             }
             suite.container.cpus = try reader.positive(t, "cpus", prefix: "container.")
+            if let cpus = suite.container.cpus, let problem = ContainerLimitRules.cpusProblem(cpus) {
+                throw reader.fail(t["cpus"]!.position, "container.cpus", problem)
+            }
             suite.container.pids = try reader.integer(t, "pids", min: 1, prefix: "container.").map(Int64.init)
             suite.container.ociConfig = try reader.string(t, "oci_config", prefix: "container.").map(resolve)
         }

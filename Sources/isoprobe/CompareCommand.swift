@@ -46,7 +46,7 @@ struct CompareCommand: ParsableCommand {
         let changes: [MetricChange]
         let (idA, idB): (Int64, Int64)
         do {
-            let history = try History(path: historyOptions.database ?? History.defaultPath)
+            let history = try History(path: historyOptions.existingPath())
             idA = try history.resolve(a)
             idB = try history.resolve(b)
             let runsA = try history.document(session: idA).runs, runsB = try history.document(session: idB).runs

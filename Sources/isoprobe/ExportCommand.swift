@@ -30,7 +30,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let history = try History(path: historyOptions.database ?? History.defaultPath)
+            let history = try History(path: historyOptions.existingPath())
             let id = try history.resolve(runReference)
             var document = try history.document(session: id)
             let method = try history.method(session: id) ?? SummaryMethod(repetitions: 1, warmups: 0, order: "as recorded")
@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
             if let output {
                 try OutputFile.write(Data(text.utf8), to: output)
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                print(text, terminator: "")
             }
         } catch {
             fail(error)

@@ -21,7 +21,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let path = historyOptions.database ?? History.defaultPath
+            let path = try historyOptions.path()
             guard FileManager.default.fileExists(atPath: path) else {
                 print("no runs recorded yet (\(path))")
                 return

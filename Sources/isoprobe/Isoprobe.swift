@@ -24,8 +24,9 @@ struct Isoprobe: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            StandardOutput.exit(0)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            StandardOutput.exit(code.rawValue)
         } catch let error as IsoprobeError {
             fail(error)
         } catch let error as OCIConfigError {
@@ -34,7 +35,7 @@ struct Isoprobe: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                StandardOutput.exit(0)
             }
             let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("isoprobe: \(flagFirst(line))\n".utf8))
@@ -62,6 +63,26 @@ struct ResourceOptions: ParsableArguments {
     var probesDirectory: String?
 }
 
+/// Standard output as `print` writes it, through stdio's buffer: a write that failed (a full
+/// disk, a closed pipe) is a failure said once, not a silent exit 0.
+enum StandardOutput {
+    /// Flushes what is buffered and exits with `code`; with 1 and one line on standard error
+    /// when some of the output could not be written (a non-zero code is kept).
+    static func exit(_ code: Int32) -> Never {
+        errno = 0
+        let flushed = fflush(stdout) == 0
+        let err = errno
+        if !flushed || ferror(stdout) != 0 {
+            // The reason is known only when the last write failed (earlier ones set the flag).
+            let reason = flushed || err == 0 ? "" : ": " + String(cString: strerror(err))
+            FileHandle.standardError.write(Data(("isoprobe: cannot write standard output\(reason) "
+                + "(send it to a file or a pipe that takes all of it)\n").utf8))
+            Foundation.exit(code == 0 ? ExitStatus.failed.rawValue : code)
+        }
+        Foundation.exit(code)
+    }
+}
+
 /// The one way out on an error of isoprobe's own (the argument parser's go through
 /// `main`): one line, and the exit code its kind means (`ExitStatus`).
 func fail(_ error: Error) -> Never {
@@ -69,7 +90,7 @@ func fail(_ error: Error) -> Never {
     let code: Int32
     if let sig = Interruption.shared.signal, (error as? IsoprobeError)?.kind != .interrupted {
         // Whatever failed once a signal arrived failed because of it: the interruption is the news.
-        line = "\(Interruption.error(sig).message): \(error)"
+        line = "\(Interruption.error(sig).message): \(ErrorWords.of(error))"
         code = ExitStatus.interrupted.rawValue
     } else if let e = error as? IsoprobeError {
         line = e.description
@@ -79,7 +100,7 @@ func fail(_ error: Error) -> Never {
         line = "\(error)"
         code = ExitStatus.usage.rawValue
     } else {
-        line = "\(error)"
+        line = ErrorWords.of(error)
         code = ExitStatus.failed.rawValue
     }
     FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))

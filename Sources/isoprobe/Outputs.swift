@@ -16,7 +16,8 @@ enum Outputs {
     /// Every format into a folder, each file written by OutputFile's rules.
     static func writeAll(_ document: ResultDocument, to directory: String) throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw IsoprobeError(.failed, "cannot create --out folder \(directory)", cause: "\(error)")
+            throw IsoprobeError(.failed, "cannot create --out folder \(directory)",
+                                fix: "give a folder that can be made, or an existing one", cause: ErrorWords.of(error))
         }
         for format in ExportFormat.allCases {
             let text = try Exporter.render(document, as: format)

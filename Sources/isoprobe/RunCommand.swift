@@ -8,6 +8,7 @@ import History
 import Host
 import IsoprobeCore
 import KVM
+import OCI
 import Probes
 import Reports
 import VMEnvironment
@@ -105,8 +106,10 @@ struct RunCommand: ParsableCommand {
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
         if let warmups, warmups < 0 { throw ValidationError("--warmups must be 0 or more") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1, e.g. 0.05") }
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        if let cpus, cpus < 0.01 { throw ValidationError("--cpus must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, e.g. 30")
+        }
+        if let cpus, let problem = ContainerLimitRules.cpusProblem(cpus) { throw ValidationError("--cpus \(cpus): \(problem)") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
                               ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil].compactMap { $0 }
         let envs = environments.kinds
@@ -118,8 +121,14 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
-        if let memory, ByteSize.parse(memory) == nil {
-            throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
+        if let ociConfig, let problem = Spec.unreadable(ociConfig) {
+            throw ValidationError("--oci-config \(ociConfig): \(problem) (give the path of an OCI runtime config.json)")
+        }
+        if let memory {
+            guard let bytes = ByteSize.parse(memory) else {
+                throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")
+            }
+            if let problem = ContainerLimitRules.memoryProblem(bytes) { throw ValidationError("--memory \(memory): \(problem)") }
         }
         if vcpus < 1 || vmMemory < 256 { throw ValidationError("--vcpus must be at least 1 and --vm-memory at least 256") }
     }
@@ -150,6 +159,7 @@ struct RunCommand: ParsableCommand {
                                    order: "warm-ups first; then repetition by repetition, every environment in turn",
                                    threshold: threshold ?? 0.05)
         do {
+            let historyPath = historyOptions.noHistory ? nil : try historyOptions.path()
             var request: RunRequest
             let suite = try suiteFile.map { try SuiteRequest.load(path: $0, flags: self) }
             if let suite {
@@ -161,9 +171,10 @@ struct RunCommand: ParsableCommand {
             method.repetitions = request.items.map(\.repetitions).max() ?? request.repetitions
             method.warmups = request.warmups
             try Doctor.requireRunPrerequisites()
+            try Scratch.checkBase()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             try suite?.checkWorkloads(catalog: runner.catalog)
-            let history = historyOptions.noHistory ? nil : try History(path: historyOptions.database ?? History.defaultPath)
+            let history = try historyPath.map { try History(path: $0) }
             let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
                                       history: history, command: CommandLine.arguments, suite: suite?.suite.path,
                                       method: method, jsonFile: jsonFile)
@@ -195,7 +206,7 @@ struct RunCommand: ParsableCommand {
         if let sig = Interruption.shared.signal { fail(Interruption.error(sig)) }
         if !quiet { print(Outputs.terminalText(document), terminator: "") }
         for (planned, error) in rec.failures {
-            FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(ErrorWords.of(error))\n".utf8))
         }
         if let failed = rec.runs.first(where: { !$0.exit.succeeded }) {
             FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))
@@ -212,5 +223,30 @@ struct HistoryOptions: ParsableArguments {
 
     @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
     var noHistory = false
+
+    /// --db, else $ISOPROBE_HISTORY, else the default. The history is a SQLite file: a URL
+    /// (postgres://...) is refused rather than taken as a path.
+    func path() throws -> String {
+        let path = database ?? History.defaultPath
+        guard path.firstMatch(of: #/^[A-Za-z][A-Za-z0-9+.\-]*:\/\//#) != nil else { return path }
+        let example = "/var/lib/isoprobe/history.sqlite"
+        if database != nil {
+            throw IsoprobeError(.usage, "--db \(path): only SQLite file paths are supported for now, not URLs",
+                                fix: "give a file path such as \(example)")
+        }
+        throw IsoprobeError(.usage, "ISOPROBE_HISTORY=\(path): only SQLite file paths are supported for now, not URLs",
+                            fix: "set it to a file path such as \(example), or unset it")
+    }
+
+    /// `path()` for the commands that read the history: one that is not there is said so,
+    /// not made.
+    func existingPath() throws -> String {
+        let path = try path()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IsoprobeError(.missing, "the history database \(path) does not exist",
+                                fix: "`isoprobe run` records runs there; pass --db PATH to read another")
+        }
+        return path
+    }
 }
 

@@ -7,6 +7,7 @@ import Harness
 import Host
 import IsoprobeCore
 import KVM
+import OCI
 import VMEnvironment
 import Verify
 
@@ -49,8 +50,8 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--oci-config applies to --env container")
         }
         try guest.checkApplies(to: [environment.kind])
-        if let ociConfig, access(ociConfig, R_OK) != 0 {
-            throw ValidationError("--oci-config \(ociConfig): cannot read it")
+        if let ociConfig, let problem = Spec.unreadable(ociConfig) {
+            throw ValidationError("--oci-config \(ociConfig): \(problem) (give the path of an OCI runtime config.json)")
         }
     }
 

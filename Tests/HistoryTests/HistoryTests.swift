@@ -37,6 +37,10 @@ import Testing
         try history.record(Self.run("native", "getpid", rep: 0, wall: 999), session: id, warmup: true)
         try history.record(Self.run("native", "getpid", rep: 1, wall: 100), session: id, warmup: false)
         try history.record(Self.run("container", "getpid", rep: 1, wall: 120, code: 1), session: id, warmup: false)
+        // Interrupted is not failed.
+        var interrupted = Self.run("native", "getpid", rep: 2, wall: 50)
+        interrupted.exit = ExitDescription(kind: "interrupted", code: nil, signal: 9, description: "stopped")
+        try history.record(interrupted, session: id, warmup: false)
         host.runtimeVersions = ["runc": "1.1.5"]
         host.accelerator = "tcg"
         try history.finish(id, status: .complete, host: host)
@@ -44,18 +48,18 @@ import Testing
         // A second handle sees what the first committed: nothing waits for a clean exit.
         let reopened = try History(path: path)
         let doc = try reopened.document(session: id)
-        #expect(doc.runs.map(\.wallNs) == [100, 120])
+        #expect(doc.runs.map(\.wallNs) == [100, 120, 50])
         #expect(doc.suite == "s.toml")
         #expect(doc.host.runtimeVersions == ["runc": "1.1.5"])
         #expect(doc.host.mitigations?["spectre_v2"] == "Mitigation: Retpolines")
-        #expect(try reopened.document(session: id, includeWarmups: true).runs.count == 3)
+        #expect(try reopened.document(session: id, includeWarmups: true).runs.count == 4)
         #expect(try reopened.method(session: id) == method)
 
         let sessions = try reopened.sessions()
         #expect(sessions.count == 1)
         let s = try #require(sessions.first)
         #expect(s.status == "complete")
-        #expect(s.runs == 2)
+        #expect(s.runs == 3)
         #expect(s.failedRuns == 1)
         #expect(Set(s.environments) == ["native", "container"])
         #expect(s.accelerator == "tcg")

@@ -124,6 +124,8 @@ extension KernelTests {
         @Test(arguments: [
             (["run", "--env", "native,native"], "--env", "each once"),
             (["run", "--env", "native,"], "--env", "container"),
+            (["run", "--env", ""], "--env", "'native', 'container' or 'vm'"),
+            (["run", "--env", ","], "--env", "'native', 'container' or 'vm'"),
             (["run", "--userns", "maybe"], "--userns", "'auto', 'on' or 'off'"),
             (["run", "--accel", "fast", "--env", "vm"], "--accel", "'auto', 'kvm' or 'tcg'"),
             (["verify", "--env", "native"], "--env", "'container' or 'vm'"),
@@ -173,6 +175,176 @@ extension KernelTests {
                 #expect(row.contains(mount), "doctor names the mount \(mount): \(row)")
             }
             #expect(!r.process.stdout.contains("MISSING"), "\(r.process.stdout)")
+        }
+
+        /// A scratch base the user named must be there: isoprobe makes only its default
+        /// (/var/tmp), never a folder ISOPROBE_SCRATCH names.
+        @Test func missingScratchBaseIsRefused() throws {
+            let base = temporaryPath("no-scratch")
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            var environment = smallEnvironment()
+            environment["ISOPROBE_SCRATCH"] = base
+            let r = try isoprobe(["run", "--workload", "getpid:count=10", "--quiet"], environment: environment)
+            #expect(r.process.status == 3, "a missing scratch folder exits 3, got \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.contains("ISOPROBE_SCRATCH") && line.contains(base), "\(line)")
+            #expect(!FileManager.default.fileExists(atPath: base), "isoprobe made \(base)")
+        }
+
+        /// Output that cannot be written (a full disk, a closed pipe) is a failure, said once.
+        @Test(arguments: [
+            ["run", "--workload", "getpid:count=10", "--no-history"],
+            ["history", "--db", "/nonexistent/isoprobe-test-history.sqlite"],
+            ["--help"],
+        ])
+        func unwritableStandardOutputFails(_ args: [String]) throws {
+            try Requirements.requireKernelTestSetup()
+            let r = try runProcess("/bin/sh", ["-c", "exec \"$0\" \"$@\" >/dev/full", Repo.binary] + args)
+            #expect(r.reason == .exit && r.status == 1, "\(args): exit \(r.status) (\(r.reason)): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "want one line, got \(r.stderr)")
+            #expect(lines.first?.hasPrefix("isoprobe: ") == true && r.stderr.contains("standard output"), "\(r.stderr)")
+        }
+
+        /// Container limits the runtime would refuse are refused before anything runs.
+        @Test(arguments: [
+            (["--memory", "1"], "--memory", "6M"),
+            (["--memory", "4M"], "--memory", "6M"),
+            (["--memory", "1e30G"], "--memory", "size"),
+            (["--cpus", "1e9"], "--cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"),
+            (["--cpus", "nan"], "--cpus", "0.01"),
+        ])
+        func containerLimitsOutOfRange(_ flags: [String], flag: String, expected: String) throws {
+            let r = try isoprobe(["run", "--env", "container"] + flags + ["--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2, "\(flags): exit \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: \(flag) ") || line.hasPrefix("isoprobe: \(flag): "), "\(line)")
+            #expect(line.contains(expected), "\(line)")
+        }
+
+        /// Numbers that are not numbers, or not finite, are refused.
+        @Test(arguments: [
+            (["--timeout", "nan"], "--timeout"),
+            (["--timeout", "inf"], "--timeout"),
+            (["--timeout=-1"], "--timeout"),
+            (["--threshold", "nan"], "--threshold"),
+        ])
+        func nonFiniteNumbersAreRefused(_ flags: [String], flag: String) throws {
+            let r = try isoprobe(["run"] + flags + ["--workload", "getpid:count=10", "--quiet"])
+            #expect(r.process.status == 2, "\(flags): exit \(r.process.status): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.hasPrefix("isoprobe: \(flag) "), "\(line)")
+        }
+
+        /// The history is a SQLite file: a URL is refused, and nothing is made in the
+        /// working directory (a `postgres:` folder, say).
+        @Test func historyURLIsRefused() throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("db-url")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let url = "postgres://isoprobe@db.example/isoprobe"
+            var environment = smallEnvironment()
+            environment["ISOPROBE_HISTORY"] = url
+            for (args, env, named) in [
+                (["run", "--db", url, "--workload", "getpid:count=10", "--quiet"], smallEnvironment(), "--db"),
+                (["compare", "--db", url, "1", "2"], smallEnvironment(), "--db"),
+                (["run", "--workload", "getpid:count=10", "--quiet"], environment, "ISOPROBE_HISTORY"),
+                (["export", "latest"], environment, "ISOPROBE_HISTORY"),
+            ] {
+                let r = try runProcess(Repo.binary, args, environment: env, directory: directory)
+                #expect(r.status == 2, "\(args): exit \(r.status): \(r.stderr)")
+                let lines = r.stderr.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].hasPrefix("isoprobe: \(named)"), "\(args): \(r.stderr)")
+                #expect(r.stderr.contains("SQLite"), "\(r.stderr)")
+                let made = try FileManager.default.contentsOfDirectory(atPath: directory)
+                #expect(made.isEmpty, "\(args) made \(made)")
+            }
+        }
+
+        /// A message in words: no Swift type or Foundation error domain in it.
+        func expectPlainWords(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            for leak in ["Error.", "NSCocoaErrorDomain", "DecodingError", "Error Domain", "UserInfo", "CodingKeys"] {
+                #expect(!line.contains(leak), "\(line)", sourceLocation: sourceLocation)
+            }
+        }
+
+        /// --oci-config files that cannot serve: named, with what is wrong, in words.
+        @Test(arguments: [
+            ("missing", "does not exist"),
+            ("folder", "is a folder"),
+            ("wrong type", "ociVersion: expected a string, found number"),
+        ])
+        func unusableOCIConfig(_ kind: String, expected: String) throws {
+            let path = temporaryPath("config", ".json")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            if kind == "folder" { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            if kind == "wrong type" { try Data(#"{"ociVersion": 5}"#.utf8).write(to: URL(fileURLWithPath: path)) }
+            let r = try isoprobe(["run", "--env", "container", "--oci-config", path, "--workload", "getpid:count=1", "--quiet"])
+            #expect(r.process.status == 2, "\(kind): \(r.process.stderr)")
+            let line = try oneLine(r)
+            #expect(line.contains(path) && line.contains(expected), "\(line)")
+            #expect(kind == "wrong type" || line.hasPrefix("isoprobe: --oci-config \(path): "), "\(line)")
+            expectPlainWords(line)
+        }
+
+        /// A history database whose stored run does not decode: the database, the run and the
+        /// field, in words.
+        @Test func storedRunThatDoesNotDecode() throws {
+            let directory = temporaryPath("broken-history")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let db = directory + "/history.sqlite"
+            let recorded = try isoprobe(["run", "--db", db, "--workload", "getpid:count=10", "--quiet"], json: false)
+            try #require(recorded.process.status == 0, "\(recorded.process.stderr)")
+            let python = try runProcess("/usr/bin/python3", ["-c", """
+                import sqlite3, sys
+                c = sqlite3.connect(sys.argv[1])
+                c.execute("UPDATE run SET result_json = CAST(REPLACE(CAST(result_json AS TEXT), '\\"kind\\"', '\\"sort\\"') AS BLOB)")
+                c.commit()
+                """, db])
+            try #require(python.status == 0, "\(python.stderr)")
+            for args in [["export", "latest", "--db", db], ["compare", "1", "1", "--db", db]] {
+                let r = try runProcess(Repo.binary, args)
+                #expect(r.status == 1, "\(args): exit \(r.status): \(r.stderr)")
+                let lines = r.stderr.split(separator: "\n").map(String.init)
+                try #require(lines.count == 1, "\(args): \(r.stderr)")
+                #expect(lines[0].contains(db) && lines[0].contains("exit.kind") && lines[0].contains("missing"), "\(lines[0])")
+                expectPlainWords(lines[0])
+            }
+        }
+
+        /// compare and export read the history: one that does not exist is said so, not made.
+        @Test(arguments: [["compare", "1", "2"], ["export", "latest"]])
+        func historyThatDoesNotExist(_ args: [String]) throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("no-history")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let db = directory + "/history.sqlite"
+            let r = try runProcess(Repo.binary, args + ["--db", db])
+            #expect(r.status == 3, "\(args): exit \(r.status): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").map(String.init)
+            try #require(lines.count == 1, "\(r.stderr)")
+            #expect(lines[0].contains(db) && lines[0].contains("does not exist"), "\(lines[0])")
+            #expect(!FileManager.default.fileExists(atPath: directory), "\(args) made \(directory)")
+        }
+
+        /// Folders that cannot be made, for --db and --out: the reason in words.
+        @Test func foldersThatCannotBeMade() throws {
+            let file = temporaryPath("a-file")
+            try Data().write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let db = try isoprobe(["run", "--db", file + "/sub/history.sqlite", "--workload", "getpid:count=10", "--quiet"],
+                                  json: false)
+            #expect(db.process.status == 1, "\(db.process.stderr)")
+            let dbLine = try oneLine(db)
+            #expect(dbLine.contains(file + "/sub") && dbLine.lowercased().contains("not a directory"), "\(dbLine)")
+            expectPlainWords(dbLine)
+
+            let out = try isoprobe(["run", "--out", file + "/reports", "--workload", "getpid:count=10", "--quiet"], json: false)
+            #expect(out.process.status == 1, "\(out.process.stderr)")
+            let outLine = try oneLine(out)
+            #expect(outLine.contains("--out") && outLine.lowercased().contains("not a directory"), "\(outLine)")
+            expectPlainWords(outLine)
         }
     }
 }

@@ -34,10 +34,11 @@ extension KernelTests {
             #expect(r.process.status != 0)
             #expect(r.process.status == 130, "interrupted runs exit 130, got \(r.process.status): \(r.process.stderr)")
             #expect(r.process.stderr.contains("interrupted"), "\(r.process.stderr)")
-            // What finished (the killed run) is saved.
-            if let doc = r.document {
-                #expect(doc.runs.allSatisfy { !$0.exit.succeeded })
-            }
+            // What finished (the killed run) is saved, as interrupted rather than failed.
+            let doc = try #require(r.document, "the interrupted run was not saved to --json")
+            #expect(doc.runs.count == 1)
+            #expect(doc.runs.allSatisfy { !$0.exit.succeeded })
+            #expect(doc.runs.allSatisfy { $0.exit.kind == "interrupted" }, "\(doc.runs.map(\.exit))")
         }
 
         @Test func timeoutKillsTheWorkload() throws {

@@ -187,3 +187,31 @@ import Testing
         #expect(r.workloadReport?.extra == ["forked": "3", "refused_total": "1", "camelCase": "y"])
     }
 }
+
+@Suite struct ErrnoNameTests {
+    /// The kernel's own codes (include/linux/errno.h) have their names, not E512.
+    @Test func kernelInternalCodesHaveTheirNames() {
+        #expect(ErrnoNames.name(2) == "ENOENT")
+        #expect(ErrnoNames.name(512) == "ERESTARTSYS")
+        #expect(ErrnoNames.name(513) == "ERESTARTNOINTR")
+        #expect(ErrnoNames.name(514) == "ERESTARTNOHAND")
+        #expect(ErrnoNames.name(515) == "ENOIOCTLCMD")
+        #expect(ErrnoNames.name(516) == "ERESTART_RESTARTBLOCK")
+        #expect(ErrnoNames.name(521) == "EBADHANDLE")
+        #expect(ErrnoNames.name(524) == "ENOTSUPP")
+        #expect(ErrnoNames.name(530) == "ERECALLCONFLICT")
+        #expect(ErrnoNames.name(520) == "E520", "no kernel code 520")
+        #expect(ErrnoNames.name(4000) == "E4000")
+    }
+
+    /// Reports mark them: a restart, or a code the kernel keeps to itself.
+    @Test func kernelInternalCodesAreMarked() {
+        #expect(ErrnoNames.note(512) == "restarted, not seen by the program")
+        #expect(ErrnoNames.note(516) == "restarted, not seen by the program")
+        #expect(ErrnoNames.note(515) == "kernel-internal code")
+        #expect(ErrnoNames.note(524) == "kernel-internal code")
+        #expect(ErrnoNames.note(4) == nil, "EINTR is an error the program gets")
+        #expect(ErrnoNames.note(2) == nil)
+        #expect(!ErrnoNames.isKernelInternal(133) && ErrnoNames.isKernelInternal(512))
+    }
+}

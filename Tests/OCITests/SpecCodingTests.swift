@@ -181,7 +181,16 @@ import Testing
         #expect {
             _ = try Spec.load(from: "/nonexistent/isoprobe/config.json")
         } throws: { error in
-            "\(error)".hasPrefix("/nonexistent/isoprobe/config.json: cannot read")
+            "\(error)" == "/nonexistent/isoprobe/config.json: does not exist"
+        }
+    }
+
+    /// A folder is said to be one, not "NSCocoaErrorDomain error 256".
+    @Test func folderIsNamed() {
+        #expect {
+            _ = try Spec.load(from: "/")
+        } throws: { error in
+            "\(error)" == "/: is a folder, not a file"
         }
     }
 

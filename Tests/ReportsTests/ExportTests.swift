@@ -187,4 +187,19 @@ import Testing
         #expect(plain[summaryAt.upperBound...].contains("2.00x [1.90, 2.10] *"), "the overhead table comes last")
         #expect(TextReport(colour: true).render(doc).contains("\u{1B}[31m2.00x"))
     }
+
+    /// A syscall's exit can show the kernel's restart codes: they are named, and not listed
+    /// among the errors the program got.
+    @Test func kernelRestartCodesAreNotErrorsTheProgramSaw() throws {
+        var run = Sample.run("native", rep: 1, wall: 1_000_000)
+        run.syscalls = [SyscallStats(name: "wait4", nr: 61, count: 4, errors: 3,
+                                     errnos: [.init(errno: "E512", code: 512, count: 2), .init(errno: "ECHILD", code: 10, count: 1)],
+                                     totalNs: 4_000, latencyHist: Sample.hist([(1_000, 4)]))]
+        let text = TextReport().render(ResultDocument(host: doc.host, runs: [run]))
+        let errors = try #require(text.split(separator: "\n").first { $0.hasPrefix("  errors: ") }, "\(text)")
+        #expect(errors.contains("wait4 ECHILDx1"), "\(errors)")
+        #expect(!errors.contains("512") && !errors.contains("ERESTARTSYS"), "\(errors)")
+        #expect(text.contains("ERESTARTSYSx2 (restarted, not seen by the program)"), "\(text)")
+        #expect(!text.contains("E512"), "\(text)")
+    }
 }

@@ -96,6 +96,10 @@ import Testing
         #expect(message("[[workload]]\nspce = \"a\"") == "s.toml:2:1: workload[1].spce: unknown key; did you mean 'spec'?")
         #expect(message("[container]\nmemory = \"lots\"\n[[workload]]\nspec = \"a\"")
                 == "s.toml:2:10: container.memory: expected a size such as \"64M\" or \"1G\", got \"lots\"")
+        #expect(message("[container]\nmemory = \"1\"\n[[workload]]\nspec = \"a\"")?
+                    .hasPrefix("s.toml:2:10: container.memory: must be at least 6M") == true)
+        #expect(message("[container]\ncpus = 1e9\n[[workload]]\nspec = \"a\"")?
+                    .hasPrefix("s.toml:2:8: container.cpus: must be at most") == true)
         #expect(message("[vm]\nmemory_mib = 64\n[[workload]]\nspec = \"a\"")
                 == "s.toml:2:14: vm.memory_mib: expected an integer >= 256, got integer 64")
         #expect(message("x = = 1")?.hasPrefix("s.toml:1:5: ") == true, "syntax errors carry their position too")
