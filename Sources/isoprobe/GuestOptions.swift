@@ -1,6 +1,7 @@
 import ArgumentParser
 import IsoprobeCore
 import KVM
+import OCI
 
 /// How containers and VM guests are started: the flags `run` and `verify` share. Each is
 /// nil when not given, so a suite's own setting stands unless the command line names one.
@@ -25,6 +26,13 @@ struct GuestOptions: ParsableArguments {
         }
         if !environments.contains(.container), runtimeFlag != nil {
             throw ValidationError("--runtime applies to containers (--env container)")
+        }
+    }
+
+    /// Refuses an `--oci-config` (run's and verify's alike) that is no file to read, in words.
+    static func checkOCIConfig(_ path: String?) throws {
+        if let path, let problem = Spec.unreadable(path) {
+            throw ValidationError("--oci-config \(path): \(problem) (give the path of an OCI runtime config.json)")
         }
     }
 }

@@ -8,7 +8,6 @@ import History
 import Host
 import IsoprobeCore
 import KVM
-import OCI
 import Probes
 import Reports
 import VMEnvironment
@@ -121,9 +120,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
         if let pids, pids <= 0 { throw ValidationError("--pids must be positive") }
-        if let ociConfig, let problem = Spec.unreadable(ociConfig) {
-            throw ValidationError("--oci-config \(ociConfig): \(problem) (give the path of an OCI runtime config.json)")
-        }
+        try GuestOptions.checkOCIConfig(ociConfig)
         if let memory {
             guard let bytes = ByteSize.parse(memory) else {
                 throw ValidationError("--memory: '\(memory)' is not a size; write e.g. 64M, 512M or 2G")

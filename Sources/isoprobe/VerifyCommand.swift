@@ -7,7 +7,6 @@ import Harness
 import Host
 import IsoprobeCore
 import KVM
-import OCI
 import VMEnvironment
 import Verify
 
@@ -50,9 +49,7 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--oci-config applies to --env container")
         }
         try guest.checkApplies(to: [environment.kind])
-        if let ociConfig, let problem = Spec.unreadable(ociConfig) {
-            throw ValidationError("--oci-config \(ociConfig): \(problem) (give the path of an OCI runtime config.json)")
-        }
+        try GuestOptions.checkOCIConfig(ociConfig)
     }
 
     func run() throws {
