@@ -142,9 +142,8 @@ public final class ResourceLedger: @unchecked Sendable {
         public var pid: Int32
         public var startTime: UInt64
 
-        public static var current: Owner? {
-            ProcFS.stat(of: getpid()).map { Owner(pid: getpid(), startTime: $0.starttime) }
-        }
+        /// This process, read once: a record is opened anew for each run that holds something.
+        public static let current: Owner? = ProcFS.stat(of: getpid()).map { Owner(pid: getpid(), startTime: $0.starttime) }
 
         public var fileName: String { "\(pid)-\(startTime).jsonl" }
 

@@ -13,14 +13,14 @@ public enum ContainerLimitRules {
     /// What is wrong with a memory limit, or nil.
     public static func memoryProblem(_ bytes: Int64) -> String? {
         guard bytes < minimumMemoryBytes else { return nil }
-        return "must be at least 6M (the container runtime cannot start a container in less), e.g. 64M"
+        return "must be at least \(minimumMemoryBytes >> 20)M (the container runtime cannot start a container in less), e.g. 64M"
     }
 
     /// What is wrong with a CPU limit, or nil: under the kernel's least quota, or more CPUs
     /// than the host has (a limit that limits nothing; far above, the kernel refuses it).
     public static func cpusProblem(_ cpus: Double, hostCPUs: Int = onlineCPUs) -> String? {
         guard cpus.isFinite, cpus >= minimumCPUs else {
-            return "must be at least 0.01 (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5"
+            return "must be at least \(minimumCPUs) (the kernel refuses a quota under 1 ms per 100 ms), e.g. 0.5"
         }
         guard cpus <= Double(hostCPUs) else { return "must be at most \(hostCPUs) (this host has \(hostCPUs) CPUs), e.g. 0.5" }
         return nil
