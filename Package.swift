@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.0"),
     ],
     targets: [
         // libbpf, libelf and zlib from the distribution (libbpf-dev, libelf-dev).
@@ -18,9 +19,10 @@ let package = Package(
         // What Swift cannot call directly: variadic syscall(), clone3, libbpf's va_list logger.
         .target(name: "CShim", dependencies: ["CBPF"]),
         // The only module that calls libbpf.
-        .target(name: "BPF", dependencies: ["CBPF", "CShim"]),
-        // Result model, workload specs, syscall names, errors: no system dependencies.
-        .target(name: "IsoprobeCore"),
+        .target(name: "BPF", dependencies: ["CBPF", "CShim", .product(name: "SystemPackage", package: "swift-system")]),
+        // Result model, workload specs, syscall names, errors: no system libraries; swift-system
+        // only for errno in words (Errno).
+        .target(name: "IsoprobeCore", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The host itself: finding helper programs (HostTool), starting them (HelperCommand),
         // reading /proc (ProcFS), signals (Interruption, PausePoint), and the ledger of what
         // isoprobe made, which the next one sweeps after a SIGKILL (ResourceLedger).
@@ -50,7 +52,7 @@ let package = Package(
         // Every run in an embedded SQLite database, with the host's facts.
         .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.
-        .target(name: "GuestImage"),
+        .target(name: "GuestImage", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
         .target(name: "OCI", dependencies: ["IsoprobeCore"]),
         // Workloads in OCI containers (runc, crun, ...).

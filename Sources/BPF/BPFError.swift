@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// A failed libbpf or bpf(2) call: which call, on what, the errno, and libbpf's own
 /// log (for a rejected load this holds the verifier's explanation).
@@ -16,7 +17,7 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        "\(call)(\(subject)) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        "\(call)(\(subject)) failed: \(Errno(rawValue: errno).description) (errno \(errno))"
     }
 
     /// The tail of the verifier log, which names the instruction that was refused.

@@ -43,7 +43,7 @@ struct ContainerCgroups {
         let path = hierarchy.mountPoint + (relative == "/" ? "" : relative)
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw IsoprobeError(.failed, "cannot stat the container's cgroup \(path)", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "cannot stat the container's cgroup \(path)", cause: ErrorWords.of(errno: errno))
         }
         return CgroupTarget(path: path, id: UInt64(st.st_ino), level: hierarchy.level(of: path))
     }

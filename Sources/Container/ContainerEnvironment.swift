@@ -131,7 +131,7 @@ public final class ContainerEnvironment: LocalEnvironment {
         let ready = bundle.hookDirectory + "/\(id).ready", go = bundle.hookDirectory + "/\(id).go"
         // The hook runs as the container's root, host uid 100000 with a user namespace.
         guard mkfifo(ready, 0o666) == 0, mkfifo(go, 0o666) == 0, chmod(ready, 0o666) == 0, chmod(go, 0o666) == 0 else {
-            throw IsoprobeError(.failed, "cannot make the hook FIFOs in \(bundle.hookDirectory)", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "cannot make the hook FIFOs in \(bundle.hookDirectory)", cause: ErrorWords.of(errno: errno))
         }
         defer {
             unlink(ready)
@@ -291,7 +291,7 @@ public final class ContainerEnvironment: LocalEnvironment {
     static func awaitHook(_ fifo: String, runtimePid: pid_t, runtimeExited: () throws -> Never) throws {
         let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw IsoprobeError(.failed, "cannot open \(fifo)", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "cannot open \(fifo)", cause: ErrorWords.of(errno: errno))
         }
         defer { Glibc.close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
@@ -330,7 +330,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             }
             // ENXIO: the hook has not opened its end yet.
             guard errno == ENXIO, Date() < deadline else {
-                throw IsoprobeError(.failed, "cannot release the startContainer hook", cause: String(cString: strerror(errno)))
+                throw IsoprobeError(.failed, "cannot release the startContainer hook", cause: ErrorWords.of(errno: errno))
             }
             usleep(200)
         }

@@ -24,7 +24,7 @@ public final class Cgroup: @unchecked Sendable {
             ResourceLedger.shared.release(token)
             let fix = err == EACCES || err == EPERM ? "run isoprobe as root" : nil
             throw IsoprobeError(.failed, "cannot create cgroup \(path)", fix: fix,
-                                cause: String(cString: strerror(err)))
+                                cause: ErrorWords.of(errno: err))
         }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         var st = stat()
@@ -33,7 +33,7 @@ public final class Cgroup: @unchecked Sendable {
             if fd >= 0 { close(fd) }
             rmdir(path)
             ResourceLedger.shared.release(token)
-            throw IsoprobeError(.failed, "cannot open cgroup \(path)", cause: String(cString: strerror(err)))
+            throw IsoprobeError(.failed, "cannot open cgroup \(path)", cause: ErrorWords.of(errno: err))
         }
         return Cgroup(path: path, id: UInt64(st.st_ino), level: hierarchy.level(of: path), fd: fd, ledgerToken: token)
     }
@@ -65,7 +65,7 @@ public final class Cgroup: @unchecked Sendable {
         guard err == 0 else {
             throw IsoprobeError(.failed, "cannot remove cgroup \(path)",
                                 fix: "remove it by hand once its processes have exited: rmdir \(path)",
-                                cause: String(cString: strerror(err)))
+                                cause: ErrorWords.of(errno: err))
         }
         ResourceLedger.shared.release(ledgerToken)
     }

@@ -46,7 +46,7 @@ public enum ChildProcess {
         }
         var pipeFDs: [Int32] = [0, 0]
         guard isoprobe_pipe_cloexec(&pipeFDs) == 0 else {
-            throw IsoprobeError(.failed, "pipe", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "pipe", cause: ErrorWords.of(errno: errno))
         }
         let output = OutputTail(fd: pipeFDs[0], echo: echoOutput, limit: stdoutLimit)
 
@@ -63,7 +63,7 @@ public enum ChildProcess {
         close(pipeFDs[1])
         guard pid > 0 else {
             output.finish()
-            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: String(cString: strerror(spawnErrno)))
+            throw IsoprobeError(.failed, "cannot start \(argv[0])", cause: ErrorWords.of(errno: spawnErrno))
         }
 
         let deadline = WorkloadDeadline(timeout) { cgroup.killAll() }
@@ -75,7 +75,7 @@ public enum ChildProcess {
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {
             if errno != EINTR {
-                throw IsoprobeError(.failed, "wait4", cause: String(cString: strerror(errno)))
+                throw IsoprobeError(.failed, "wait4", cause: ErrorWords.of(errno: errno))
             }
         }
         var end = timespec()

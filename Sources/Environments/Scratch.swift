@@ -27,7 +27,7 @@ public struct Scratch {
         guard let named else { return }
         var st = stat()
         guard stat(named, &st) == 0 else {
-            let reason = errno == ENOENT ? "does not exist" : String(cString: strerror(errno))
+            let reason = errno == ENOENT ? "does not exist" : ErrorWords.of(errno: errno)
             throw IsoprobeError(.missing, "ISOPROBE_SCRATCH=\(named): \(reason)",
                                 fix: "create that folder on disk, or unset ISOPROBE_SCRATCH to use \(defaultBase)")
         }

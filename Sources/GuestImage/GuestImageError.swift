@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// Why a guest file set could not be built or written. Each description is one line that
 /// names the path at fault, because the caller (the CLI) prints it as is.
@@ -48,6 +49,6 @@ public enum GuestImageError: Error, CustomStringConvertible, Equatable, Sendable
     }
 
     static func io(_ path: String, _ operation: String, errno code: Int32 = errno) -> GuestImageError {
-        .io(path: path, operation: operation, reason: String(cString: strerror(code)))
+        .io(path: path, operation: operation, reason: Errno(rawValue: code).description)
     }
 }

@@ -77,7 +77,7 @@ public enum HelperCommand {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, cArgs, environ)
         guard rc == 0 else {
-            throw IsoprobeError(.failed, "cannot start \(executable)", cause: String(cString: strerror(rc)))
+            throw IsoprobeError(.failed, "cannot start \(executable)", cause: ErrorWords.of(errno: rc))
         }
         return pid
     }
@@ -97,7 +97,7 @@ public enum HelperCommand {
     public static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         guard isoprobe_pipe_cloexec(&fds) == 0 else {
-            throw IsoprobeError(.failed, "pipe", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "pipe", cause: ErrorWords.of(errno: errno))
         }
         return (fds[0], fds[1])
     }

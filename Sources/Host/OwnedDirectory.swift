@@ -12,7 +12,7 @@ public final class OwnedDirectory: @unchecked Sendable {
     public init(in base: String = TemporaryDirectory.base, prefix: String, what: String,
                 kind: IsoprobeError.Kind = .failed, fix: String? = nil) throws {
         guard let made = TemporaryDirectory.make(in: base, prefix: prefix) else {
-            throw IsoprobeError(kind, "cannot create \(what) in \(base)", fix: fix, cause: String(cString: strerror(errno)))
+            throw IsoprobeError(kind, "cannot create \(what) in \(base)", fix: fix, cause: ErrorWords.of(errno: errno))
         }
         path = made
         token = ResourceLedger.shared.record(.directory(path: made))

@@ -1,7 +1,9 @@
 import Foundation
+import SystemPackage
 
-/// Errors from the JSON decoder and Foundation in words, for the one line isoprobe prints:
-/// never a Swift dump (`DecodingError.keyNotFound(CodingKeys(...))`) or a Swift type name.
+/// Errors from the JSON decoder, Foundation and the C library (errno) in words, for the one
+/// line isoprobe prints: never a Swift dump (`DecodingError.keyNotFound(CodingKeys(...))`)
+/// or a Swift type name.
 public enum ErrorWords {
     /// Where the decoder stopped (`process.args`, `runs[0].exit.kind`; "" at the top) and
     /// what was wrong there. `snakeCase`: the JSON's keys are the snake_case of the fields'.
@@ -46,8 +48,14 @@ public enum ErrorWords {
         if let e = error as? DecodingError { return describe(e) }
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
-        if let code = posixCode(ns) { return String(cString: strerror(code)) }
+        if let code = posixCode(ns) { return of(errno: code) }
         return ns.localizedDescription
+    }
+
+    /// An errno in the C library's words ("No such file or directory"): the one place isoprobe
+    /// turns a code into text.
+    public static func of(errno code: Int32) -> String {
+        Errno(rawValue: code).description
     }
 
     /// The errno a Foundation error stands for: its own, or its underlying error's.

@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 
 extension KVMCalibration.Result {
     /// Several lines with every figure, for a verbose doctor or a test log.
@@ -10,12 +11,12 @@ extension KVMCalibration.Result {
         let flags = [("vmx", host.vmx), ("svm", host.svm), ("hypervisor", host.hypervisor)].filter { $0.1 }.map { $0.0 }
         lines.append("modules: \(modules.joined(separator: " ")); cpu flags: \(flags.isEmpty ? "no vmx/svm" : flags.joined(separator: " "))")
         if let e = openErrno {
-            lines.append("/dev/kvm: \(String(cString: strerror(e))) (errno \(e))")
+            lines.append("/dev/kvm: \(ErrorWords.of(errno: e)) (errno \(e))")
         } else {
             lines.append("/dev/kvm: opened, API version \(apiVersion.map(String.init) ?? "?"), VM \(vmCreated ? "created" : "not created"), vCPU \(vcpuCreated ? "created" : "not created")")
         }
         if let f = failure {
-            lines.append("failed at \(f.step)\(f.errno != 0 ? ": \(String(cString: strerror(f.errno)))" : "")")
+            lines.append("failed at \(f.step)\(f.errno != 0 ? ": \(ErrorWords.of(errno: f.errno))" : "")")
         }
         let exits = [hltExit.map { "hlt program: \($0.name)" },
                      ioExit.map { "out program: \($0.name)\(ioPort.map { String(format: " (port 0x%x)", $0) } ?? "")" }]
@@ -43,6 +44,6 @@ extension KVMCalibration.Result {
         if let exit = s.exit {
             return exit.name + (s.detail.map { " (\($0))" } ?? "")
         }
-        return s.errno == EINTR ? "stopped by the watchdog (EINTR)" : "KVM_RUN failed: \(String(cString: strerror(s.errno)))"
+        return s.errno == EINTR ? "stopped by the watchdog (EINTR)" : "KVM_RUN failed: \(ErrorWords.of(errno: s.errno))"
     }
 }

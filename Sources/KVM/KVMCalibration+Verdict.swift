@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 
 extension KVMCalibration {
     /// The verdict for a result: the part the thresholds decide, kept pure for the tests.
@@ -13,7 +14,7 @@ extension KVMCalibration {
             if f.step == Failure.guestExit, let sample = r.samples.last(where: { $0.exit != nil }), let exit = sample.exit {
                 return .unavailable(reason: "the test guest stopped with \(exit.name)")
             }
-            let cause = f.errno != 0 ? ": \(String(cString: strerror(f.errno)))" : ""
+            let cause = f.errno != 0 ? ": \(ErrorWords.of(errno: f.errno))" : ""
             return .unavailable(reason: "\(f.step) failed\(cause)")
         }
         if let ns = r.nsPerIteration, ns > 0 {
@@ -30,7 +31,7 @@ extension KVMCalibration {
     }
 
     static func openFailure(_ e: Int32, host: HostSignals) -> String {
-        let text = String(cString: strerror(e))
+        let text = ErrorWords.of(errno: e)
         switch e {
         case ENOENT:
             if !host.kvmModule {

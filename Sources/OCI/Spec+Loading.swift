@@ -17,10 +17,10 @@ extension Spec {
     public static func unreadable(_ path: String) -> String? {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            return errno == ENOENT ? "does not exist" : "cannot be read: \(String(cString: strerror(errno)))"
+            return errno == ENOENT ? "does not exist" : "cannot be read: \(ErrorWords.of(errno: errno))"
         }
         if st.st_mode & S_IFMT == S_IFDIR { return "is a folder, not a file" }
-        return access(path, R_OK) == 0 ? nil : "cannot be read: \(String(cString: strerror(errno)))"
+        return access(path, R_OK) == 0 ? nil : "cannot be read: \(ErrorWords.of(errno: errno))"
     }
 
     /// Decodes a `config.json` held in memory; `source` names it in errors.
@@ -55,7 +55,7 @@ extension Spec {
             guard rename(partial, path) == 0 else {
                 let err = errno
                 unlink(partial)
-                throw OCIConfigError(file: path, nil, "cannot write: \(String(cString: strerror(err)))")
+                throw OCIConfigError(file: path, nil, "cannot write: \(ErrorWords.of(errno: err))")
             }
         } catch let error as OCIConfigError {
             throw error

@@ -23,7 +23,7 @@ enum ProbeFailure {
                                         fix: "build them with `make probes`, or point --probes-dir at them"), verifierLog: nil)
         case "bpf_object__load":
             if error.isPrivilegeRefusal {
-                return .error(IsoprobeError(.missing, "loading the \(name) probes was refused (\(String(cString: strerror(error.errno)))): it needs \(capabilities)",
+                return .error(IsoprobeError(.missing, "loading the \(name) probes was refused (\(ErrorWords.of(errno: error.errno))): it needs \(capabilities)",
                                             fix: "run as root, or grant those capabilities"), verifierLog: nil)
             }
             for program in probe?.object.programs.filter(\.autoload) ?? [] {
@@ -31,11 +31,11 @@ enum ProbeFailure {
             }
             if error.isVerifierRejection {
                 return .error(IsoprobeError(.failed, "the kernel's verifier rejected the \(name) probes (\(error.subject))",
-                                            cause: String(cString: strerror(error.errno))), verifierLog: error.verifierTail)
+                                            cause: ErrorWords.of(errno: error.errno)), verifierLog: error.verifierTail)
             }
         case "bpf_program__attach":
             if error.isPrivilegeRefusal {
-                return .error(IsoprobeError(.missing, "attaching the \(name) probes was refused (\(String(cString: strerror(error.errno)))): it needs \(capabilities)",
+                return .error(IsoprobeError(.missing, "attaching the \(name) probes was refused (\(ErrorWords.of(errno: error.errno))): it needs \(capabilities)",
                                             fix: "run as root, or grant those capabilities"), verifierLog: nil)
             }
             let tracepoints = probe?.object.programs.filter(\.autoload).map(\.attachPoint.target) ?? []

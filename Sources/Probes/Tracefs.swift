@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import IsoprobeCore
 
 /// Classic tracepoints are resolved through tracefs. Where it is not mounted, isoprobe
 /// mounts it for the length of a run and unmounts it afterwards.
@@ -32,7 +33,7 @@ public enum Tracefs {
     public static func release(_ token: MountToken?) {
         guard let token else { return }
         if umount2(token.path, Int32(MNT_DETACH)) != 0 && errno != EINVAL {
-            FileHandle.standardError.write(Data("isoprobe: could not unmount \(token.path): \(String(cString: strerror(errno)))\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: could not unmount \(token.path): \(ErrorWords.of(errno: errno))\n".utf8))
         }
         ResourceLedger.shared.release(token.ledger)
     }

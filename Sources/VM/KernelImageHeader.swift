@@ -20,7 +20,7 @@ enum KernelImageHeader: Equatable {
 
     static func read(_ path: String) throws -> KernelImageHeader {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw IsoprobeError(.missing, "cannot read kernel \(path)", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.missing, "cannot read kernel \(path)", cause: ErrorWords.of(errno: errno))
         }
         defer { try? handle.close() }
         // The version pointer reaches at most 0x200 + 0xFFFF.

@@ -102,7 +102,7 @@ final class QEMUProcess {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, minimum)
         let saved = errno
         close(fd)
-        guard copy >= 0 else { throw IsoprobeError(.failed, "fcntl(F_DUPFD_CLOEXEC)", cause: String(cString: strerror(saved))) }
+        guard copy >= 0 else { throw IsoprobeError(.failed, "fcntl(F_DUPFD_CLOEXEC)", cause: ErrorWords.of(errno: saved)) }
         return copy
     }
 }

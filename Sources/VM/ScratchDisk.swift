@@ -13,7 +13,7 @@ public enum ScratchDisk {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0, ftruncate(fd, off_t(mib) << 20) == 0 else {
             if fd >= 0 { close(fd) }
-            throw IsoprobeError(.failed, "cannot make the scratch disk image \(path)", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "cannot make the scratch disk image \(path)", cause: ErrorWords.of(errno: errno))
         }
         close(fd)
         guard let mkfs = formatter else {

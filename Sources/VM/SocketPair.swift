@@ -10,7 +10,7 @@ final class SocketPair {
     init() throws {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            throw IsoprobeError(.failed, "socketpair", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "socketpair", cause: ErrorWords.of(errno: errno))
         }
         do {
             hostEnd = try QEMUProcess.highDescriptor(fds[0])

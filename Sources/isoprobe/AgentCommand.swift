@@ -36,7 +36,7 @@ struct AgentCommand: ParsableCommand {
         } else if let path = channel ?? AgentService.defaultChannelPath() {
             let fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY)
             guard fd >= 0 else {
-                fail(IsoprobeError(.failed, "cannot open the agent channel \(path)", cause: String(cString: strerror(errno))))
+                fail(IsoprobeError(.failed, "cannot open the agent channel \(path)", cause: ErrorWords.of(errno: errno)))
             }
             Self.makeRaw(fd)
             (input, output) = (fd, fd)

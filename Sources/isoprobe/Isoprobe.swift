@@ -74,7 +74,7 @@ enum StandardOutput {
         let err = errno
         if !flushed || ferror(stdout) != 0 {
             // The reason is known only when the last write failed (earlier ones set the flag).
-            let reason = flushed || err == 0 ? "" : ": " + String(cString: strerror(err))
+            let reason = flushed || err == 0 ? "" : ": " + ErrorWords.of(errno: err)
             FileHandle.standardError.write(Data(("isoprobe: cannot write standard output\(reason) "
                 + "(send it to a file or a pipe that takes all of it)\n").utf8))
             Foundation.exit(code == 0 ? ExitStatus.failed.rawValue : code)

@@ -110,6 +110,6 @@ enum OutputFile {
         case ENOSPC, EDQUOT: fix = "free space on that filesystem, or write elsewhere"
         default: fix = "give another path"
         }
-        return IsoprobeError(.failed, "cannot write \(path)", fix: fix, cause: String(cString: strerror(err)))
+        return IsoprobeError(.failed, "cannot write \(path)", fix: fix, cause: ErrorWords.of(errno: err))
     }
 }

@@ -215,3 +215,14 @@ import Testing
         #expect(!ErrnoNames.isKernelInternal(133) && ErrnoNames.isKernelInternal(512))
     }
 }
+
+@Suite struct ErrnoWordsTests {
+    /// The text is the C library's own, as strerror gives it, for known and unknown codes.
+    @Test func errnoInTheCLibrarysWords() {
+        #expect(ErrorWords.of(errno: ENOENT) == "No such file or directory")
+        #expect(ErrorWords.of(errno: EACCES) == "Permission denied")
+        for code in [EPERM, EINTR, ENOSPC, ENXIO, EROFS, 0, 4000] {
+            #expect(ErrorWords.of(errno: code) == String(cString: strerror(code)), "errno \(code)")
+        }
+    }
+}
