@@ -24,8 +24,9 @@ let package = Package(
         // only for errno in words (Errno).
         .target(name: "IsoprobeCore", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The host itself: finding helper programs (HostTool), starting them (HelperCommand),
-        // reading /proc (ProcFS), signals (Interruption, PausePoint), and the ledger of what
-        // isoprobe made, which the next one sweeps after a SIGKILL (ResourceLedger).
+        // reading /proc (ProcFS), signals (Interruption, PausePoint, and retryingOnInterrupt
+        // for the calls swift-system does not wrap), and the ledger of what isoprobe made,
+        // which the next one sweeps after a SIGKILL (ResourceLedger).
         .target(name: "Host", dependencies: ["CShim", "IsoprobeCore"]),
         // The probe families: load, filter to a cgroup, read into the result model.
         .target(name: "Probes", dependencies: ["BPF", "CShim", "Host", "IsoprobeCore"]),

@@ -173,7 +173,7 @@ public final class ContainerEnvironment: LocalEnvironment {
         var usage = rusage()
         func reapRuntime() {
             guard !runtimeReaped else { return }
-            while wait4(runtimePid, &runtimeStatus, 0, &usage) < 0 && errno == EINTR {}
+            _ = retryingOnInterrupt { wait4(runtimePid, &runtimeStatus, 0, &usage) }
             runtimeReaped = true
         }
         /// On any failure: stop everything, let the runtime finish, delete what it left.

@@ -73,10 +73,8 @@ public enum ChildProcess {
 
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            if errno != EINTR {
-                throw IsoprobeError(.failed, "wait4", cause: ErrorWords.of(errno: errno))
-            }
+        guard retryingOnInterrupt({ wait4(pid, &status, 0, &usage) }) >= 0 else {
+            throw IsoprobeError(.failed, "wait4", cause: ErrorWords.of(errno: errno))
         }
         var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &end)

@@ -85,7 +85,7 @@ public enum HelperCommand {
     /// Waits for pid; its exit code, or 128 + the signal that killed it.
     public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
         return exitCode(status)
     }
 

@@ -43,12 +43,12 @@ final class QEMUProcess {
     func reap(before deadline: ContinuousClock.Instant) -> Bool {
         while status == nil {
             var raw: Int32 = 0
-            let rc = waitpid(pid, &raw, WNOHANG)
+            let rc = retryingOnInterrupt { waitpid(pid, &raw, WNOHANG) }
             if rc == pid {
                 reaped(raw)
                 break
             }
-            if rc < 0 && errno != EINTR {
+            if rc < 0 {
                 reaped(-1)
                 break
             }
@@ -63,7 +63,7 @@ final class QEMUProcess {
         guard status == nil else { return }
         kill()
         var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        _ = retryingOnInterrupt { waitpid(pid, &raw, 0) }
         reaped(raw)
     }
 
