@@ -27,7 +27,7 @@ let package = Package(
         // reading /proc (ProcFS), signals (Interruption, PausePoint, and retryingOnInterrupt
         // for the calls swift-system does not wrap), and the ledger of what isoprobe made,
         // which the next one sweeps after a SIGKILL (ResourceLedger).
-        .target(name: "Host", dependencies: ["CShim", "IsoprobeCore"]),
+        .target(name: "Host", dependencies: ["CShim", "IsoprobeCore", .product(name: "SystemPackage", package: "swift-system")]),
         // The probe families: load, filter to a cgroup, read into the result model.
         .target(name: "Probes", dependencies: ["BPF", "CShim", "Host", "IsoprobeCore"]),
         // The one protocol every environment (native, container, vm) conforms to, the native
@@ -59,7 +59,8 @@ let package = Package(
         // Workloads in OCI containers (runc, crun, ...).
         .target(name: "Container", dependencies: ["Environments", "GuestImage", "Host", "IsoprobeCore", "OCI"]),
         // QEMU guests: kernel lookup, argument builders, booting an initramfs root.
-        .target(name: "VM", dependencies: ["GuestImage", "Host", "IsoprobeCore"]),
+        .target(name: "VM", dependencies: ["GuestImage", "Host", "IsoprobeCore",
+                                           .product(name: "SystemPackage", package: "swift-system")]),
         // Plans and runs: a request across environments and repetitions, the workload catalog,
         // where the probes and workloads are, progress.
         .target(name: "Harness", dependencies: ["Container", "Environments", "Host", "IsoprobeCore", "Probes", "Reports",
@@ -68,7 +69,8 @@ let package = Package(
         .target(name: "Agent", dependencies: ["AgentProtocol", "Environments", "Harness", "IsoprobeCore", "Probes"]),
         // isoprobe checking itself and its host: doctor, the probe check, the self-benchmarks.
         .target(name: "Diagnostics", dependencies: ["BPF", "Container", "Environments", "Harness", "Host", "IsoprobeCore", "KVM",
-                                                    "Probes", "VM", "VMEnvironment"]),
+                                                    "Probes", "VM", "VMEnvironment",
+                                                    .product(name: "SystemPackage", package: "swift-system")]),
         // The KVM calibration: does /dev/kvm run guest kernel code natively? CKVM makes the KVM
         // API calls (a VM, a vCPU, one KVM_RUN, a kick); KVM decides what to run and what it means.
         .target(name: "CKVM"),
@@ -83,6 +85,7 @@ let package = Package(
             "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History", "Host",
             "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "HostTests", dependencies: ["Host"]),

@@ -5,6 +5,7 @@ import Harness
 import Host
 import IsoprobeCore
 import Probes
+import SystemPackage
 
 /// Probe cost per syscall: the getpid fixture, natively, under each observer in turn
 /// (no probe, empty tp_btf hooks, isoprobe's probes, bpftrace doing count + histogram),
@@ -214,12 +215,10 @@ final class BpftraceProbes: BenchObserver {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             var poller = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(min(left, 1) * 1000))
-            if ready < 0 && errno == EINTR { continue }
+            let ready = retryingOnInterrupt { poll(&poller, 1, Int32(min(left, 1) * 1000)) }
             if ready == 0 { continue }
-            let n = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            let n = (try? buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: output).read(into: $0) }) ?? 0
+            if n == 0 { break }
             seen.append(contentsOf: buffer[0..<n])
         }
         guard String(decoding: seen, as: UTF8.self).contains("Attaching") else {
@@ -234,8 +233,7 @@ final class BpftraceProbes: BenchObserver {
     private func isRunning() -> Bool {
         guard let child = pid else { return false }
         var status: Int32 = 0
-        var rc: pid_t
-        repeat { rc = waitpid(child, &status, WNOHANG) } while rc < 0 && errno == EINTR
+        let rc = retryingOnInterrupt { waitpid(child, &status, WNOHANG) }
         if rc == 0 { return true }
         pid = nil
         return false
@@ -256,13 +254,10 @@ final class BpftraceProbes: BenchObserver {
         output = -1
         if fd >= 0 {
             Thread.detachNewThread {
+                let input = FileDescriptor(rawValue: fd)
                 var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                }
-                Glibc.close(fd)
+                while let n = try? buffer.withUnsafeMutableBytes({ try input.read(into: $0) }), n > 0 {}
+                try? input.close()
             }
         }
         // bpftrace 0.17 can miss a SIGINT that lands just before it sleeps in epoll_wait:

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// The SVR4 "newc" cpio format, as the kernel's initramfs unpacker reads it
 /// (Documentation/driver-api/early-userspace/buffer-format.rst): a 110-byte ASCII header
@@ -10,7 +11,7 @@ import Foundation
 /// that share an inode only when nlink >= 2, so no two entries are ever merged.
 struct CpioNewcWriter {
     /// Where bytes go: kept in memory, or flushed to a file descriptor in large writes.
-    private let fd: Int32?
+    private let fd: FileDescriptor?
     private let outputPath: String
     private(set) var buffer = Data()
     private var nextInode: UInt32 = 1
@@ -23,7 +24,7 @@ struct CpioNewcWriter {
         outputPath = "<memory>"
     }
 
-    init(fd: Int32, path: String) {
+    init(fd: FileDescriptor, path: String) {
         self.fd = fd
         outputPath = path
     }
@@ -48,20 +49,22 @@ struct CpioNewcWriter {
     /// Streams the file so large libraries are never held whole in memory; the size is taken
     /// once, and a file that shrinks meanwhile is an error rather than a short entry.
     mutating func file(_ name: String, mode: UInt32, source: String) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw GuestImageError.io(source, "cannot open") }
-        defer { close(input) }
+        let input = try GuestImageError.io(source, "cannot open") {
+            try FileDescriptor.open(source, .readOnly, options: .closeOnExec)
+        }
+        defer { try? input.close() }
         var st = stat()
-        guard fstat(input, &st) == 0 else { throw GuestImageError.io(source, "cannot stat") }
+        guard fstat(input.rawValue, &st) == 0 else { throw GuestImageError.io(source, "cannot stat") }
         let size = UInt64(st.st_size)
         guard size <= Self.maximumFileSize else { throw GuestImageError.tooLargeForCpio(path: source, size: size) }
         try header(name: name, mode: UInt32(S_IFREG) | mode, nlink: 1, size: size)
         var remaining = Int(size)
         var chunk = [UInt8](repeating: 0, count: min(remaining, 1 << 20))
         while remaining > 0 {
-            let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, min(remaining, $0.count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw GuestImageError.io(source, "cannot read") }
+            let want = min(remaining, chunk.count)
+            let n = try GuestImageError.io(source, "cannot read") {
+                try chunk.withUnsafeMutableBytes { try input.read(into: .init(rebasing: $0[..<want])) }
+            }
             guard n > 0 else {
                 throw GuestImageError.io(path: source, operation: "cannot archive", reason: "it shrank while being read")
             }
@@ -116,7 +119,7 @@ struct CpioNewcWriter {
 
     private mutating func flush() throws {
         guard let fd else { return }
-        try buffer.withUnsafeBytes { try FileSet.writeAll(fd, $0, path: outputPath) }
+        try GuestImageError.io(outputPath, "cannot write") { try fd.writeAll(buffer) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// What the dynamic loader reads from an ELF64 little-endian object, taken from the program
 /// headers the way ld.so does: stripped binaries without section headers parse the same.
@@ -110,23 +111,22 @@ extension ELFFile {
     /// Bounded reads at offsets, so a truncated or hostile file gives an error, not a crash.
     private struct Reader {
         let path: String
-        let fd: Int32
+        let fd: FileDescriptor
         let size: UInt64
 
         init(path: String) throws {
             self.path = path
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw GuestImageError.io(path, "cannot open") }
+            fd = try GuestImageError.io(path, "cannot open") { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
             var st = stat()
-            guard fstat(fd, &st) == 0 else {
+            guard fstat(fd.rawValue, &st) == 0 else {
                 let code = errno
-                Glibc.close(fd)
+                try? fd.close()
                 throw GuestImageError.io(path, "cannot stat", errno: code)
             }
             size = UInt64(st.st_size)
         }
 
-        func close() { Glibc.close(fd) }
+        func close() { try? fd.close() }
 
         func bytes(_ count: Int, at offset: UInt64) throws -> [UInt8] {
             guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
@@ -135,11 +135,13 @@ extension ELFFile {
             var buffer = [UInt8](repeating: 0, count: count)
             var done = 0
             while done < count {
-                let n = buffer.withUnsafeMutableBytes {
-                    pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                let n = try GuestImageError.io(path, "cannot read") {
+                    try buffer.withUnsafeMutableBytes {
+                        try fd.read(fromAbsoluteOffset: Int64(offset) + Int64(done), into: .init(rebasing: $0[done...]))
+                    }
                 }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw GuestImageError.io(path, "cannot read", errno: n == 0 ? EIO : errno) }
+                // Fewer bytes than fstat promised: the file shrank.
+                guard n > 0 else { throw GuestImageError.io(path, "cannot read", errno: EIO) }
                 done += n
             }
             return buffer

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 extension FileSet {
     /// The set as a newc cpio archive (an initramfs), entries in `writingOrder`: the same set
@@ -13,15 +14,17 @@ extension FileSet {
     /// never leaves a truncated initramfs that a VM would try to boot.
     public func writeCpioNewc(to path: String) throws {
         let temporary = path + ".partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw GuestImageError.io(temporary, "cannot create") }
+        let fd = try GuestImageError.io(temporary, "cannot create") {
+            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                    permissions: FilePermissions(rawValue: 0o644))
+        }
         var isOpen = true
-        defer { if isOpen { close(fd) } }
+        defer { if isOpen { try? fd.close() } }
         do {
             var writer = CpioNewcWriter(fd: fd, path: temporary)
             try writeEntries(to: &writer)
             isOpen = false
-            guard close(fd) == 0 else { throw GuestImageError.io(temporary, "cannot write") }
+            try GuestImageError.io(temporary, "cannot write") { try fd.close() }
             guard rename(temporary, path) == 0 else { throw GuestImageError.io(path, "cannot rename \(temporary) to") }
         } catch {
             unlink(temporary)

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 extension FileSet {
     /// Writes the set as a directory tree rooted at `directory` (a container rootfs), creating it
@@ -77,43 +78,33 @@ extension FileSet {
     }
 
     private static func copy(_ source: String, to target: String, mode: UInt32) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw GuestImageError.io(source, "cannot open") }
-        defer { close(input) }
+        let input = try GuestImageError.io(source, "cannot open") {
+            try FileDescriptor.open(source, .readOnly, options: .closeOnExec)
+        }
+        defer { try? input.close() }
         let output = try create(target)
-        defer { close(output) }
+        defer { try? output.close() }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw GuestImageError.io(source, "cannot read") }
+            let n = try GuestImageError.io(source, "cannot read") { try buffer.withUnsafeMutableBytes { try input.read(into: $0) } }
             if n == 0 { break }
-            try buffer.withUnsafeBytes { try writeAll(output, UnsafeRawBufferPointer(rebasing: $0[..<n]), path: target) }
+            try GuestImageError.io(target, "cannot write") { try output.writeAll(buffer[..<n]) }
         }
-        guard fchmod(output, mode_t(mode)) == 0 else { throw GuestImageError.io(target, "cannot chmod") }
+        guard fchmod(output.rawValue, mode_t(mode)) == 0 else { throw GuestImageError.io(target, "cannot chmod") }
     }
 
     private static func write(_ data: Data, to target: String, mode: UInt32) throws {
         let output = try create(target)
-        defer { close(output) }
-        try data.withUnsafeBytes { try writeAll(output, $0, path: target) }
+        defer { try? output.close() }
+        try GuestImageError.io(target, "cannot write") { try output.writeAll(data) }
         // fchmod, not the open mode, so the umask does not apply.
-        guard fchmod(output, mode_t(mode)) == 0 else { throw GuestImageError.io(target, "cannot chmod") }
+        guard fchmod(output.rawValue, mode_t(mode)) == 0 else { throw GuestImageError.io(target, "cannot chmod") }
     }
 
-    private static func create(_ path: String) throws -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw GuestImageError.io(path, "cannot create") }
-        return fd
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw GuestImageError.io(path, "cannot write") }
-            done += n
+    private static func create(_ path: String) throws -> FileDescriptor {
+        try GuestImageError.io(path, "cannot create") {
+            try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                                    permissions: .ownerReadWrite)
         }
     }
 }

@@ -51,4 +51,14 @@ public enum GuestImageError: Error, CustomStringConvertible, Equatable, Sendable
     static func io(_ path: String, _ operation: String, errno code: Int32 = errno) -> GuestImageError {
         .io(path: path, operation: operation, reason: Errno(rawValue: code).description)
     }
+
+    /// What `body` returns; the Errno it throws (a FileDescriptor call's) as `.io` on `path`.
+    @discardableResult
+    static func io<T>(_ path: String, _ operation: String, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch let error as Errno {
+            throw io(path, operation, errno: error.rawValue)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// Reads a pipe on its own thread, echoing it if asked and keeping the last `limit` bytes.
 public final class OutputTail: @unchecked Sendable {
@@ -11,12 +12,13 @@ public final class OutputTail: @unchecked Sendable {
     public init(fd: Int32, echo: Bool, limit: Int) {
         self.fd = fd
         Thread.detachNewThread { [self] in
+            let input = FileDescriptor(rawValue: fd)
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                if echo { buf.withUnsafeBytes { _ = write(1, $0.baseAddress, n) } }
+                // End of file, or an error: nothing more comes either way.
+                let n = (try? buf.withUnsafeMutableBytes { try input.read(into: $0) }) ?? 0
+                if n == 0 { break }
+                if echo { _ = try? FileDescriptor.standardOutput.writeAll(buf[..<n]) }
                 data.append(contentsOf: buf[0..<n])
                 if data.count > limit {
                     data.removeFirst(data.count - limit)

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// What isoprobe reads from /proc, read and parsed here only.
 ///
@@ -255,18 +256,14 @@ public enum ProcFS {
     /// At most `limit` bytes of the file at `path`, read until end of file; nil if it cannot
     /// be opened or read.
     public static func read(_ path: String, limit: Int = readLimit) -> Data? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let fd = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
+        defer { try? fd.close() }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: min(max(limit, 1), 1 << 16))
         while data.count < limit {
             let want = min(chunk.count, limit - data.count)
-            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            let got = try? chunk.withUnsafeMutableBytes { try fd.read(into: .init(rebasing: $0[..<want])) }
+            guard let got else { return nil }
             if got == 0 { break }
             data.append(contentsOf: chunk[..<got])
         }

@@ -1,6 +1,8 @@
 import Foundation
 import GuestImage
+import Host
 import IsoprobeCore
+import SystemPackage
 
 /// Boots one guest to its end (a `GuestMachine` run until QEMU exits or the timeout
 /// passes) and returns what the guest printed with timings. The QEMU process group is
@@ -136,19 +138,22 @@ public struct GuestBoot: Sendable {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero || draining else { return false }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&p, 1, draining ? 0 : 250)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return true
-            }
+            let ready = retryingOnInterrupt { poll(&p, 1, draining ? 0 : 250) }
+            if ready < 0 { return true }
             if ready == 0 {
                 if draining { return true }
                 if exited() { draining = true }
                 continue
             }
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            if n <= 0 { return true }
+            let n: Int
+            do {
+                n = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) }
+            } catch Errno.wouldBlock {
+                continue
+            } catch {
+                return true
+            }
+            if n == 0 { return true }
             if out.count < agentLimit { out.append(contentsOf: buffer[0..<min(n, agentLimit - out.count)]) }
         }
     }

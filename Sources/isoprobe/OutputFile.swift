@@ -1,5 +1,6 @@
 import Foundation
 import IsoprobeCore
+import SystemPackage
 
 /// A path the user named for output (`--json`, `--out`, `export --output`, verify's
 /// reports). isoprobe runs as root, so what is already at the path decides how it is
@@ -89,16 +90,10 @@ enum OutputFile {
     }
 
     private static func writeAll(_ data: Data, to fd: Int32, named original: String) throws {
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure(original, errno)
-                }
-                offset += n
-            }
+        do {
+            try FileDescriptor(rawValue: fd).writeAll(data)
+        } catch let error as Errno {
+            throw failure(original, error.rawValue)
         }
     }
 

@@ -17,6 +17,15 @@ extension KernelTests {
             #expect(st.st_rdev == UInt(1 << 8 | 3))
         }
 
+        /// A device that refuses the bytes: the C library's reason and what to do, exit 1.
+        @Test func jsonToAFullDeviceSaysWhy() throws {
+            let r = try isoprobe(["run", "--env", "native", "--workload", "getpid:count=10", "--quiet",
+                                  "--json", "/dev/full"], json: false)
+            #expect(r.process.status == 1, "\(r.process.stderr)")
+            #expect(r.process.stderrLines == ["isoprobe: cannot write /dev/full: No space left on device "
+                                              + "(free space on that filesystem, or write elsewhere)"])
+        }
+
         @Test func aSymlinkIsFollowedAndKept() throws {
             let dir = temporaryPath("outlink")
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
