@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "Host", "IsoprobeCore", "KVM",
                                                       "Probes", "VM"]),
         // The host-guest protocol: checksummed frames that survive a serial console.
-        .target(name: "AgentProtocol", dependencies: ["IsoprobeCore"]),
+        .target(name: "AgentProtocol", dependencies: ["IsoprobeCore", .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "isoprobe", dependencies: [
             "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History", "Host",
             "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",

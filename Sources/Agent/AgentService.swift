@@ -14,12 +14,15 @@ import Probes
 public final class AgentService {
     let writer: AgentChannel.Writer
     let input: Int32
+    let misbehaviour: Misbehaviour?
 
     /// `input` is where requests come from, the writer where answers go (one descriptor
-    /// for both on a serial port).
-    public init(input: Int32, writer: AgentChannel.Writer) {
+    /// for both on a serial port). A `misbehaviour` answers the request of a plan's first
+    /// repetition (tests only): a plan then shows its later runs going on in a fresh guest.
+    public init(input: Int32, writer: AgentChannel.Writer, misbehaviour: Misbehaviour? = nil) {
         self.input = input
         self.writer = writer
+        self.misbehaviour = misbehaviour
     }
 
     /// Serves runs until `poweroff` or the end of the channel; true when every run succeeded.
@@ -36,6 +39,10 @@ public final class AgentService {
             var reader = AgentChannel.Reader()
             try reader.read(fileDescriptor: input) { event in
                 switch event {
+                case .message(.runRequest(let request)) where misbehaviour != nil && request.repetition == 1:
+                    misbehaviour?.perform(on: writer.fileDescriptor)
+                    succeeded = false
+                    return false
                 case .message(.runRequest(let request)):
                     if !serveOne(request, in: native, resources: resources) { succeeded = false }
                     try writer.send(.ready)

@@ -1,32 +1,55 @@
 import Foundation
+import SystemPackage
 
 extension AgentChannel {
     /// Bytes in, `AgentEvent`s out: `FrameDecoder`, then `MessageAssembler`, then JSON.
+    ///
+    /// What it holds is bounded by its `ChannelLimits` whatever it is fed: the unfinished
+    /// line, incomplete messages, the statistics. Once the writer passes a limit or spends
+    /// its damage budget, the reader says `channelBroken` and drops everything after.
     public struct Reader: Sendable {
+        public let limits: ChannelLimits
         private var decoder: FrameDecoder
-        private var assembler = MessageAssembler()
+        private var assembler: MessageAssembler
         public private(set) var statistics = Statistics()
+        /// Why the channel is broken, once it is.
+        public private(set) var broken: String?
+        /// Statistics when the budget was last started.
+        private var budgetStart = Statistics()
+        private var lastUnreadable: String?
 
-        public init(maxLineLength: Int = 1 << 16) {
-            decoder = FrameDecoder(maxLineLength: maxLineLength)
+        public init(limits: ChannelLimits = ChannelLimits()) {
+            self.limits = limits
+            decoder = FrameDecoder(maxLineLength: limits.maxConsoleLineLength)
+            assembler = MessageAssembler(limits: limits)
+        }
+
+        /// Damage counts toward the budget from here on (the host starts it at each run).
+        public mutating func startBudget() {
+            budgetStart = statistics
         }
 
         public mutating func feed(_ data: Data) -> [AgentEvent] {
-            statistics.bytes += data.count
-            return events(decoder.feed(data))
+            data.withUnsafeBytes { feed($0) }
         }
 
         public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [AgentEvent] where Bytes.Element == UInt8 {
-            let array = Array(bytes)
-            statistics.bytes += array.count
-            return events(decoder.feed(array))
+            Array(bytes).withUnsafeBytes { feed($0) }
+        }
+
+        public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [AgentEvent] {
+            guard broken == nil else { return [] }
+            statistics.bytes += bytes.count
+            return events(decoder.feed(bytes))
         }
 
         /// The stream ended: the last unfinished line, and every message still incomplete.
         public mutating func finish() -> [AgentEvent] {
+            guard broken == nil else { return [] }
             var out = events(decoder.finish())
+            guard broken == nil else { return out }
             for a in assembler.finish() { out += event(a) }
-            return out
+            return out + overBudget()
         }
 
         /// Reads `fileDescriptor` until end of stream (then `finish()`es) or until `handler`
@@ -37,15 +60,13 @@ extension AgentChannel {
                                   _ handler: (AgentEvent) throws -> Bool) throws -> Bool {
             var buffer = [UInt8](repeating: 0, count: max(bufferSize, 1))
             while true {
-                let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw AgentProtocolError.io(operation: "read", errno: errno)
+                let n: Int
+                do {
+                    n = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) }
+                } catch let error as Errno {
+                    throw AgentProtocolError.io(operation: "read", errno: error.rawValue)
                 }
-                let batch = n == 0 ? finish() : buffer.withUnsafeBytes { bytes in
-                    statistics.bytes += n
-                    return events(decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])))
-                }
+                let batch = n == 0 ? finish() : buffer.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 var keepGoing = true
                 for event in batch {
                     if try !handler(event) { keepGoing = false }
@@ -61,6 +82,8 @@ extension AgentChannel {
                 switch o {
                 case .consoleLine(let line):
                     statistics.consoleLines += 1
+                    // The terminator counts: a flood of one-character lines costs an event each.
+                    statistics.consoleBytes += line.utf8.count + 1
                     out.append(.consoleLine(line))
                 case .damagedFrame(_, let seq, let damage):
                     statistics.corruptFrames += 1
@@ -69,6 +92,8 @@ extension AgentChannel {
                     statistics.frames += 1
                     for a in assembler.add(frame) { out += event(a) }
                 }
+                out += overBudget()
+                if broken != nil { break }
             }
             return out
         }
@@ -77,18 +102,22 @@ extension AgentChannel {
             switch a {
             case .message(let m):
                 do {
+                    if let depth = JSONDepth.exceeded(in: m.payload, limit: limits.maxJSONDepth) {
+                        throw AgentProtocolError.undecodablePayload(type: m.type, reason: "JSON nested over \(depth - 1) deep, the limit")
+                    }
                     let message = try AgentMessage(type: m.type, payload: m.payload)
                     statistics.messages += 1
                     return [.message(message)]
                 } catch {
                     statistics.unreadableMessages += 1
+                    lastUnreadable = "message \(m.seq) (\(m.type)) does not decode: \(error)"
                     return [.unreadableMessage(seq: m.seq, type: m.type, reason: "\(error)")]
                 }
-            case .missingChunks(_, let seq, let type, let missing, let count):
-                statistics.lostSequences.append(seq...seq)
-                return [.missingChunks(seq: seq, type: type, missing: missing, count: count)]
+            case .missingChunks(_, let seq, let type, let missing, let missingCount, let count):
+                statistics.lost(seq...seq)
+                return [.missingChunks(seq: seq, type: type, missing: missing, missingCount: missingCount, count: count)]
             case .missingMessages(_, let seqs):
-                statistics.lostSequences.append(seqs)
+                statistics.lost(seqs)
                 return [.missingMessages(seqs)]
             case .inconsistent(_, let seq, let damage):
                 statistics.corruptFrames += 1
@@ -96,7 +125,36 @@ extension AgentChannel {
             case .duplicate:
                 statistics.duplicateFrames += 1
                 return []
+            case .overLimit(let reason):
+                return breakChannel(reason)
             }
+        }
+
+        /// `channelBroken` when the writer has spent more than its budget since `startBudget()`.
+        private mutating func overBudget() -> [AgentEvent] {
+            guard broken == nil, let budget = limits.budget else { return [] }
+            let s = statistics, b = budgetStart
+            if s.consoleBytes - b.consoleBytes > budget.consoleBytes {
+                return breakChannel("over \(ChannelLimits.words(bytes: budget.consoleBytes)) of text that is not frames")
+            }
+            if s.corruptFrames - b.corruptFrames > budget.corruptFrames {
+                return breakChannel("over \(budget.corruptFrames) damaged frames")
+            }
+            if s.lostMessageCount - b.lostMessageCount > budget.lostMessages {
+                return breakChannel("over \(budget.lostMessages) messages lost")
+            }
+            if s.unreadableMessages - b.unreadableMessages > budget.unreadableMessages {
+                let last = lastUnreadable ?? "a message does not decode"
+                return breakChannel(budget.unreadableMessages == 0 ? last
+                                    : "over \(budget.unreadableMessages) messages do not decode; the last: \(last)")
+            }
+            return []
+        }
+
+        private mutating func breakChannel(_ reason: String) -> [AgentEvent] {
+            guard broken == nil else { return [] }
+            broken = reason
+            return [.channelBroken(reason)]
         }
     }
 }

@@ -18,11 +18,20 @@ public enum AgentChannel {
         public var duplicateFrames = 0
         public var messages = 0
         public var unreadableMessages = 0
-        /// Sequence numbers of messages lost whole or in part, in the order reported.
+        /// Sequence numbers of messages lost whole or in part, in the order reported: the
+        /// first `maxLostRanges` ranges (`lostMessageCount` counts them all).
         public var lostSequences: [ClosedRange<UInt32>] = []
+        public var lostMessageCount = 0
+        /// Bytes of console lines (text outside frames).
+        public var consoleBytes = 0
+
+        public static let maxLostRanges = 64
 
         public init() {}
 
-        public var lostMessageCount: Int { lostSequences.reduce(0) { $0 + $1.count } }
+        mutating func lost(_ seqs: ClosedRange<UInt32>) {
+            lostMessageCount += seqs.count
+            if lostSequences.count < Self.maxLostRanges { lostSequences.append(seqs) }
+        }
     }
 }

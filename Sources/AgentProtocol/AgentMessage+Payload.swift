@@ -56,7 +56,7 @@ extension AgentMessage {
             case .poweroff: _ = try d.decode(Empty.self, from: payload); self = .poweroff
             }
         } catch {
-            throw AgentProtocolError.undecodablePayload(type: type, reason: "\(error)")
+            throw AgentProtocolError.undecodablePayload(type: type, reason: ErrorWords.of(error))
         }
     }
 }

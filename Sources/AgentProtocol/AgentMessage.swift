@@ -7,19 +7,22 @@ import IsoprobeCore
 /// `poweroff` it sends `bye` last and the guest powers off. A reader
 /// that saw no `bye` knows the stream was cut, and how many messages it may have lost at the
 /// end cannot otherwise be known.
+///
+/// The cases that carry structs are indirect: a message is then a pointer wide, so a batch of
+/// events a reader hands over costs what was read, not a result's size per console line.
 public enum AgentMessage: Sendable {
-    case hello(AgentHello)
+    indirect case hello(AgentHello)
     /// Probes loaded, waiting for (or about to start) the run request.
     case ready
     /// Host to agent, when there is a channel that way (else on the kernel command line).
-    case runRequest(GuestRunRequest)
+    indirect case runRequest(GuestRunRequest)
     /// A line of the agent's own text (progress, warnings), for the host's log.
     case log(String)
     /// The workload's standard output (its last `ChildProcess.stdoutLimit` bytes), before
     /// its `result`, when the request set `returnOutput`: a checker's verdicts, say.
     case output(String)
-    case result(RunResult)
-    case error(AgentFailure)
+    indirect case result(RunResult)
+    indirect case error(AgentFailure)
     /// The agent is done; nothing follows from this session.
     case bye
     /// Agent to host while a run is under way, every `heartbeatInterval`: the guest still answers.

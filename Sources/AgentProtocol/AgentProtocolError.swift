@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 
 /// Errors of building, sending or reading messages (damage on the wire is not an error: it
 /// is reported as `AgentEvent`s, because a reader keeps going past it).
@@ -18,9 +19,9 @@ public enum AgentProtocolError: Error, Sendable, Equatable, CustomStringConverti
         case .unknownMessageType(let t):
             return "unknown message type '\(t)'"
         case .undecodablePayload(let t, let reason):
-            return "'\(t)' payload does not decode: \(reason)"
+            return reason
         case .io(let operation, let errno):
-            return "\(operation): \(String(cString: strerror(errno)))"
+            return "\(operation): \(ErrorWords.of(errno: errno))"
         }
     }
 }

@@ -173,9 +173,16 @@ public struct FrameDecoder: Sendable {
             return damaged(.malformedHeader("chunk '\(f.text(4))' is not INDEX/COUNT within 0..<COUNT<=\(FrameFormat.maxChunkCount)"))
         }
         guard let length = f.decimal(5) else { return damaged(.malformedHeader("length '\(f.text(5))'")) }
+        guard length <= FrameFormat.maxChunkSize else {
+            return damaged(.malformedHeader("length \(length) is over the chunk limit of \(FrameFormat.maxChunkSize)"))
+        }
         guard let declared = f.hex8(6) else { return damaged(.malformedHeader("CRC '\(f.text(6))' is not 8 hex digits")) }
 
         let encoded = f.bytes(7)
+        // Checked before decoding, so a long run of base64 costs nothing but the scan.
+        guard encoded.count <= (FrameFormat.maxChunkSize + 2) / 3 * 4 else {
+            return damaged(.lengthMismatch(declared: length, actual: encoded.count / 4 * 3))
+        }
         var payload = Data()
         if !encoded.isEmpty {
             guard encoded.count % 4 == 0, let decoded = Data(base64Encoded: Data(encoded)) else {

@@ -35,12 +35,14 @@ public enum FrameFormat {
     /// Payload bytes per frame before base64: 2048 bytes become 2732 characters, which with a
     /// header of at most 100 keeps a line under `maxLineLength`.
     public static let defaultChunkSize = 2048
-    /// The largest chunk size an encoder accepts, so its lines stay under `maxLineLength`.
+    /// The largest chunk size an encoder accepts, so its lines stay under `maxLineLength`. A
+    /// decoder refuses a frame that declares more, or carries more base64 than this encodes to.
     public static let maxChunkSize = 2160
     /// Upper bound of an encoded frame line, newline included.
     public static let maxLineLength = 3072
     /// Frames claiming more chunks than this are refused before anything is buffered for
-    /// them (with 2 KiB chunks, 128 MiB per message).
+    /// them. What a reader holds for a message is bounded apart from it, in bytes
+    /// (`ChannelLimits.maxMessageBytes`).
     public static let maxChunkCount = 65536
     public static let maxTypeLength = 16
 

@@ -10,6 +10,11 @@ import Foundation
 /// retransmission) is still delivered; a message delivered once is not delivered again.
 /// The sequence numbers and chunk indexes in the loss reports are what a retransmission
 /// request would name.
+///
+/// Everything it holds is bounded by `ChannelLimits`: sessions, incomplete messages, their
+/// bytes, the delivered sequence numbers it remembers and the length of a loss report. A
+/// frame that would pass a bound is refused with `overLimit`, and the caller stops trusting
+/// the writer.
 public struct MessageAssembler: Sendable {
     public struct Message: Sendable, Equatable {
         public var session: UInt32
@@ -20,52 +25,69 @@ public struct MessageAssembler: Sendable {
 
     public enum Output: Sendable, Equatable {
         case message(Message)
-        /// A message of which some chunks arrived and these did not (0-based indexes).
-        case missingChunks(session: UInt32, seq: UInt32, type: String, missing: [Int], count: Int)
+        /// A message of which some chunks arrived and `missingCount` did not: `missing` lists
+        /// the first of them (0-based, at most `ChannelLimits.maxReportedChunks`).
+        case missingChunks(session: UInt32, seq: UInt32, type: String, missing: [Int], missingCount: Int, count: Int)
         /// Messages of which no chunk arrived.
         case missingMessages(session: UInt32, seqs: ClosedRange<UInt32>)
         /// An intact frame that contradicts its message's earlier chunks.
         case inconsistent(session: UInt32, seq: UInt32, damage: FrameDamage)
-        /// An intact frame of a message already delivered.
+        /// An intact frame of a message already delivered (or too old to tell).
         case duplicate(session: UInt32, seq: UInt32, chunk: Int)
+        /// The frame would pass one of the limits; it was dropped.
+        case overLimit(String)
     }
 
     struct Partial: Sendable {
         var type: String
         var count: Int
         var chunks: [Int: Data] = [:]
+        var bytes = 0
     }
 
     struct SessionState: Sendable {
         /// One past the highest sequence number seen.
         var next: UInt32 = 0
         var pending: [UInt32: Partial] = [:]
+        /// The last `rememberedMessages` delivered, as a set and in delivery order.
         var delivered: Set<UInt32> = []
+        var deliveryOrder: [UInt32] = []
+        var oldestDelivery = 0
     }
 
+    public let limits: ChannelLimits
     private var sessions: [UInt32: SessionState] = [:]
     /// Sessions in the order they first appeared, so `finish()` reports deterministically.
     private var sessionOrder: [UInt32] = []
+    private var pendingMessages = 0
+    /// Payload bytes held in incomplete messages.
+    public private(set) var bufferedBytes = 0
 
-    public init() {}
+    public init(limits: ChannelLimits = ChannelLimits()) {
+        self.limits = limits
+    }
 
     public mutating func add(_ frame: Frame) -> [Output] {
-        var out: [Output] = []
-        if sessions[frame.session] == nil {
-            sessions[frame.session] = SessionState()
-            sessionOrder.append(frame.session)
-        }
-        var state = sessions[frame.session]!
-        defer { sessions[frame.session] = state }
         let s = frame.session, seq = frame.seq
+        if sessions[s] == nil {
+            guard sessions.count < limits.maxSessions else {
+                return [.overLimit("frames of more than \(limits.maxSessions) writer sessions")]
+            }
+            sessions[s] = SessionState()
+            sessionOrder.append(s)
+        }
+        var state = sessions[s]!
+        defer { sessions[s] = state }
+        var out: [Output] = []
 
-        if state.delivered.contains(seq) {
+        if state.delivered.contains(seq) || isStale(seq, state) {
             return [.duplicate(session: s, seq: seq, chunk: frame.chunkIndex)]
         }
         // Every earlier message still waiting for chunks will not get them (v1: in-order writer).
         for p in state.pending.keys.sorted() where p < seq {
             if let partial = state.pending.removeValue(forKey: p) {
-                out.append(Self.missing(session: s, seq: p, partial))
+                release(partial)
+                out.append(missing(session: s, seq: p, partial))
             }
         }
         if seq >= state.next {
@@ -73,7 +95,16 @@ public struct MessageAssembler: Sendable {
             state.next = seq &+ 1
         }
 
-        var partial = state.pending[seq] ?? Partial(type: frame.type, count: frame.chunkCount)
+        var partial: Partial
+        if let held = state.pending[seq] {
+            partial = held
+        } else {
+            guard pendingMessages < limits.maxPendingMessages else {
+                out.append(.overLimit("more than \(limits.maxPendingMessages) incomplete messages at once"))
+                return out
+            }
+            partial = Partial(type: frame.type, count: frame.chunkCount)
+        }
         guard partial.count == frame.chunkCount, partial.type == frame.type else {
             out.append(.inconsistent(session: s, seq: seq, damage: .inconsistentChunk(
                 "\(frame.type) chunk \(frame.chunkIndex)/\(frame.chunkCount), earlier chunks say \(partial.type) of \(partial.count)")))
@@ -83,11 +114,23 @@ public struct MessageAssembler: Sendable {
             out.append(.duplicate(session: s, seq: seq, chunk: frame.chunkIndex))
             return out
         }
+        guard partial.bytes + frame.payload.count <= limits.maxMessageBytes else {
+            out.append(.overLimit("message \(seq) (\(frame.type)) is over \(ChannelLimits.words(bytes: limits.maxMessageBytes))"))
+            return out
+        }
+        guard bufferedBytes + frame.payload.count <= limits.maxBufferedBytes else {
+            out.append(.overLimit("incomplete messages hold over \(ChannelLimits.words(bytes: limits.maxBufferedBytes))"))
+            return out
+        }
+        if state.pending[seq] == nil { pendingMessages += 1 }
         partial.chunks[frame.chunkIndex] = frame.payload
+        partial.bytes += frame.payload.count
+        bufferedBytes += frame.payload.count
         if partial.chunks.count == partial.count {
             state.pending[seq] = nil
-            state.delivered.insert(seq)
-            var payload = Data(capacity: partial.chunks.values.reduce(0) { $0 + $1.count })
+            release(partial)
+            remember(seq, in: &state)
+            var payload = Data(capacity: partial.bytes)
             for i in 0..<partial.count { payload.append(partial.chunks[i]!) }
             out.append(.message(Message(session: s, seq: seq, type: partial.type, payload: payload)))
         } else {
@@ -105,7 +148,8 @@ public struct MessageAssembler: Sendable {
             guard var state = sessions[s] else { continue }
             for seq in state.pending.keys.sorted() {
                 if let partial = state.pending.removeValue(forKey: seq) {
-                    out.append(Self.missing(session: s, seq: seq, partial))
+                    release(partial)
+                    out.append(missing(session: s, seq: seq, partial))
                 }
             }
             sessions[s] = state
@@ -113,8 +157,38 @@ public struct MessageAssembler: Sendable {
         return out
     }
 
-    private static func missing(session: UInt32, seq: UInt32, _ partial: Partial) -> Output {
-        .missingChunks(session: session, seq: seq, type: partial.type,
-                       missing: (0..<partial.count).filter { partial.chunks[$0] == nil }, count: partial.count)
+    /// Below the window of remembered deliveries: delivered long ago, or lost long ago.
+    private func isStale(_ seq: UInt32, _ state: SessionState) -> Bool {
+        state.next > UInt32(limits.rememberedMessages) && seq < state.next - UInt32(limits.rememberedMessages)
+            && state.pending[seq] == nil
+    }
+
+    private mutating func release(_ partial: Partial) {
+        pendingMessages -= 1
+        bufferedBytes -= partial.bytes
+    }
+
+    private func remember(_ seq: UInt32, in state: inout SessionState) {
+        state.delivered.insert(seq)
+        if state.deliveryOrder.count < limits.rememberedMessages {
+            state.deliveryOrder.append(seq)
+        } else {
+            state.delivered.remove(state.deliveryOrder[state.oldestDelivery])
+            state.deliveryOrder[state.oldestDelivery] = seq
+            state.oldestDelivery = (state.oldestDelivery + 1) % state.deliveryOrder.count
+        }
+    }
+
+    /// The loss report of an incomplete message: the first missing indexes found by walking
+    /// from 0, which costs at most the chunks held plus the indexes listed.
+    private func missing(session: UInt32, seq: UInt32, _ partial: Partial) -> Output {
+        var listed: [Int] = []
+        var i = 0
+        while i < partial.count && listed.count < limits.maxReportedChunks {
+            if partial.chunks[i] == nil { listed.append(i) }
+            i += 1
+        }
+        return .missingChunks(session: session, seq: seq, type: partial.type, missing: listed,
+                              missingCount: partial.count - partial.chunks.count, count: partial.count)
     }
 }

@@ -92,7 +92,10 @@ public struct GuestBoot: Sendable {
         self.configuration = configuration
     }
 
+    /// The console kept in memory (its newest part), for errors and the boot marker.
     public static let consoleLimit = 8 << 20
+    /// The console written to the guest's log on disk; what follows is dropped.
+    public static let consoleLogLimit = 32 << 20
     public static let agentLimit = 64 << 20
 
     /// Boots the guest and waits for its end (or the timeout), collecting the agent channel.

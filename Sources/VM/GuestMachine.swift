@@ -2,6 +2,7 @@ import Foundation
 import Host
 import GuestImage
 import IsoprobeCore
+import SystemPackage
 
 /// One running guest, from QEMU's start to its end, and the only owner of it: the work
 /// directory (initramfs, scratch disk), QEMU's process group, the console, agent and
@@ -27,6 +28,7 @@ public final class GuestMachine: @unchecked Sendable {
     private let monitorPair: SocketPair?
     private var monitor: QMPMonitor?
     private let qemuLogPath: String
+    private let consoleLogFD: Int32
     private let lock = NSCondition()
     private var consoleBytes = Data()
     private var consoleClosed = false
@@ -67,9 +69,12 @@ public final class GuestMachine: @unchecked Sendable {
         }
         qemuLogPath = logs + "/qemu.log"
         let logFD = open(qemuLogPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard logFD >= 0 else { throw IsoprobeError(.failed, "cannot create \(qemuLogPath)", cause: String(cString: strerror(errno))) }
+        guard logFD >= 0 else { throw IsoprobeError(.failed, "cannot create \(qemuLogPath)", cause: ErrorWords.of(errno: errno)) }
         defer { close(logFD) }
 
+        // The console's log is written here, not by QEMU, so a guest that prints without end
+        // fills at most `GuestBoot.consoleLogLimit` of the host's disk.
+        consoleLogFD = open(logs + "/console.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         console = try SocketPair()
         agent = try configuration.agentTransport.map { _ in try SocketPair() }
         monitorPair = wantsMonitor ? try SocketPair() : nil
@@ -77,7 +82,7 @@ public final class GuestMachine: @unchecked Sendable {
             executable: configuration.qemu, accelerator: configuration.accelerator,
             vcpus: configuration.vcpus, memoryMiB: configuration.memoryMiB, kernel: configuration.kernel,
             initramfs: initramfs, kernelArguments: configuration.kernelArguments, tscKHz: configuration.tscKHz,
-            console: .inheritedSocket(fd: 3), consoleLog: logs + "/console.log",
+            console: .inheritedSocket(fd: 3),
             agent: configuration.agentTransport.map { AgentPort(transport: $0, endpoint: .inheritedSocket(fd: 4)) })
         if monitorPair != nil { command.monitor = .inheritedSocket(fd: 5) }
         if let mib = configuration.scratchDiskMiB {
@@ -147,9 +152,24 @@ public final class GuestMachine: @unchecked Sendable {
         let marker = configuration.marker.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         var carry: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var logged = 0
+        defer { if consoleLogFD >= 0 { close(consoleLogFD) } }
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(console.hostEnd, $0.baseAddress, $0.count) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            let n: Int
+            do {
+                n = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: console.hostEnd).read(into: $0) }
+            } catch Errno.resourceTemporarilyUnavailable {
+                continue
+            } catch {
+                n = -1
+            }
+            if n > 0 && consoleLogFD >= 0 && logged <= GuestBoot.consoleLogLimit {
+                let kept = min(n, GuestBoot.consoleLogLimit - logged)
+                var chunk = Data(buffer[0..<kept])
+                if kept < n { chunk += Data("\n[isoprobe: the console log stops here, at \(GuestBoot.consoleLogLimit >> 20) MiB]\n".utf8) }
+                logged += kept == n ? n : n + 1
+                _ = try? FileDescriptor(rawValue: consoleLogFD).writeAll(chunk)
+            }
             lock.lock()
             if n <= 0 {
                 consoleClosed = true
@@ -260,7 +280,7 @@ final class QMPMonitor {
         // The monitor is a socket: MSG_NOSIGNAL makes a QEMU that went away an error, not a SIGPIPE.
         let written = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard written == line.count else {
-            throw IsoprobeError(.failed, "cannot send \(command) to the guest's monitor", cause: String(cString: strerror(errno)))
+            throw IsoprobeError(.failed, "cannot send \(command) to the guest's monitor", cause: ErrorWords.of(errno: errno))
         }
         while true {
             let reply = try readLine()
@@ -285,12 +305,10 @@ final class QMPMonitor {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { throw IsoprobeError(.failed, "the guest's monitor did not answer within 10 s") }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&p, 1, Int32(clamping: left.components.seconds * 1000 + 1))
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { continue }
+            // EINTR comes back here as not ready: the deadline is checked again.
+            guard poll(&p, 1, Int32(clamping: left.components.seconds * 1000 + 1)) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) }) ?? 0
             guard n > 0 else { throw IsoprobeError(.failed, "the guest's monitor closed (QEMU exited)") }
             pending += buffer[0..<n]
         }

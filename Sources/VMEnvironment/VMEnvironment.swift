@@ -186,6 +186,9 @@ public final class VMEnvironment: Environment {
             if !options.fresh { try guest.pause() }
         } catch {
             observer.workloadFinished()
+            // A guest that broke the protocol, fell silent or died serves no more runs: the
+            // next run boots another.
+            if guest.isBroken { close() }
             throw error
         }
         let roundTrip = UInt64(max(0, (ContinuousClock.now - sent).nanoseconds))
@@ -235,7 +238,7 @@ public final class VMEnvironment: Environment {
             mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
             mount -t bpf bpf /sys/fs/bpf 2>/dev/null
             \(scratch)
-            \(GuestLayout.agentBinary) agent --serve
+            \(GuestLayout.agentBinary) agent --serve\(Self.misbehaviourArgument)
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
         if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
@@ -251,6 +254,14 @@ public final class VMEnvironment: Environment {
         boots += 1
         return try GuestSession(configuration: configuration, hierarchy: hierarchy,
                                 bootTimeout: .seconds(options.bootTimeout), pauseWhenIdle: !options.fresh)
+    }
+
+    /// Test only: a hostile agent in every guest, from `$ISOPROBE_AGENT_MISBEHAVE` (see
+    /// `Misbehaviour`); "" without it. The value is checked, never pasted into the script.
+    static var misbehaviourArgument: String {
+        guard let value = ProcessInfo.processInfo.environment[Misbehaviour.environmentVariable],
+              let mode = Misbehaviour(rawValue: value) else { return "" }
+        return " --misbehave \(mode.rawValue)"
     }
 
     /// The guest kernel's parameter that carries `marker` (a dotted name the kernel ignores

@@ -5,6 +5,7 @@ import Environments
 import Foundation
 import Host
 import Harness
+import Probes
 import IsoprobeCore
 
 /// Inside a guest the same binary is the agent: the guest's init runs `isoprobe agent --serve`.
@@ -21,9 +22,20 @@ struct AgentCommand: ParsableCommand {
             help: "The channel to serve on: a device or socket path, or - for standard input and output (default: the agent port).")
     var channel: String?
 
+    @Option(name: .customLong("misbehave"),
+            help: ArgumentHelp("Test only: answer the first run request by breaking the protocol this way.", visibility: .hidden))
+    var misbehave: Misbehaviour?
+
+    @Option(name: .customLong("request"),
+            help: ArgumentHelp("Test only: be the host's side instead, send this workload to an agent on --channel.", visibility: .hidden))
+    var request: String?
+
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
+        if let request {
+            return try AgentHostSide.run(request, channel: channel)
+        }
         guard serve else {
             throw IsoprobeError(.usage, "agent: nothing to do", fix: "give --serve (the guest's init does)")
         }
@@ -53,7 +65,7 @@ struct AgentCommand: ParsableCommand {
             _ = try? writer.send(.bye)
             fail(error)
         }
-        let ok = AgentService(input: input, writer: writer).serve(resources: resources)
+        let ok = AgentService(input: input, writer: writer, misbehaviour: misbehave).serve(resources: resources)
         if !ok { throw ExitCode(ExitStatus.workloadFailed.rawValue) }
     }
 
@@ -64,5 +76,35 @@ struct AgentCommand: ParsableCommand {
         guard tcgetattr(fd, &t) == 0 else { return }
         cfmakeraw(&t)
         tcsetattr(fd, TCSANOW, &t)
+    }
+}
+
+extension Misbehaviour: ExpressibleByArgument {}
+
+/// The host's side of the agent channel without a guest: the same client a VM run uses,
+/// over standard input and output, so tests can put a misbehaving agent at the other end
+/// and see what the host would hold and say. It reports on standard error: the result, or
+/// the one error line, and the process's peak memory.
+enum AgentHostSide {
+    static func run(_ workload: String, channel: String?) throws {
+        guard channel == "-" else {
+            throw IsoprobeError(.usage, "agent --request talks over standard input and output only", fix: "give --channel -")
+        }
+        Interruption.shared.install()
+        signal(SIGPIPE, SIG_IGN)
+        defer { reportPeakMemory() }
+        let client = AgentClient(input: 0, output: 1, check: { try Interruption.shared.check() })
+        try client.awaitReady(until: .now + .seconds(60))
+        let spec = try WorkloadSpec.parse(workload)
+        let answer = try client.run(GuestRunRequest(workload: spec, argv: [], timeoutSeconds: 60, probes: [ProbeFamily.syscalls.rawValue]))
+        client.powerOff()
+        let json = try AgentMessage.jsonEncoder().encode(answer.result)
+        FileHandle.standardError.write(Data("isoprobe: result: ".utf8) + json + Data("\n".utf8))
+    }
+
+    static func reportPeakMemory() {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        FileHandle.standardError.write(Data("isoprobe: peak memory \(usage.ru_maxrss) KiB\n".utf8))
     }
 }

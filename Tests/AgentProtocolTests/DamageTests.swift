@@ -145,8 +145,8 @@ import Testing
         let (events, stats) = Fixtures.read(stream)
         let count = all[1].count
         #expect(events == [.message(.ready),
-                           .missingChunks(seq: 1, type: "result", missing: [1, 3], count: count),
-                           .missingChunks(seq: 2, type: "result", missing: [count - 1], count: count),
+                           .missingChunks(seq: 1, type: "result", missing: [1, 3], missingCount: 2, count: count),
+                           .missingChunks(seq: 2, type: "result", missing: [count - 1], missingCount: 1, count: count),
                            .message(.bye)])
         #expect(stats.lostSequences == [1...1, 2...2])
     }
@@ -156,7 +156,7 @@ import Testing
         var reader = AgentChannel.Reader()
         let fed = reader.feed(Data(all[0].dropLast().joined()))
         #expect(fed.isEmpty)
-        #expect(reader.finish() == [.missingChunks(seq: 0, type: "result", missing: [all[0].count - 1], count: all[0].count)])
+        #expect(reader.finish() == [.missingChunks(seq: 0, type: "result", missing: [all[0].count - 1], missingCount: 1, count: all[0].count)])
     }
 
     @Test func inconsistentChunkCountIsCorrupt() throws {
