@@ -115,7 +115,12 @@ extension KernelTests {
                 """.write(toFile: suite, atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["ISOPROBE_AGENT_MISBEHAVE"] = "abandon"
-            let r = try isoprobe(["run", "--suite", suite, "--quiet"], timeout: 240, environment: environment)
+            let peak = PeakMemory()
+            let r = try isoprobe(["run", "--suite", suite, "--quiet"], timeout: 240, environment: environment) {
+                peak.watch($0.processIdentifier)
+            }
+            let peakKiB = peak.stop()
+            #expect(peakKiB > 0 && peakKiB < HostileAgentTests.memoryLimitKiB, "isoprobe's peak memory: \(peakKiB) KiB")
             let broke = r.process.stderrLines.filter { $0.contains("the guest broke the agent protocol") }
             #expect(broke.count == 1 && broke.first?.contains("messages lost") == true, "\(r.process.stderr)")
             let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
@@ -124,6 +129,36 @@ extension KernelTests {
             #expect(doc.runs.first?.syscall("getpid")?.count == 1000)
             #expect(doc.runs.first?.details?.bootNs != nil, "the second run should have booted a guest of its own")
         }
+    }
+}
+
+/// The high-water mark of a process's resident memory (VmHWM), sampled until it exits or
+/// `stop()` is called: the last sample before the process is gone.
+final class PeakMemory: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kib = 0
+    private var stopped = false
+    private let done = DispatchSemaphore(value: 0)
+
+    func watch(_ pid: Int32) {
+        Thread {
+            while !self.lock.withLock({ self.stopped }) {
+                guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { break }
+                if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                   let value = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                    self.lock.withLock { self.kib = max(self.kib, value) }
+                }
+                usleep(20_000)
+            }
+            self.done.signal()
+        }.start()
+    }
+
+    /// Stops watching; the peak seen, in KiB.
+    func stop() -> Int {
+        lock.withLock { stopped = true }
+        done.wait()
+        return lock.withLock { kib }
     }
 }
 
