@@ -63,7 +63,7 @@ let package = Package(
                                            .product(name: "SystemPackage", package: "swift-system")]),
         // Plans and runs: a request across environments and repetitions, the workload catalog,
         // where the probes and workloads are, progress.
-        .target(name: "Harness", dependencies: ["Container", "Environments", "Host", "IsoprobeCore", "Probes", "Reports",
+        .target(name: "Harness", dependencies: ["Analysis", "Container", "Environments", "Host", "IsoprobeCore", "Probes", "Reports",
                                                 "VMEnvironment"]),
         // The guest side of --env vm: serves the host's run requests inside a guest.
         .target(name: "Agent", dependencies: ["AgentProtocol", "Environments", "Harness", "IsoprobeCore", "Probes"]),

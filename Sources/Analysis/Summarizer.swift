@@ -1,8 +1,11 @@
+import Foundation
 import IsoprobeCore
 
 /// Turns repetitions into the figures a reviewer asks for: per workload, environment and
-/// metric the median, IQR and a bootstrap interval of the median; against native, the
-/// ratio of medians with its interval and a rank test. Only runs that exited cleanly
+/// metric the median, IQR and a bootstrap interval of the median; against native, from the
+/// paired rounds, the ratio with its interval, a sign-flip test, the precision reached and
+/// the smallest change detectable (unpaired, by medians and a rank test, only where runs
+/// cannot be matched by round). Only runs that exited cleanly
 /// count: a killed or failed run measured something else, and would pull the median.
 public struct Summarizer: Sendable {
     public var method: SummaryMethod
@@ -30,9 +33,14 @@ public struct Summarizer: Sendable {
                 guard values.count == group.runs.count, !values.isEmpty else { continue }
                 var summary = describe(values, workload: group.workload, environment: group.environment, metric: metric)
                 if let base {
-                    let baseValues = base.runs.compactMap(metric.value)
-                    if baseValues.count == base.runs.count {
-                        summary.vsNative = compare(values, against: baseValues, salt: "\(group.workload)/\(group.environment)/\(metric.name)")
+                    let salt = "\(group.workload)/\(group.environment)/\(metric.name)"
+                    if let pairs = Self.pairs(group.runs, base.runs, metric) {
+                        summary.vsNative = comparePaired(pairs.values, against: pairs.baseline, salt: salt)
+                    } else {
+                        let baseValues = base.runs.compactMap(metric.value)
+                        if baseValues.count == base.runs.count {
+                            summary.vsNative = compare(values, against: baseValues, salt: salt)
+                        }
                     }
                 }
                 out.append(summary)
@@ -53,8 +61,43 @@ public struct Summarizer: Sendable {
                              ciLow: ci?.low ?? median, ciHigh: ci?.high ?? median)
     }
 
+    /// The runs of a workload in an environment and in the baseline, matched by round (the
+    /// repetition number): nil unless at least two rounds have both, each round once.
+    static func pairs(_ runs: [RunResult], _ base: [RunResult], _ metric: MetricDefinition)
+        -> (values: [Double], baseline: [Double])? {
+        func byRound(_ rs: [RunResult]) -> [Int: Double]? {
+            var out: [Int: Double] = [:]
+            for r in rs {
+                guard out[r.repetition] == nil else { return nil }
+                if let v = metric.value(r) { out[r.repetition] = v }
+            }
+            return out
+        }
+        guard let a = byRound(runs), let b = byRound(base) else { return nil }
+        let rounds = a.keys.filter { b[$0] != nil }.sorted()
+        guard rounds.count >= 2 else { return nil }
+        return (rounds.map { a[$0]! }, rounds.map { b[$0]! })
+    }
+
+    /// Paired rounds against the baseline: the geometric mean of the rounds' ratios, a
+    /// bootstrap over rounds, the sign-flip test, and the verdict of the rule.
+    public func comparePaired(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
+        let d = PairedStatistics.logRatios(values, baseline)
+        guard d.count >= 2 else { return nil }
+        let ratio = exp(PairedStatistics.mean(d))
+        let ci = PairedStatistics.meanInterval(d, confidence: method.confidence, resamples: method.bootstrapResamples,
+                                               seed: seed(salt)) ?? (0, 0)
+        let p = PairedStatistics.signFlipP(d, seed: seed(salt + "/p"))
+        let low = exp(ci.low), high = exp(ci.high)
+        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p,
+                            significant: p < method.alpha && beyond(low, high), method: .paired, n: d.count,
+                            minimumDetectable: PairedStatistics.minimumDetectable(
+                                rounds: d.count, logInterval: ci, threshold: method.threshold, alpha: method.alpha))
+    }
+
     /// median(values) / median(baseline), its interval, the rank test and the verdict of the
-    /// rule: significant when p < alpha and the ratio's interval lies wholly beyond the threshold.
+    /// rule: significant when p < alpha and the ratio's interval lies wholly beyond the
+    /// threshold. For sets of runs that cannot be paired (two sessions).
     public func compare(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
         guard let mb = SampleStatistics.median(baseline), mb != 0, let m = SampleStatistics.median(values) else { return nil }
         let ratio = m / mb
@@ -62,10 +105,21 @@ public struct Summarizer: Sendable {
                                                 resamples: method.bootstrapResamples, seed: seed(salt))
         let p = SampleStatistics.mannWhitneyP(values, baseline)
         let low = ci?.low ?? ratio, high = ci?.high ?? ratio
-        // Beyond the threshold means the whole interval is: a point estimate just over 5% on
-        // five noisy repetitions is not a 5% change.
-        let beyond = low > 1 + method.threshold || high < 1 - method.threshold
-        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p, significant: p < method.alpha && beyond)
+        let n = min(values.count, baseline.count)
+        // The smallest p the rank test can give with these sizes decides whether any change
+        // is detectable; the interval's width, how large it must be.
+        let smallest = SampleStatistics.mannWhitneyP((0..<values.count).map { Double($0 + baseline.count) },
+                                                     baseline.indices.map(Double.init))
+        let mde = smallest < method.alpha && low > 0 && ratio > 0
+            ? exp(log(1 + method.threshold) + (log(high) - log(low)) / 2) - 1 : nil
+        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p, significant: p < method.alpha && beyond(low, high),
+                            method: .unpaired, n: n, minimumDetectable: mde)
+    }
+
+    /// Beyond the threshold means the whole interval is: a point estimate just over 5% on
+    /// five noisy repetitions is not a 5% change.
+    func beyond(_ low: Double, _ high: Double) -> Bool {
+        low > 1 + method.threshold || high < 1 - method.threshold
     }
 
     /// One stream per figure: the same data give the same interval, whatever else is in the report.

@@ -44,6 +44,17 @@ public final class RunProgress {
             message("[\(index)/\(total)] \(run.environment) \(run.spec.text) \(Self.label(run)): failed: \(error)")
         case .skippedEnvironment(let env, let reason):
             message("skipping environment \(env): \(reason)")
+        case .precision(let spec, let round, let reached, let target):
+            let now = reached.map { "±" + Self.percent($0) } ?? "not yet paired"
+            let line = "\(spec.text) round \(round): precision \(now) (target ±\(Self.percent(target)))"
+            if interactive { status(line) } else { message(line) }
+        case .stopped(let reason):
+            switch reason {
+            case .precision: message("every ratio is known to the precision target")
+            case .maxTime: message("stopped at --max-time: some ratios are short of the precision target")
+            case .maxReps: message("stopped at --max-reps: some ratios are short of the precision target")
+            case .repetitions, .interrupted: break
+            }
         }
     }
 
@@ -88,8 +99,10 @@ public final class RunProgress {
     }
 
     static func label(_ run: PlannedRun) -> String {
-        run.warmup ? "warm-up \(run.repetition)/\(run.of)" : "rep \(run.repetition)/\(run.of)"
+        run.warmup ? "warm-up \(run.repetition)/\(run.of)" : "round \(run.repetition)/\(run.of)"
     }
+
+    static func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
 
     static func timestamp(_ date: Date) -> String {
         let f = ISO8601DateFormatter()

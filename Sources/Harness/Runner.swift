@@ -1,3 +1,4 @@
+import Analysis
 import Container
 import Environments
 import Foundation
@@ -27,6 +28,16 @@ public struct RunRequest: Sendable {
     public var optionalEnvironments: Set<EnvironmentKind> = []
     /// Record a run that fails to start (a guest that never answered, a runtime error) and go on.
     public var continueOnFailure = false
+    /// `--precision`: after the repetitions, rounds go on for each workload until every
+    /// ratio to native of its primary metric, wall time and CPU time is known within ± this
+    /// fraction, or a limit below is reached.
+    public var precision: Double?
+    /// `--max-time`: no round starts after this many seconds of the plan.
+    public var maxTime: TimeInterval = 600
+    /// `--max-reps`: rounds per workload at most.
+    public var maxRepetitions = 100
+    /// How the rounds' ratios are judged (confidence, resamples), the same as the report's.
+    public var method = SummaryMethod(repetitions: 0, warmups: 0, order: "")
 
     public init(environments: [EnvironmentKind], workloads: [WorkloadSpec], repetitions: Int,
                 probeFamilies: [ProbeFamily] = ProbeFamily.allCases, timeout: TimeInterval? = nil,
@@ -80,8 +91,10 @@ extension RunRequest {
         plan ?? workloads.map { RunItem(spec: $0, environments: environments, repetitions: repetitions) }
     }
 
-    /// Every run in order: all warm-ups first, then repetition by repetition, each workload
-    /// in every environment before the next repetition, so drift spreads over all of them.
+    /// Every run in order: all warm-ups first, then round by round. A round runs each
+    /// workload once in every environment, in an order that rotates from round to round (a
+    /// Latin square: with two environments AB, BA, AB, ...), so drift and the cost of going
+    /// first cancel in each round's ratios.
     public var schedule: [PlannedRun] {
         var out: [PlannedRun] = []
         if warmups > 0 {
@@ -94,14 +107,25 @@ extension RunRequest {
         let most = items.map(\.repetitions).max() ?? 0
         if most > 0 {
             for rep in 1...most {
-                for item in items where rep <= item.repetitions { for env in item.environments {
-                    out.append(PlannedRun(spec: item.spec, environment: env, repetition: rep, warmup: false,
-                                          of: item.repetitions))
-                } }
+                for item in items where rep <= item.repetitions {
+                    out += Self.round(rep, of: item, total: item.repetitions)
+                }
             }
         }
         return out
     }
+
+    /// Round `n` of one workload: each of its environments once, the order rotated by n - 1.
+    static func round(_ n: Int, of item: RunItem, total: Int) -> [PlannedRun] {
+        let envs = item.environments
+        guard !envs.isEmpty else { return [] }
+        return envs.indices.map { i in
+            PlannedRun(spec: item.spec, environment: envs[(i + n - 1) % envs.count], repetition: n, warmup: false, of: total)
+        }
+    }
+
+    /// The words the report gives for the order.
+    public static let orderDescription = "warm-ups first; then rounds, each workload once in every environment per round, the order rotating from round to round"
 }
 
 /// What happened to one planned run.
@@ -112,6 +136,11 @@ public enum RunEvent {
     case failed(PlannedRun, Error, index: Int, total: Int)
     /// An optional environment this host cannot offer.
     case skippedEnvironment(String, reason: String)
+    /// After a round beyond the repetitions: the widest interval of the workload's judged
+    /// ratios so far, as a fraction (nil before two rounds paired).
+    case precision(WorkloadSpec, round: Int, reached: Double?, target: Double)
+    /// Why the rounds ended.
+    case stopped(SummaryMethod.StopReason)
 }
 
 /// Runs a request: repetitions outermost and environments innermost, so slow drift of
@@ -205,20 +234,51 @@ public final class Runner {
             let invocations = try request.items.filter { $0.environments.contains(kind) }.map { try invocation($0.spec, request: request) }
             try environment(kind, request: request).prepare(for: invocations)
         }
+        let started = ContinuousClock.now
         let schedule = request.schedule
         var results: [RunResult] = []
-        for (i, planned) in schedule.enumerated() {
+        var index = 0
+        func run(_ planned: PlannedRun, total: Int) throws {
             try Interruption.shared.check()
-            onEvent(.starting(planned, index: i + 1, total: schedule.count))
+            index += 1
+            onEvent(.starting(planned, index: index, total: total))
             do {
                 let result = try measure(planned.spec, in: try environment(planned.environment, request: request),
                                          repetition: planned.repetition, request: request).result
                 PausePoint.reached(.results)
                 if !planned.warmup { results.append(result) }
-                onEvent(.finished(planned, result, index: i + 1, total: schedule.count))
+                onEvent(.finished(planned, result, index: index, total: total))
             } catch let error as IsoprobeError where request.continueOnFailure && error.kind == .failed
                 && Interruption.shared.signal == nil {
-                onEvent(.failed(planned, error, index: i + 1, total: schedule.count))
+                onEvent(.failed(planned, error, index: index, total: total))
+            }
+        }
+        for planned in schedule { try run(planned, total: schedule.count) }
+        guard let target = request.precision else {
+            try Interruption.shared.check()
+            onEvent(.stopped(.repetitions))
+            return results
+        }
+        // Rounds beyond the repetitions, for the workloads whose ratios are not yet known
+        // to the target.
+        let judge = PrecisionJudge(method: request.method, target: target)
+        var rounds = Dictionary(uniqueKeysWithValues: request.items.map { ($0.spec.text, $0.repetitions) })
+        while true {
+            try Interruption.shared.check()
+            let short = request.items.filter { !judge.isMet(by: results, workload: $0.spec) }
+            if short.isEmpty { onEvent(.stopped(.precision)); break }
+            if short.contains(where: { rounds[$0.spec.text, default: 0] >= request.maxRepetitions }) {
+                onEvent(.stopped(.maxReps))
+                break
+            }
+            if (ContinuousClock.now - started) >= .seconds(request.maxTime) { onEvent(.stopped(.maxTime)); break }
+            for item in short {
+                let n = rounds[item.spec.text, default: 0] + 1
+                rounds[item.spec.text] = n
+                let round = RunRequest.round(n, of: item, total: n)
+                let total = index + round.count
+                for planned in round { try run(planned, total: total) }
+                onEvent(.precision(item.spec, round: n, reached: judge.widest(in: results, workload: item.spec), target: target))
             }
         }
         try Interruption.shared.check()

@@ -43,6 +43,10 @@ public struct MetricDefinition: Sendable {
         self.value = value
     }
 
+    /// The metrics a precision target applies to: the primary one (ns per op where a fixture
+    /// reports it; wall time for commands), wall time and CPU time.
+    public static let judgedByPrecision: Set<String> = ["workload_ns_per_op", "wall_ns", "cpu_ns"]
+
     /// The metrics a view shows, in registry order.
     public static func shown(in view: Shown) -> [MetricDefinition] { all.filter { $0.shown.contains(view) } }
 

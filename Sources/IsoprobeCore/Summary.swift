@@ -30,6 +30,23 @@ public struct SummaryMethod: Codable, Sendable, Equatable {
     /// ... and the ratio's bootstrap interval lies wholly beyond 1 ± this fraction.
     public var threshold: Double           // 0.05
     public var test: String
+    /// `--precision`: rounds went on until every gating ratio's interval was within ± this
+    /// fraction of the ratio (primary metric, wall time and CPU time); nil without a target.
+    public var precisionTarget: Double?
+    /// Why the rounds stopped: `repetitions` (the number asked for), `precision` (the target
+    /// met), `max_time` or `max_reps` (a limit reached first: the report says which
+    /// comparisons fell short).
+    public var stoppedBy: StopReason?
+
+    /// The test of ratios to native from paired rounds.
+    public static let pairedTest = "paired rounds: the ratio is the geometric mean of the rounds' ratios to native, its interval a percentile bootstrap over rounds; two-sided sign-flip permutation test of the rounds' log-ratios, exact up to 16 rounds"
+
+    public enum StopReason: String, Codable, Sendable {
+        case repetitions, precision
+        case maxTime = "max_time"
+        case maxReps = "max_reps"
+        case interrupted
+    }
 
     public init(repetitions: Int, warmups: Int, order: String, confidence: Double = 0.95,
                 bootstrapResamples: Int = 10_000, bootstrapSeed: UInt64 = 0x15_0b_e5, alpha: Double = 0.01,
@@ -91,13 +108,32 @@ public struct RatioSummary: Codable, Sendable, Equatable {
     public var pValue: Double
     /// p < alpha and the interval wholly above 1 + threshold or below 1 - threshold.
     public var significant: Bool
+    /// `paired`: from the rounds, each round's ratio to its own baseline run (the geometric
+    /// mean of the rounds' ratios, a bootstrap over rounds, a sign-flip test). `unpaired`:
+    /// the ratio of medians, each side resampled on its own, a rank test. Absent in
+    /// documents before schema 4 (unpaired).
+    public var method: Method?
+    /// Rounds paired (paired), or the smaller side's runs (unpaired).
+    public var n: Int?
+    /// Half the interval's width over the ratio: 0.03 is ±3%.
+    public var precision: Double?
+    /// The smallest change, as a fraction of 1, the rule could have called significant with
+    /// this n and spread; nil when n is too small for p < alpha at all.
+    public var minimumDetectable: Double?
 
-    public init(ratio: Double, ciLow: Double, ciHigh: Double, pValue: Double, significant: Bool) {
+    public enum Method: String, Codable, Sendable { case paired, unpaired }
+
+    public init(ratio: Double, ciLow: Double, ciHigh: Double, pValue: Double, significant: Bool,
+                method: Method? = nil, n: Int? = nil, minimumDetectable: Double? = nil) {
         self.ratio = ratio
         self.ciLow = ciLow
         self.ciHigh = ciHigh
         self.pValue = pValue
         self.significant = significant
+        self.method = method
+        self.n = n
+        self.precision = ratio > 0 ? (ciHigh - ciLow) / 2 / ratio : nil
+        self.minimumDetectable = minimumDetectable
     }
 }
 

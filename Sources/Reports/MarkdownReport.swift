@@ -20,8 +20,8 @@ public struct MarkdownReport {
         for note in StorageNote.lines(document.runs) { out += "> **Note:** \(cell(note)).\n\n" }
         if let summary = document.summary {
             out += "## Overhead against native\n\n" + SummaryTable.method(summary.method) + ".\n\n"
-            out += "| workload | environment | metric | median | IQR | 95% CI of median | vs native [95% CI] | p |\n"
-            out += "|---|---|---|---:|---:|---|---|---:|\n"
+            out += "| workload | environment | metric | median | IQR | 95% CI of median | vs native [95% CI] | p | ± | detectable |\n"
+            out += "|---|---|---|---:|---:|---|---|---:|---:|---:|\n"
             for m in SummaryTable.rows(summary) {
                 let ci = SummaryTable.value(m.ciLow, unit: m.unit) + " – " + SummaryTable.value(m.ciHigh, unit: m.unit)
                 let ratio = m.vsNative.map { r in
@@ -29,7 +29,8 @@ public struct MarkdownReport {
                 } ?? "–"
                 out += "| `\(cell(m.workload))` | \(m.environment) | \(SummaryTable.label(m.metric)) | "
                     + "\(SummaryTable.value(m.median, unit: m.unit)) | \(SummaryTable.value(m.iqr, unit: m.unit)) | \(ci) | "
-                    + "\(ratio) | \(m.vsNative.map { String(format: "%.4f", $0.pValue) } ?? "–") |\n"
+                    + "\(ratio) | \(m.vsNative.map { String(format: "%.4f", $0.pValue) } ?? "–") | "
+                    + "\(SummaryTable.precision(m.vsNative, metric: m.metric, target: summary.method.precisionTarget)) | \(SummaryTable.detectable(m.vsNative)) |\n"
             }
             out += "\n"
         }

@@ -12,6 +12,8 @@ public struct Suite: Sendable {
     /// Environments that must run: a missing one is an error, not a notice.
     public var required: Bool
     public var threshold: Double
+    /// Rounds go on until each ratio to native is known within ± this fraction (`--precision`).
+    public var precision: Double?
     public var timeout: Double?
     public var container: ContainerSettings
     public var vm: VMSettings

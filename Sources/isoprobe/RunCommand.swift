@@ -31,7 +31,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("reps"), help: "Repetitions of each workload in each environment (default 1; a suite sets its own).")
     var repetitionsOption: Int?
 
-    var repetitions: Int { repetitionsOption ?? 1 }
+    /// 1 for a quick look; with a precision target, the rounds an exact paired test needs to
+    /// reach p < 0.01 at all.
+    var repetitions: Int { repetitionsOption ?? (precision != nil ? Self.minimumRounds : 1) }
+    static let minimumRounds = 8
     var repetitionsGiven: Bool { repetitionsOption != nil }
 
     @Option(name: .customLong("json"), help: "Write every figure to FILE (schema: docs/result-schema.md).")
@@ -82,6 +85,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("threshold"), help: "Relative difference under which nothing is called significant (default 0.05).")
     var threshold: Double?
 
+    @Option(name: .customLong("precision"), help: "Go on with rounds until each ratio to native (primary metric, wall and CPU time) is known within ± this fraction, e.g. 0.03 (at least 8 rounds).")
+    var precision: Double?
+
+    @Option(name: .customLong("max-time"), help: "With --precision: start no round after this many seconds (default 600).")
+    var maxTime: Double?
+
+    @Option(name: .customLong("max-reps"), help: "With --precision: rounds per workload at most (default 100).")
+    var maxReps: Int?
+
     @Option(name: .customLong("out"), help: "Write every report format into this folder (text, Markdown, JSON, CSV, OpenMetrics, HTML, Chrome trace).")
     var outDirectory: String?
 
@@ -105,6 +117,12 @@ struct RunCommand: ParsableCommand {
         if repetitions < 1 { throw ValidationError("--reps must be at least 1") }
         if let warmups, warmups < 0 { throw ValidationError("--warmups must be 0 or more") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1, e.g. 0.05") }
+        if let precision, !(precision > 0 && precision < 1) { throw ValidationError("--precision must be between 0 and 1, e.g. 0.03") }
+        if let maxTime, !(maxTime > 0 && maxTime.isFinite) { throw ValidationError("--max-time must be a positive number of seconds, e.g. 300") }
+        if let maxReps, maxReps < 2 { throw ValidationError("--max-reps must be at least 2") }
+        if precision == nil, maxTime != nil || maxReps != nil {
+            throw ValidationError("--max-time and --max-reps limit the rounds --precision adds: add --precision, e.g. 0.03")
+        }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout must be a positive number of seconds, e.g. 30")
         }
@@ -152,9 +170,8 @@ struct RunCommand: ParsableCommand {
         Interruption.shared.install()
         Leftovers.sweepWithNotice()
         var recorder: RunRecorder?
-        var method = SummaryMethod(repetitions: repetitions, warmups: warmups ?? 0,
-                                   order: "warm-ups first; then repetition by repetition, every environment in turn",
-                                   threshold: threshold ?? 0.05)
+        var method = SummaryMethod(repetitions: repetitions, warmups: warmups ?? 0, order: RunRequest.orderDescription,
+                                   threshold: threshold ?? 0.05, test: SummaryMethod.pairedTest)
         do {
             let historyPath = historyOptions.noHistory ? nil : try historyOptions.path()
             var request: RunRequest
@@ -167,6 +184,11 @@ struct RunCommand: ParsableCommand {
             }
             method.repetitions = request.items.map(\.repetitions).max() ?? request.repetitions
             method.warmups = request.warmups
+            request.precision = precision ?? suite?.suite.precision
+            method.precisionTarget = request.precision
+            if let maxTime { request.maxTime = maxTime }
+            if let maxReps { request.maxRepetitions = maxReps }
+            request.method = method
             try Doctor.requireRunPrerequisites()
             try Scratch.checkBase()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
@@ -179,10 +201,14 @@ struct RunCommand: ParsableCommand {
             let progress = RunProgress(schedule: request.schedule)
             if !quiet && request.schedule.count > 1 { rec.progress = progress }
             for kind in Set(request.items.flatMap(\.environments)) { request.options[kind]?.describe(host: &rec.host) }
-            try runner.run(request, onEvent: rec.handle)
+            try runner.run(request) { event in
+                if case .stopped(let reason) = event { method.stoppedBy = reason }
+                rec.handle(event)
+            }
             rec.finish(rec.failures.isEmpty ? .complete : .failed)
         } catch {
             let interrupted = (error as? IsoprobeError)?.kind == .interrupted
+            if interrupted { method.stoppedBy = .interrupted }
             recorder?.finish(interrupted ? .interrupted : .failed)
             if let recorder, let jsonFile, !recorder.runs.isEmpty {
                 try? RunRecorder.write(recorder.document(), to: jsonFile)
@@ -191,6 +217,8 @@ struct RunCommand: ParsableCommand {
             fail(error)
         }
         let rec = recorder!
+        // Rounds a precision target added count too.
+        method.repetitions = max(method.repetitions, rec.runs.map(\.repetition).max() ?? 0)
         PausePoint.reached(.reports)
         let document = rec.document(summary: Outputs.summary(rec.runs, method: method))
         do {

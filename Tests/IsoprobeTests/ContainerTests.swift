@@ -124,13 +124,13 @@ extension KernelTests {
             #expect((20_000...20_010).contains(count(run, "getpid")), "getpid counted \(count(run, "getpid")) times")
         }
 
-        /// Two environments, two repetitions: interleaved per repetition, compared in the text report.
+        /// Two environments, two rounds: interleaved, the order turned round in the second, compared in the text report.
         @Test func nativeAndContainerSideBySide() throws {
             _ = try Requirements.requireRunc()
             let r = try isoprobe(["run", "--env", "native,container", "--workload", "getpid:count=20000", "--reps", "2"])
             #expect(r.process.status == 0, "isoprobe exited \(r.process.status): \(r.process.stderr)")
             let doc = try #require(r.document, "no --json document; stderr: \(r.process.stderr)")
-            #expect(doc.runs.map(\.environment) == ["native", "container", "native", "container"])
+            #expect(doc.runs.map(\.environment) == ["native", "container", "container", "native"])
             #expect(doc.runs.map(\.repetition) == [1, 1, 2, 2])
             #expect(Set(doc.runs.map(\.target.cgroupPath)).count == 4, "each run gets its own cgroup")
             for run in doc.runs {

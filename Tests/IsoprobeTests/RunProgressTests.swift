@@ -23,9 +23,13 @@ import Testing
         return r
     }
 
-    @Test func scheduleInterleavesEnvironmentsAfterTheWarmups() {
+    @Test func roundsRotateTheEnvironmentsAfterTheWarmups() {
         let s = request.schedule
-        #expect(s.map { "\($0.environment)\($0.warmup ? "w" : "")\($0.repetition)" } == ["nativew1", "vmw1", "native1", "vm1", "native2", "vm2"])
+        #expect(s.map { "\($0.environment)\($0.warmup ? "w" : "")\($0.repetition)" } == ["nativew1", "vmw1", "native1", "vm1", "vm2", "native2"])
+        var three = RunRequest(environments: [.native, .container, .vm], workloads: [try! WorkloadSpec.parse("getpid")], repetitions: 3)
+        three.warmups = 0
+        // A Latin square: each environment once in each position over three rounds.
+        #expect(three.schedule.map(\.environment.rawValue) == ["native", "container", "vm", "container", "vm", "native", "vm", "native", "container"])
     }
 
     @Test func etaWeighsEachEnvironmentByItsOwnPace() {
@@ -42,7 +46,7 @@ import Testing
         // Left: two native runs at 1 s and two vm runs at 10 s.
         #expect(progress.estimate() == 22)
         progress.handle(.starting(s[2], index: 3, total: s.count))
-        #expect(lines.last == "\r\u{1B}[K[3/6] native getpid rep 1/2 · ETA 22s")
+        #expect(lines.last == "\r\u{1B}[K[3/6] native getpid round 1/2 · ETA 22s")
     }
 
     @Test func plainLinesAreTimestampedOnePerRun() {
