@@ -62,12 +62,14 @@ public struct MarkdownReport {
     public func render(changes: [MetricChange], a: String, b: String, gating: (MetricChange) -> Bool) -> String {
         var out = "# isoprobe compare: \(a) → \(b)\n\n"
         let order: [MetricChange.Verdict] = [.regression, .improvement, .unchanged]
-        out += "| verdict | workload | environment | metric | \(a) | \(b) | ratio [95% CI] | p |\n|---|---|---|---|---:|---:|---|---:|\n"
+        out += "Each ratio with its precision (±, half its interval) and the smallest change these runs could have detected.\n\n"
+        out += "| verdict | workload | environment | metric | \(a) | \(b) | ratio [95% CI] | p | ± | detectable |\n|---|---|---|---|---:|---:|---|---:|---:|---:|\n"
         for c in changes.sorted(by: { order.firstIndex(of: $0.verdict)! < order.firstIndex(of: $1.verdict)! }) {
             let verdict = c.verdict == .unchanged ? "unchanged" : "**\(c.verdict.rawValue)**" + (gating(c) ? "" : " (not gated)")
             out += "| \(verdict) | `\(cell(c.workload))` | \(c.environment) | \(c.metric) | "
                 + "\(SummaryTable.value(c.medianA, unit: c.unit)) | \(SummaryTable.value(c.medianB, unit: c.unit)) | "
-                + String(format: "%.3f× [%.3f, %.3f] | %.4f |\n", c.ratio.ratio, c.ratio.ciLow, c.ratio.ciHigh, c.ratio.pValue)
+                + String(format: "%.3f× [%.3f, %.3f] | %.4f | ", c.ratio.ratio, c.ratio.ciLow, c.ratio.ciHigh, c.ratio.pValue)
+                + "\(SummaryTable.precision(c.ratio, metric: c.metric)) | \(SummaryTable.detectable(c.ratio)) |\n"
         }
         return out
     }

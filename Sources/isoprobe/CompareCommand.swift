@@ -73,13 +73,15 @@ struct CompareCommand: ParsableCommand {
         let order: [MetricChange.Verdict] = [.regression, .improvement, .unchanged]
         let shown = changes.filter { all || $0.verdict != .unchanged }
             .sorted { order.firstIndex(of: $0.verdict)! < order.firstIndex(of: $1.verdict)! }
-        var table = Table(["verdict", "workload", "environment", "metric", "run \(idA)", "run \(idB)", "ratio [95% CI]", "p"])
+        var table = Table(["verdict", "workload", "environment", "metric", "run \(idA)", "run \(idB)", "ratio [95% CI]", "p",
+                           "±", "detectable"])
         for c in shown {
             table.add([c.verdict.rawValue + (c.verdict != .unchanged && !ChangeDetector.isGating(c) ? " (info)" : ""),
                        c.workload, c.environment, c.metric, SummaryTable.value(c.medianA, unit: c.unit),
                        SummaryTable.value(c.medianB, unit: c.unit),
                        String(format: "%.3fx [%.3f, %.3f]", c.ratio.ratio, c.ratio.ciLow, c.ratio.ciHigh),
-                       String(format: "%.4f", c.ratio.pValue)])
+                       String(format: "%.4f", c.ratio.pValue), SummaryTable.precision(c.ratio, metric: c.metric),
+                       SummaryTable.detectable(c.ratio)])
         }
         let regressions = changes.filter { $0.verdict == .regression && ChangeDetector.isGating($0) }.count
         let improvements = changes.filter { $0.verdict == .improvement && ChangeDetector.isGating($0) }.count
@@ -87,6 +89,7 @@ struct CompareCommand: ParsableCommand {
         var out = "compare run \(idA) -> run \(idB): \(changes.count) metrics, \(regressions) regression\(regressions == 1 ? "" : "s"), "
             + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)"
             + (diagnostic > 0 ? "; \(diagnostic) change\(diagnostic == 1 ? "" : "s") in diagnostic metrics, not gated" : "") + "\n"
+            + "± is the precision of each ratio (half its interval); detectable, the smallest change these runs could have called (unpaired: two sessions' runs cannot be matched)\n"
         if !shown.isEmpty { out += table.render() }
         return out
     }
