@@ -14,6 +14,8 @@ public struct Suite: Sendable {
     public var threshold: Double
     /// Rounds go on until each ratio to native is known within ± this fraction (`--precision`).
     public var precision: Double?
+    /// With `precision`: no round starts after this many seconds (`--max-time`).
+    public var maxTime: Double?
     public var timeout: Double?
     public var container: ContainerSettings
     public var vm: VMSettings

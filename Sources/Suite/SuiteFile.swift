@@ -5,7 +5,7 @@ import IsoprobeCore
 /// `FILE:LINE:COL: FIELD: what is wrong; what was expected`.
 public enum SuiteFile {
     static let topKeys = ["name", "description", "repetitions", "warmups", "environments", "required", "threshold",
-                          "precision", "timeout", "container", "vm", "workload"]
+                          "precision", "max_time", "timeout", "container", "vm", "workload"]
     static let containerKeys = ["runtime", "memory", "cpus", "pids", "oci_config"]
     static let vmKeys = ["vcpus", "memory_mib", "kernel", "accel", "fresh"]
     static let workloadKeys = ["spec", "name", "params", "environments", "repetitions"]
@@ -45,6 +45,7 @@ public enum SuiteFile {
             required: try reader.boolean(root, "required") ?? false,
             threshold: try reader.fraction(root, "threshold") ?? 0.05,
             precision: try reader.fraction(root, "precision"),
+            maxTime: try reader.positive(root, "max_time", prefix: ""),
             timeout: try reader.positive(root, "timeout", prefix: ""),
             container: .init(), vm: .init(), workloads: [])
 

@@ -186,7 +186,7 @@ struct RunCommand: ParsableCommand {
             method.warmups = request.warmups
             request.precision = precision ?? suite?.suite.precision
             method.precisionTarget = request.precision
-            if let maxTime { request.maxTime = maxTime }
+            if let maxTime = maxTime ?? suite?.suite.maxTime { request.maxTime = maxTime }
             if let maxReps { request.maxRepetitions = maxReps }
             request.method = method
             try Doctor.requireRunPrerequisites()
