@@ -123,6 +123,8 @@ import Testing
         #expect(Set(suite.workloads.map(\.spec.name)) == Set(fixtures))
         #expect(suite.environments == [.native, .container, .vm])
         #expect(suite.workloads.allSatisfy { $0.environments == nil })
+        // At least the 8 rounds an exact paired test needs, then a precision target within a time limit.
+        #expect(suite.repetitions >= 8 && suite.precision == 0.05 && suite.maxTime == 420)
         let quick = try SuiteFile.load(path: dir + "/quick.toml")
         #expect(quick.repetitions == 3 && quick.warmups == 1 && quick.workloads.count == 2)
         #expect(quick.environments == [.native, .container])
