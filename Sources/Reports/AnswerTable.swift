@@ -103,8 +103,8 @@ public enum AnswerTable {
     /// What the verdicts mean, in one sentence.
     public static func legend(_ method: SummaryMethod) -> String {
         "slower, faster: p < \(method.alpha) and the whole interval beyond \(band(method.threshold)); "
-            + "within \(band(method.threshold)): the whole interval inside it; "
-            + "unresolved: neither, more rounds would tell (--reps, --precision)"
+            + "within \(band(method.threshold)): the whole interval inside; "
+            + "unresolved: neither (more rounds would tell: --reps, --precision)"
     }
 
     static func band(_ threshold: Double) -> String { "±" + String(format: "%g%%", threshold * 100) }
