@@ -30,9 +30,14 @@ public struct MetricDefinition: Sendable {
 
     /// The summary table's shorter words (`label` where nil).
     public var summaryLabel: String?
+    /// Shown as an absolute figure, never as a ratio to native: native's set-up is next to
+    /// nothing, so a ratio to it ("23060x") says nothing a reader can use. The JSON still
+    /// carries the ratio.
+    public var absolute: Bool
 
     public init(_ name: String, unit: String, label: String, summaryLabel: String? = nil, lowerIsBetter: Bool = true,
-                gating: Bool, shown: Shown = .sideBySide, value: @escaping @Sendable (RunResult) -> Double?) {
+                gating: Bool, shown: Shown = .sideBySide, absolute: Bool = false,
+                value: @escaping @Sendable (RunResult) -> Double?) {
         self.name = name
         self.unit = unit
         self.label = label
@@ -40,12 +45,22 @@ public struct MetricDefinition: Sendable {
         self.lowerIsBetter = lowerIsBetter
         self.gating = gating
         self.shown = shown
+        self.absolute = absolute
         self.value = value
     }
 
-    /// The metrics a precision target applies to: the primary one (ns per op where a fixture
-    /// reports it; wall time for commands), wall time and CPU time.
-    public static let judgedByPrecision: Set<String> = ["workload_ns_per_op", "wall_ns", "cpu_ns"]
+    /// A workload's primary metric, by preference: ns per op where a fixture reports it,
+    /// else wall time (commands). The answer table's verdicts are on it.
+    public static let primaryChoices = ["workload_ns_per_op", "wall_ns"]
+
+    /// The primary metric among those a workload has (`primaryChoices`' first present).
+    public static func primary(among names: some Sequence<String>) -> String? {
+        let present = Set(names)
+        return primaryChoices.first(where: present.contains)
+    }
+
+    /// The metrics a precision target applies to: the primary one, wall time and CPU time.
+    public static let judgedByPrecision: Set<String> = Set(primaryChoices + ["cpu_ns"])
 
     /// The metrics a view shows, in registry order.
     public static func shown(in view: Shown) -> [MetricDefinition] { all.filter { $0.shown.contains(view) } }
@@ -61,10 +76,10 @@ public struct MetricDefinition: Sendable {
         .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary]) {
             Double($0.cpuUserNs + $0.cpuSystemNs)
         },
-        .init("setup_ns", unit: "ns", label: "environment set-up", gating: false) { r in
+        .init("setup_ns", unit: "ns", label: "environment set-up", gating: false, absolute: true) { r in
             r.setupNs > 0 ? Double(r.setupNs) : nil
         },
-        .init("teardown_ns", unit: "ns", label: "environment tear-down", gating: false) { Double($0.teardownNs) },
+        .init("teardown_ns", unit: "ns", label: "environment tear-down", gating: false, absolute: true) { Double($0.teardownNs) },
         .init("syscalls", unit: "count", label: "syscalls", gating: true) { r in
             r.probes.contains { $0.family == "syscalls" && $0.attached } ? Double(r.totalSyscalls) : nil
         },

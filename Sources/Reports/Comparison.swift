@@ -2,11 +2,14 @@ import Foundation
 import IsoprobeCore
 
 /// Environments side by side: per workload and metric, the median over repetitions in
-/// each environment and its ratio to the first (native when it ran).
+/// each environment and its ratio to the first (native when it ran); for set-up and
+/// tear-down, the difference in time instead (`MetricDefinition.absolute`).
 public struct Comparison {
     public struct Metric {
         public var name: String
         public var kind: Kind
+        /// Compared by difference, not ratio.
+        public var absolute = false
         public var value: (RunResult) -> Double?
 
         public enum Kind { case duration, count, bytes, rate }
@@ -16,7 +19,13 @@ public struct Comparison {
         public var metric: String
         public var kind: Metric.Kind
         public var medians: [Double?]
+        /// To the first environment; nil for an absolute metric, which shows `differences`.
         public var ratios: [Double?]
+        public var absolute = false
+        /// This environment's median minus the first's.
+        public var differences: [Double?] {
+            medians.map { m in m.flatMap { m in medians[0].map { m - $0 } } }
+        }
     }
 
     public var workload: String
@@ -33,7 +42,7 @@ public struct Comparison {
         case "ns/op": kind = .rate
         default: kind = .count
         }
-        return Metric(name: d.label, kind: kind, value: d.value)
+        return Metric(name: d.label, kind: kind, absolute: d.absolute, value: d.value)
     }
 
     /// One comparison per workload that ran in more than one environment.
@@ -60,10 +69,10 @@ public struct Comparison {
                 guard medians.contains(where: { $0 != nil }) else { return nil }
                 let base = medians[0]
                 let ratios = medians.map { m -> Double? in
-                    guard let m, let base, base > 0 else { return nil }
+                    guard !metric.absolute, let m, let base, base > 0 else { return nil }
                     return m / base
                 }
-                return Row(metric: metric.name, kind: metric.kind, medians: medians, ratios: ratios)
+                return Row(metric: metric.name, kind: metric.kind, medians: medians, ratios: ratios, absolute: metric.absolute)
             }
             return Comparison(workload: spec, environments: envs, rows: rows)
         }
@@ -77,7 +86,9 @@ public struct Comparison {
         for row in rows {
             var cells = [row.metric]
             cells += row.medians.map { $0.map { Self.format($0, row.kind) } ?? "-" }
-            cells += row.ratios.dropFirst().map { $0.map { String(format: "%.2fx", $0) } ?? "-" }
+            cells += row.absolute
+                ? row.differences.dropFirst().map { $0.map { ($0 < 0 ? "-" : "+") + Self.format(abs($0), row.kind) } ?? "-" }
+                : row.ratios.dropFirst().map { $0.map { String(format: "%.2fx", $0) } ?? "-" }
             table.add(cells)
         }
         return "== \(workload): \(environments.joined(separator: " vs "))\n" + table.render()

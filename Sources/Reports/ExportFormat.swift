@@ -24,9 +24,12 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 }
 
 public enum Exporter {
-    public static func render(_ document: ResultDocument, as format: ExportFormat, colour: Bool = false) throws -> String {
+    /// `detail` adds the text report's per-run syscall tables, histograms and side-by-side
+    /// tables; every other format carries them always.
+    public static func render(_ document: ResultDocument, as format: ExportFormat, colour: Bool = false,
+                              detail: Bool = false) throws -> String {
         switch format {
-        case .text: return TextReport(colour: colour).render(document)
+        case .text: return TextReport(colour: colour, detail: detail).render(document)
         case .markdown: return MarkdownReport().render(document)
         case .json: return String(decoding: try document.jsonData(), as: UTF8.self) + "\n"
         case .csv: return CSVExport.render(document)

@@ -1,26 +1,25 @@
 import Foundation
 import IsoprobeCore
 
-/// One self-contained HTML file: inline CSS and SVG, nothing fetched from the network.
+/// One self-contained HTML file: inline CSS and SVG, nothing fetched from the network. The
+/// answer (ratios to native with verdicts, the findings) first, then the ratio plot and the
+/// overhead table, each run's syscalls, and the latency distributions.
 public struct HTMLReport {
     public init() {}
 
     public func render(_ document: ResultDocument) -> String {
         let h = document.host
         var body = "<h1>isoprobe report</h1>\n<table class=\"facts\">\n"
-        var facts: [(String, String)] = [("host", h.hostname), ("kernel", h.kernel), ("CPU", "\(h.cpus) × \(h.cpuModel)"),
-                                         ("cgroup layout", h.cgroupLayout), ("clocksource", h.clocksource)]
-        if let r = h.runtimeVersions { facts += r.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        if let q = h.qemuVersion { facts.append(("QEMU", q)) }
-        if let a = h.accelerator { facts.append(("guest accelerator", a + (a == "tcg" ? " (emulated: not KVM's overhead)" : ""))) }
+        var facts = HostSummary.machine(h) + HostSummary.environments(h)
         if let s = document.suite { facts.append(("suite", s)) }
         for (k, v) in facts { body += "<tr><th>\(e(k))</th><td>\(e(v))</td></tr>\n" }
         body += "</table>\n"
         if let summary = document.summary {
+            body += answer(summary)
             body += "<h2>Overhead against native</h2>\n<p class=\"method\">\(e(SummaryTable.method(summary.method)))</p>\n"
             let plotted = Set(MetricDefinition.shown(in: .plot).map(\.name))
             let intervals = summary.metrics.filter { plotted.contains($0.metric) }
-                .compactMap { m in m.vsNative.map { SVGPlot.Interval(label: "\(m.workload) · \(m.environment) · \(SummaryTable.label(m.metric))",
+                .compactMap { m in m.vsNative.map { SVGPlot.Interval(workload: m.workload, label: "\(m.environment) · \(SummaryTable.label(m.metric))",
                                                                      environment: m.environment, ratio: $0) } }
             body += "<figure class=\"plot\" id=\"ratios\">" + SVGPlot.ratios(title: "Ratio to native", rows: intervals) + "</figure>\n"
             body += "<table class=\"summary\"><tr><th>workload</th><th>environment</th><th>metric</th><th>median</th><th>IQR</th><th>95% CI</th><th>vs native [95% CI]</th><th>p</th></tr>\n"
@@ -33,6 +32,7 @@ public struct HTMLReport {
             }
             body += "</table>\n"
         }
+        body += runs(RunGroups.of(document.runs))
         body += "<h2>Latency distributions</h2>\n"
         for workload in document.runs.map(\.workload.spec).uniqued() {
             let groups = RunGroups.of(document.runs.filter { $0.workload.spec == workload })
@@ -61,6 +61,48 @@ public struct HTMLReport {
         \(body)</body></html>
 
         """
+    }
+
+    /// The answer table with its verdicts, what they mean, and every finding.
+    func answer(_ summary: SummaryReport) -> String {
+        let rows = AnswerTable.rows(summary)
+        guard !rows.isEmpty else { return "" }
+        var out = "<h2>Answer</h2>\n<p>Ratio to native of each workload's primary metric (\(e(AnswerTable.basis(summary.method)))).</p>\n"
+        out += table(AnswerTable.headers, rows.map { AnswerTable.cells($0, method: summary.method) }, cls: "answer") {
+            [.slower, .faster].contains(rows[$0].verdict) ? "significant" : nil
+        }
+        out += "<p class=\"method\">\(e(AnswerTable.legend(summary.method))).</p>\n"
+        let found = AnswerTable.findings(summary)
+        out += found.isEmpty ? "<p>Findings: no significant difference in any gating metric.</p>\n"
+            : "<h3>Findings, largest first</h3>\n"
+                + table(AnswerTable.findingHeaders, found.map { AnswerTable.findingCells($0, in: summary) }, cls: "findings") { _ in nil }
+        return out
+    }
+
+    /// Per workload and environment, its median run: set-up and tear-down times and the top syscalls.
+    func runs(_ groups: [RunGroups]) -> String {
+        var out = "<h2>Runs</h2>\n"
+        for group in groups {
+            let run = group.median
+            out += "<h3>\(e(run.environment)): <code>\(e(run.workload.spec))</code></h3>\n<p>\(group.runs.count) "
+                + "run\(group.runs.count == 1 ? "" : "s"); median wall \(e(Format.duration(ns: run.wallNs))), exit: \(e(run.exit.description)); "
+                + "set-up \(e(Format.duration(ns: run.setupNs))), tear-down \(e(Format.duration(ns: run.teardownNs)))</p>\n"
+            guard !run.syscalls.isEmpty else { continue }
+            let rows = run.syscalls.prefix(10).map { s in
+                [s.name, String(s.count), String(s.errors), Format.duration(ns: s.totalNs), Format.duration(ns: s.meanNs),
+                 s.latencyHist.quantile(0.99).map { Format.duration(ns: $0) } ?? "–"]
+            }
+            out += table(["syscall", "count", "errors", "total", "mean", "p99"], rows, cls: "syscalls") { _ in nil }
+        }
+        return out
+    }
+
+    /// An HTML table; `rowClass` gives a row's class by its index.
+    func table(_ headers: [String], _ rows: [[String]], cls: String, rowClass: (Int) -> String?) -> String {
+        "<table class=\"\(cls)\"><tr>" + headers.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+            + rows.enumerated().map { i, cells in
+                "<tr\(rowClass(i).map { " class=\"\($0)\"" } ?? "")>" + cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
+            }.joined() + "</table>\n"
     }
 
     func e(_ s: String) -> String { SVGPlot.escape(s) }

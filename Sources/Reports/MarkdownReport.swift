@@ -1,8 +1,9 @@
 import Foundation
 import IsoprobeCore
 
-/// The report as Markdown, for a pull request or a wiki: host, method, the overhead table,
-/// then per workload and environment the figures of its median run.
+/// The report as Markdown, for a pull request or a wiki: host, the answer (ratios to native
+/// with verdicts, then the findings), method and the overhead table, then per workload and
+/// environment the figures and syscalls of its median run.
 public struct MarkdownReport {
     public init() {}
 
@@ -11,14 +12,11 @@ public struct MarkdownReport {
         var out = "# isoprobe report\n\n"
         out += "| host | kernel | CPU | cgroup | clocksource |\n|---|---|---|---|---|\n"
         out += "| \(cell(h.hostname)) | \(cell(h.kernel)) | \(h.cpus) × \(cell(h.cpuModel)) | \(h.cgroupLayout) | \(h.clocksource) |\n\n"
-        var facts: [String] = []
-        if let r = h.runtimeVersions { facts += r.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } }
-        if let q = h.qemuVersion { facts.append(q) }
-        if let a = h.accelerator { facts.append("guests under \(a)" + (a == "tcg" ? " (emulated: not KVM's overhead)" : "")) }
-        if !facts.isEmpty { out += "Environments: " + facts.joined(separator: "; ") + ".\n\n" }
+        if let facts = HostSummary.environmentsLine(h) { out += "Environments: " + facts + ".\n\n" }
         if let suite = document.suite { out += "Suite: `\(suite)`.\n\n" }
         for note in StorageNote.lines(document.runs) { out += "> **Note:** \(cell(note)).\n\n" }
         if let summary = document.summary {
+            out += answer(summary)
             out += "## Overhead against native\n\n" + SummaryTable.method(summary.method) + ".\n\n"
             out += "| workload | environment | metric | median | IQR | 95% CI of median | vs native [95% CI] | p | ± | detectable |\n"
             out += "|---|---|---|---:|---:|---|---|---:|---:|---:|\n"
@@ -40,6 +38,7 @@ public struct MarkdownReport {
             out += "### \(run.environment): `\(cell(run.workload.spec))`\n\n"
             out += "- \(group.runs.count) run\(group.runs.count == 1 ? "" : "s"); median wall \(Format.duration(ns: run.wallNs)), "
                 + "exit: \(run.exit.description)\n"
+            out += "- environment: set-up \(Format.duration(ns: run.setupNs)), tear-down \(Format.duration(ns: run.teardownNs))\n"
             if let r = run.workloadReport { out += "- workload: \(r.ops) ops, " + String(format: "%.2f ns/op", r.nsPerOp) + "\n" }
             if let s = run.sched {
                 out += "- scheduling: \(s.contextSwitches.voluntary) voluntary + \(s.contextSwitches.involuntary) involuntary switches, \(s.migrations) migrations\n"
@@ -72,6 +71,29 @@ public struct MarkdownReport {
                 + "\(SummaryTable.precision(c.ratio, metric: c.metric)) | \(SummaryTable.detectable(c.ratio)) |\n"
         }
         return out
+    }
+
+    /// The answer table, what its verdicts mean, and every finding.
+    func answer(_ summary: SummaryReport) -> String {
+        let rows = AnswerTable.rows(summary)
+        guard !rows.isEmpty else { return "" }
+        var out = "## Answer\n\nRatio to native of each workload's primary metric (\(AnswerTable.basis(summary.method))).\n\n"
+        out += table(AnswerTable.headers, rows.map { AnswerTable.cells($0, method: summary.method) })
+        out += "\n" + AnswerTable.legend(summary.method) + ".\n\n"
+        let found = AnswerTable.findings(summary)
+        if found.isEmpty {
+            out += "Findings: no significant difference in any gating metric.\n\n"
+        } else {
+            out += "Findings, largest first:\n\n" + table(AnswerTable.findingHeaders, found.map { AnswerTable.findingCells($0, in: summary) }) + "\n"
+        }
+        return out
+    }
+
+    /// A Markdown table; the first column as code (workload specs).
+    func table(_ headers: [String], _ rows: [[String]]) -> String {
+        "| " + headers.joined(separator: " | ") + " |\n|" + headers.map { _ in "---|" }.joined() + "\n"
+            + rows.map { r in "| " + r.enumerated().map { $0.offset == 0 ? "`\(cell($0.element))`" : cell($0.element) }
+                .joined(separator: " | ") + " |\n" }.joined()
     }
 
     func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }

@@ -52,57 +52,106 @@ public enum SVGPlot {
     }
 
     public struct Interval {
+        /// The workload whose group the row sits in.
+        public var workload: String
         public var label: String
         public var environment: String
         public var ratio: RatioSummary
-        public init(label: String, environment: String, ratio: RatioSummary) {
+        public init(workload: String, label: String, environment: String, ratio: RatioSummary) {
+            self.workload = workload
             self.label = label
             self.environment = environment
             self.ratio = ratio
         }
     }
 
-    /// Ratios to native with their bootstrap intervals as error bars; a line at 1.
+    /// Ratios to native with their bootstrap intervals as error bars, on a log axis (equal
+    /// factors, equal distances: 1.05x stays readable beside 20x), the rows grouped under
+    /// their workload, each with its value written beside it; a dashed line at 1.
     public static func ratios(title: String, rows: [Interval], width: Int = 960) -> String {
         guard !rows.isEmpty else { return "" }
-        let rowHeight = 26.0, left = 440.0, right = 30.0, top = 30.0, bottom = 40.0
-        let height = Int(top + bottom + rowHeight * Double(rows.count))
+        let rowHeight = 26.0, headingHeight = 22.0, left = 260.0, right = 90.0, top = 30.0, bottom = 40.0
+        let groups = rows.map(\.workload).uniqued().map { w in (w, rows.filter { $0.workload == w }) }
+        let plotH = headingHeight * Double(groups.count) + rowHeight * Double(rows.count)
+        let height = Int(top + bottom + plotH)
         let w = Double(width) - left - right
-        let lo = min(rows.map(\.ratio.ciLow).min()!, 0.9), hi = max(rows.map(\.ratio.ciHigh).max()!, 1.1)
-        let pad = (hi - lo) * 0.05
-        let x0 = max(0, lo - pad), x1 = hi + pad
-        func x(_ v: Double) -> Double { left + w * (v - x0) / (x1 - x0) }
+        let axis = LogAxis(rows.flatMap { [$0.ratio.ciLow, $0.ratio.ratio, $0.ratio.ciHigh] }, left: left, width: w)
         var svg = header(width, height, title: title)
-        let plotH = rowHeight * Double(rows.count)
-        svg += axes(left: left, top: top, w: w, h: plotH)
-        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
-                      x(1), top, x(1), top + plotH)
-        for tick in ticks(x0, x1) {
-            svg += text(x(tick), top + plotH + 16, String(format: "%.2fx", tick), anchor: "middle", size: 10)
-        }
-        svg += text(left + w / 2, Double(height) - 6, "ratio to native (median, 95% bootstrap interval)", anchor: "middle", size: 11)
-        for (i, row) in rows.enumerated() {
-            let cy = top + rowHeight * (Double(i) + 0.5)
-            let c = colour(row.environment)
-            svg += text(left - 8, cy + 4, row.label, anchor: "end", size: 11)
-            svg += String(format: "<line class=\"interval\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"3\"/>\n",
-                          x(row.ratio.ciLow), cy, x(row.ratio.ciHigh), cy, c)
-            for v in [row.ratio.ciLow, row.ratio.ciHigh] {
-                svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"3\"/>\n",
-                              x(v), cy - 6, x(v), cy + 6, c)
+        // Every other workload on a shaded band, so a group reads as one.
+        var y = top
+        for (i, group) in groups.enumerated() {
+            let h = headingHeight + rowHeight * Double(group.1.count)
+            if i % 2 == 1 {
+                svg += String(format: "<rect x=\"0\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#f3f3f3\"/>\n", y, width, h)
             }
-            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%@\"/>\n", x(row.ratio.ratio) - 5, cy - 5, c)
-            if row.ratio.significant { svg += text(x(row.ratio.ciHigh) + 8, cy + 4, "*", anchor: "start", size: 13) }
+            y += h
+        }
+        svg += axes(left: left, top: top, w: w, h: plotH)
+        for tick in axis.ticks {
+            svg += String(format: "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
+                          axis.x(tick), top, axis.x(tick), top + plotH)
+            svg += text(axis.x(tick), top + plotH + 16, factor(tick), anchor: "middle", size: 10)
+        }
+        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
+                      axis.x(1), top, axis.x(1), top + plotH)
+        svg += text(left + w / 2, Double(height) - 6, "ratio to native, log scale (95% bootstrap interval)", anchor: "middle", size: 11)
+        y = top
+        for (workload, members) in groups {
+            svg += text(8, y + 15, workload, anchor: "start", size: 12, bold: true)
+            y += headingHeight
+            for row in members {
+                let cy = y + rowHeight / 2, c = colour(row.environment), r = row.ratio
+                svg += text(left - 8, cy + 4, row.label, anchor: "end", size: 11)
+                svg += String(format: "<line class=\"interval\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"3\"/>\n",
+                              axis.x(r.ciLow), cy, axis.x(r.ciHigh), cy, c)
+                for v in [r.ciLow, r.ciHigh] {
+                    svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"3\"/>\n",
+                                  axis.x(v), cy - 6, axis.x(v), cy + 6, c)
+                }
+                svg += String(format: "<rect class=\"ratio\" data-ratio=\"%g\" x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%@\"/>\n",
+                              r.ratio, axis.x(r.ratio) - 5, cy - 5, c)
+                svg += text(axis.x(r.ciHigh) + 8, cy + 4, String(format: "%.2fx", r.ratio) + (r.significant ? " *" : ""),
+                            anchor: "start", size: 11)
+                y += rowHeight
+            }
         }
         return svg + "</svg>\n"
     }
 
-    static func ticks(_ lo: Double, _ hi: Double) -> [Double] {
-        let step = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100].first { (hi - lo) / $0 <= 8 } ?? (hi - lo) / 5
-        var t = (lo / step).rounded(.up) * step
-        var out: [Double] = []
-        while t <= hi { out.append(t); t += step }
-        return out
+    /// A log-scale axis over ratios from `left`, `width` wide: always holding 1 and 1 ± 10%,
+    /// a little room at either end; values at or below 0 are drawn at the low end.
+    public struct LogAxis {
+        public var low: Double
+        public var high: Double
+        public var left: Double
+        public var width: Double
+
+        public init(_ values: [Double], left: Double, width: Double) {
+            let positive = values.filter { $0 > 0 && $0.isFinite }
+            let lo = min(positive.min() ?? 1, 1 / 1.1), hi = max(positive.max() ?? 1, 1.1)
+            let pad = pow(hi / lo, 0.04)
+            (low, high, self.left, self.width) = (lo / pad, hi * pad, left, width)
+        }
+
+        public func x(_ v: Double) -> Double {
+            left + width * log(min(max(v, low), high) / low) / log(high / low)
+        }
+
+        /// Round factors, the roundest first, each at least 40 pixels from the others.
+        public var ticks: [Double] {
+            let candidates: [Double] = [1, 10, 100, 1000, 0.1, 0.01, 2, 5, 20, 50, 200, 500, 0.5, 0.2, 0.05, 1.5, 3, 1.2, 0.8,
+                                        1.1, 0.9, 1.05, 0.95, 1.3, 0.7, 4, 7, 15, 30, 1.02, 0.98, 1.01, 0.99]
+            var out: [Double] = []
+            for t in candidates where t >= low && t <= high && out.allSatisfy({ abs(x($0) - x(t)) >= 40 }) { out.append(t) }
+            return out.sorted()
+        }
+    }
+
+    /// "1.05x", "1.5x", "20x".
+    static func factor(_ v: Double) -> String {
+        var s = String(format: v >= 10 ? "%.0f" : "%.2f", v)
+        while s.contains("."), s.last == "0" || s.last == "." { s.removeLast() }
+        return s + "x"
     }
 
     static func header(_ width: Int, _ height: Int, title: String) -> String {

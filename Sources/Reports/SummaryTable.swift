@@ -1,9 +1,10 @@
 import Foundation
 import IsoprobeCore
 
-/// The overhead table every report leads with: per workload and environment, the median of
-/// the key metrics and its ratio to native with the bootstrap interval; `*` marks a ratio
-/// that passes the significance rule (p < alpha and beyond the threshold).
+/// The overhead table that follows every report's answer (`AnswerTable`): per workload and
+/// environment, the median of the key metrics and its ratio to native with the bootstrap
+/// interval; `*` marks a ratio that passes the significance rule (p < alpha and beyond the
+/// threshold).
 public enum SummaryTable {
     /// The metrics shown in summaries, in registry order; the JSON carries all of them.
     public static var keyMetrics: [String] { MetricDefinition.shown(in: .summary).map(\.name) }
@@ -23,7 +24,12 @@ public enum SummaryTable {
 
     public static func ratio(_ r: RatioSummary?) -> String {
         guard let r else { return "-" }
-        return String(format: "%.2fx [%.2f, %.2f]", r.ratio, r.ciLow, r.ciHigh) + (r.significant ? " *" : "")
+        return interval(r) + (r.significant ? " *" : "")
+    }
+
+    /// "1.18x [1.10, 1.25]".
+    public static func interval(_ r: RatioSummary) -> String {
+        String(format: "%.2fx [%.2f, %.2f]", r.ratio, r.ciLow, r.ciHigh)
     }
 
     public static func method(_ m: SummaryMethod) -> String {

@@ -1,16 +1,24 @@
 import Foundation
 import IsoprobeCore
 
-/// The terminal report: per environment and workload, the run summary, the top syscalls,
-/// bcc-style histograms, scheduling and memory.
+/// The terminal report, answer first: the ratio of each workload's primary metric to
+/// native with a verdict (`AnswerTable`), the findings, the key figures, and one line per
+/// environment and workload with its set-up and tear-down times. With `detail`, the
+/// side-by-side tables and per run the top syscalls, bcc-style histograms, scheduling and
+/// memory follow (the Markdown, HTML and JSON always have them).
 public struct TextReport {
     public var topSyscalls = 15
     public var histogramsFor = 3
+    /// Findings listed without `detail`; the rest are counted.
+    public var findingsShown = 10
     /// ANSI colour; the CLI sets it only when standard output is a terminal and NO_COLOR is unset.
     public var colour = false
+    /// The side-by-side tables and each run's syscalls, histograms, scheduling and memory (`--detail`).
+    public var detail = false
 
-    public init(colour: Bool = false) {
+    public init(colour: Bool = false, detail: Bool = false) {
         self.colour = colour
+        self.detail = detail
     }
 
     public static var colourWanted: Bool {
@@ -20,18 +28,46 @@ public struct TextReport {
     public func render(_ document: ResultDocument) -> String {
         var out = "isoprobe \(document.isoprobeVersion) on \(document.host.hostname): kernel \(document.host.kernel), "
             + "\(document.host.cpus) CPUs (\(document.host.cpuModel)), cgroup \(document.host.cgroupLayout)\n"
-        for group in RunGroups.of(document.runs) { out += "\n" + renderGroup(group.runs) }
-        let comparisons = Comparison.build(document.runs)
-        if !comparisons.isEmpty {
-            out += "\nside by side (median of repetitions; ratio to \(comparisons[0].environments[0])):\n"
-            for c in comparisons { out += "\n" + c.render() }
-        }
+        if let environments = HostSummary.environmentsLine(document.host) { out += environments + "\n" }
         if let summary = document.summary, !summary.metrics.isEmpty {
-            out += "\n" + SummaryTable.text(summary, colour: colour)
+            let answer = AnswerTable.text(summary, colour: colour, findingsShown: detail ? nil : findingsShown)
+            if !answer.isEmpty { out += "\n" + answer }
         }
         let notes = StorageNote.lines(document.runs)
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
+        if let summary = document.summary, !summary.metrics.isEmpty {
+            out += "\n" + SummaryTable.text(summary, colour: colour)
+        }
+        out += "\n" + runsTable(RunGroups.of(document.runs))
+        guard detail else {
+            return out + "\nper-syscall tables, histograms, scheduling and the side-by-side tables: --detail "
+                + "(always in the Markdown, HTML and JSON)\n"
+        }
+        let comparisons = Comparison.build(document.runs)
+        if !comparisons.isEmpty {
+            out += "\nside by side (median of repetitions; ratio to \(comparisons[0].environments[0]), "
+                + "set-up and tear-down as the difference in time):\n"
+            for c in comparisons { out += "\n" + c.render() }
+        }
+        for group in RunGroups.of(document.runs) { out += "\n" + renderGroup(group.runs) }
         return out
+    }
+
+    /// One line per environment and workload: how its runs ended, and the median time the
+    /// environment took to set up and tear down, as times (a ratio to native's near-nothing
+    /// says nothing).
+    func runsTable(_ groups: [RunGroups]) -> String {
+        var table = Table(["environment", "workload", "runs", "exit", "set-up (median)", "tear-down (median)"])
+        for group in groups {
+            let failed = group.runs.filter { !$0.exit.succeeded }
+            func median(_ value: (RunResult) -> UInt64) -> String {
+                Statistics.median(group.runs.map { Double(value($0)) }).map { Format.duration(ns: $0) } ?? "-"
+            }
+            table.add([group.runs[0].environment, group.runs[0].workload.spec, String(group.runs.count),
+                       failed.isEmpty ? "ok" : "\(failed.count) failed: \(failed[0].exit.description)",
+                       median(\.setupNs), median(\.teardownNs)])
+        }
+        return "runs:\n" + table.render()
     }
 
     /// One environment × workload: the repetition with the median wall time in detail.

@@ -20,11 +20,17 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("output"), help: "Write to FILE instead of standard output.")
     var output: String?
 
+    @Flag(name: .customLong("detail"), help: "With --format text: add per-syscall tables, histograms, scheduling and the side-by-side tables.")
+    var detail = false
+
     @OptionGroup var historyOptions: HistoryOptions
 
     func validate() throws {
         if ExportFormat(rawValue: format) == nil {
             throw ValidationError("--format: unknown format '\(format)'; use one of: \(ExportFormat.names)")
+        }
+        if detail && format != ExportFormat.text.rawValue {
+            throw ValidationError("--detail applies to --format text; the other formats always carry every figure")
         }
     }
 
@@ -36,7 +42,7 @@ struct ExportCommand: ParsableCommand {
             let method = try history.method(session: id) ?? SummaryMethod(repetitions: 1, warmups: 0, order: "as recorded")
             document.summary = Outputs.summary(document.runs, method: method)
             let text = try Exporter.render(document, as: ExportFormat(rawValue: format)!,
-                                           colour: output == nil && format == "text" && TextReport.colourWanted)
+                                           colour: output == nil && format == "text" && TextReport.colourWanted, detail: detail)
             if let output {
                 try OutputFile.write(Data(text.utf8), to: output)
             } else {

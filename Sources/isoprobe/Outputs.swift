@@ -9,18 +9,19 @@ enum Outputs {
         runs.isEmpty ? nil : Summarizer(method: method).summarize(runs)
     }
 
-    static func terminalText(_ document: ResultDocument) -> String {
-        TextReport(colour: TextReport.colourWanted).render(document)
+    static func terminalText(_ document: ResultDocument, detail: Bool) -> String {
+        TextReport(colour: TextReport.colourWanted, detail: detail).render(document)
     }
 
-    /// Every format into a folder, each file written by OutputFile's rules.
-    static func writeAll(_ document: ResultDocument, to directory: String) throws {
+    /// Every format into a folder, each file written by OutputFile's rules; the text report
+    /// as the terminal shows it (`detail` as --detail).
+    static func writeAll(_ document: ResultDocument, to directory: String, detail: Bool) throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw IsoprobeError(.failed, "cannot create --out folder \(directory)",
                                 fix: "give a folder that can be made, or an existing one", cause: ErrorWords.of(error))
         }
         for format in ExportFormat.allCases {
-            let text = try Exporter.render(document, as: format)
+            let text = try Exporter.render(document, as: format, detail: detail)
             try OutputFile.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent(format.fileName))
         }
         FileHandle.standardError.write(Data("isoprobe: reports in \(directory): \(ExportFormat.allCases.map(\.fileName).joined(separator: ", "))\n".utf8))

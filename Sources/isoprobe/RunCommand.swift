@@ -76,6 +76,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("quiet"), help: "No text report (use with --json).")
     var quiet = false
 
+    @Flag(name: .customLong("detail"), help: "Add per-syscall tables, histograms, scheduling and the side-by-side tables to the text report (the Markdown, HTML and JSON always have them).")
+    var detail = false
+
     @Option(name: .customLong("suite"), help: "Run a suite file (TOML; see fixtures/suites/default.toml).")
     var suiteFile: String?
 
@@ -223,13 +226,13 @@ struct RunCommand: ParsableCommand {
         let document = rec.document(summary: Outputs.summary(rec.runs, method: method))
         do {
             if let jsonFile { try RunRecorder.write(document, to: jsonFile) }
-            if let outDirectory { try Outputs.writeAll(document, to: outDirectory) }
+            if let outDirectory { try Outputs.writeAll(document, to: outDirectory, detail: detail) }
         } catch {
             fail(error)
         }
         // A signal while the reports were written: they are whole, and the run says it was stopped.
         if let sig = Interruption.shared.signal { fail(Interruption.error(sig)) }
-        if !quiet { print(Outputs.terminalText(document), terminator: "") }
+        if !quiet { print(Outputs.terminalText(document, detail: detail), terminator: "") }
         for (planned, error) in rec.failures {
             FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(ErrorWords.of(error))\n".utf8))
         }

@@ -127,7 +127,7 @@ extension KernelTests {
         /// Two environments, two rounds: interleaved, the order turned round in the second, compared in the text report.
         @Test func nativeAndContainerSideBySide() throws {
             _ = try Requirements.requireRunc()
-            let r = try isoprobe(["run", "--env", "native,container", "--workload", "getpid:count=20000", "--reps", "2"])
+            let r = try isoprobe(["run", "--env", "native,container", "--workload", "getpid:count=20000", "--reps", "2", "--detail"])
             #expect(r.process.status == 0, "isoprobe exited \(r.process.status): \(r.process.stderr)")
             let doc = try #require(r.document, "no --json document; stderr: \(r.process.stderr)")
             #expect(doc.runs.map(\.environment) == ["native", "container", "container", "native"])
@@ -142,6 +142,12 @@ extension KernelTests {
                 }
             }
             let text = r.process.stdout
+            // The answer first: the container's ratio and verdict on the first screen.
+            let firstScreen = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(40)
+            let answer = try #require(firstScreen.first { line in
+                ["getpid:count=20000", "container", "ns per op", "(n=2)"].allSatisfy { line.contains($0) }
+            }, "\(text)")
+            #expect(["slower", "faster", "within ±5%", "unresolved"].contains { answer.contains($0) }, "\(answer)")
             #expect(text.contains("side by side"), "\(text)")
             #expect(text.contains("container/native"), "\(text)")
             #expect(text.contains("== container: getpid:count=20000"), "\(text)")

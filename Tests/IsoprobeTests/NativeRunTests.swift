@@ -269,13 +269,20 @@ extension KernelTests {
             #expect(bare.workloadReport?.ops == 1000)
         }
 
-        /// Without --quiet the text report goes to stdout.
+        /// Without --quiet the text report goes to stdout; its syscall tables and histograms
+        /// with --detail.
         @Test func textReport() throws {
-            let r = try isoprobe(["run", "--workload", "getpid:count=1000"], json: false)
+            let r = try isoprobe(["run", "--workload", "getpid:count=1000", "--detail"], json: false)
             #expect(r.process.status == 0, "\(r.process.stderr)")
             #expect(r.process.stdout.contains("== native: getpid:count=1000"), "\(r.process.stdout)")
             #expect(r.process.stdout.contains("getpid"))
             #expect(r.process.stdout.contains("distribution"))
+            let brief = try isoprobe(["run", "--workload", "getpid:count=1000"], json: false)
+            #expect(brief.process.status == 0, "\(brief.process.stderr)")
+            #expect(brief.process.stdout.split(separator: "\n").contains { $0.hasPrefix("  native ") && $0.contains("getpid:count=1000") },
+                    "one line for the run: \(brief.process.stdout)")
+            #expect(!brief.process.stdout.contains("distribution") && brief.process.stdout.contains("--detail"),
+                    "\(brief.process.stdout)")
         }
     }
 }

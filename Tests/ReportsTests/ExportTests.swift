@@ -13,7 +13,8 @@ import Testing
         #expect(md.contains("2.00× [1.90, 2.10] **significant**"))
         #expect(md.contains("Mann-Whitney U p < 0.01"))
         #expect(md.contains("### container: `getpid:count=100000`"))
-        let vmRow = try #require(md.split(separator: "\n").first { $0.hasPrefix("| `getpid:count=100000` | vm | wall time |") })
+        let overhead = try #require(md.range(of: "## Overhead against native"))
+        let vmRow = try #require(md[overhead.upperBound...].split(separator: "\n").first { $0.hasPrefix("| `getpid:count=100000` | vm | wall time |") })
         #expect(vmRow.contains("3.93× [3.50, 4.40] |"), "not significant, so not marked: \(vmRow)")
         #expect(md.contains("- scheduling: 3 voluntary + 2 involuntary switches, 1 migrations"))
         #expect(md.contains("- memory: 64 user + 3 kernel page faults"))
@@ -35,7 +36,9 @@ import Testing
         let want = "fileio:count=10 wrote to different filesystems: native ext4, container ext4, vm tmpfs"
         let text = try Exporter.render(doc, as: .text)
         #expect(text.components(separatedBy: "note: " + want).count == 2, "one note: \(text)")
-        #expect(text.contains("ns/op (fs ext4)"), "the workload line names its filesystem")
+        let detailed = try Exporter.render(doc, as: .text, detail: true)
+        #expect(detailed.components(separatedBy: "note: " + want).count == 2, "one note: \(detailed)")
+        #expect(detailed.contains("ns/op (fs ext4)"), "the workload line names its filesystem")
         #expect(try Exporter.render(doc, as: .markdown).contains("> **Note:** " + want))
 
         doc.runs = doc.runs.filter { $0.environment != "vm" }
@@ -183,9 +186,13 @@ import Testing
         #expect(!plain.contains("\u{1B}["))
         #expect(plain.contains("2.00x [1.90, 2.10] *"))
         #expect(plain.contains("3.93x [3.50, 4.40]") && !plain.contains("3.93x [3.50, 4.40] *"))
+        let answerAt = try #require(plain.range(of: "ratio to native of each workload's primary metric"))
         let summaryAt = try #require(plain.range(of: "summary: 2 repetitions after 1 warm-up"))
-        #expect(plain[summaryAt.upperBound...].contains("2.00x [1.90, 2.10] *"), "the overhead table comes last")
-        #expect(TextReport(colour: true).render(doc).contains("\u{1B}[31m2.00x"))
+        #expect(answerAt.lowerBound < summaryAt.lowerBound, "the answer comes before the overhead table")
+        #expect(plain[summaryAt.upperBound...].contains("2.00x [1.90, 2.10] *"), "the overhead table follows it")
+        let coloured = TextReport(colour: true).render(doc)
+        #expect(coloured.contains("\u{1B}[31m2.00x"))
+        #expect(coloured.contains("\u{1B}[31mslower\u{1B}[0m"), "a significant verdict in colour")
     }
 
     /// A syscall's exit can show the kernel's restart codes: they are named, and not listed
@@ -195,7 +202,7 @@ import Testing
         run.syscalls = [SyscallStats(name: "wait4", nr: 61, count: 4, errors: 3,
                                      errnos: [.init(errno: "E512", code: 512, count: 2), .init(errno: "ECHILD", code: 10, count: 1)],
                                      totalNs: 4_000, latencyHist: Sample.hist([(1_000, 4)]))]
-        let text = TextReport().render(ResultDocument(host: doc.host, runs: [run]))
+        let text = TextReport(detail: true).render(ResultDocument(host: doc.host, runs: [run]))
         let errors = try #require(text.split(separator: "\n").first { $0.hasPrefix("  errors: ") }, "\(text)")
         #expect(errors.contains("wait4 ECHILDx1"), "\(errors)")
         #expect(!errors.contains("512") && !errors.contains("ERESTARTSYS"), "\(errors)")
