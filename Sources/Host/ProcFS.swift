@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 import SystemPackage
 
 /// What isoprobe reads from /proc, read and parsed here only.
@@ -216,6 +217,12 @@ public enum ProcFS {
         status(of: pid)[key].flatMap { UInt64($0, radix: 16) }
     }
 
+    /// This process's capability bounding set by name: what a runtime it starts can grant
+    /// a container. nil when /proc cannot tell.
+    public static func boundingSet() -> [String]? {
+        capabilities("CapBnd").map(CapabilityNames.names(inMask:))
+    }
+
     /// Where the namespace link /proc/PID/ns/KIND points ("uts:[4026531838]"); nil: this
     /// process's.
     public static func namespace(_ kind: String, of pid: pid_t? = nil) -> String? {
@@ -229,6 +236,30 @@ public enum ProcFS {
     /// `CgroupHierarchy` parses it.
     public static func mountinfo() -> String? {
         text("/proc/self/mountinfo", limit: mountinfoLimit)
+    }
+
+    /// Every mount point of this process's mount namespace (mountinfo field 5), in order.
+    public static func mountPoints(mountinfo: String? = nil) -> [String] {
+        (mountinfo ?? self.mountinfo() ?? "").split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", maxSplits: 5)
+            return fields.count > 4 ? unescapeMountinfo(String(fields[4])) : nil
+        }
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as octal.
+    public static func unescapeMountinfo(_ s: String) -> String {
+        guard s.contains("\\") else { return s }
+        var out = ""
+        var chars = Array(s)[...]
+        while let c = chars.popFirst() {
+            if c == "\\", chars.count >= 3, let v = UInt8(String(chars.prefix(3)), radix: 8) {
+                out.append(Character(UnicodeScalar(v)))
+                chars = chars.dropFirst(3)
+            } else {
+                out.append(c)
+            }
+        }
+        return out
     }
 
     /// The running executable, resolved (/proc/self/exe); nil if the link cannot be read.
