@@ -230,6 +230,33 @@ public enum ProcFS {
         return link(directory(pid) + "/ns/" + kind)
     }
 
+    /// Whether pid holds a TCP socket listening on 127.0.0.1:port, from its network
+    /// namespace's /proc/PID/net/tcp and its descriptors: a fact about the process that needs
+    /// nothing written anywhere (a read-only root cannot hold a ready file).
+    public static func listensOnLoopback(pid: pid_t, port: UInt16) -> Bool {
+        guard let table = text(directory(pid) + "/net/tcp") else { return false }
+        let inodes = listeningInodes(table, address: "0100007F", port: port)
+        guard !inodes.isEmpty else { return false }
+        let fds = directory(pid) + "/fd"
+        return numericEntries(of: fds).contains { fd in
+            link(fds + "/\(fd)").map { inodes.contains($0) } ?? false
+        }
+    }
+
+    /// `socket:[INODE]` of each listening socket (state 0A) bound to address:port in a
+    /// /proc/net/tcp table, the address as the kernel prints it (hex, host byte order).
+    public static func listeningInodes(_ table: String, address: String, port: UInt16) -> Set<String> {
+        let local = address + ":" + String(format: "%04X", port)
+        var out: Set<String> = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ")
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            guard f.count > 9, f[1] == local, f[3] == "0A" else { continue }
+            out.insert("socket:[\(f[9])]")
+        }
+        return out
+    }
+
     // MARK: This process
 
     /// /proc/self/mountinfo as text (at most `mountinfoLimit` bytes); nil if unreadable.

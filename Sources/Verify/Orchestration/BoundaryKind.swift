@@ -38,20 +38,21 @@ extension ContainerIsolation: BoundaryKind {
     func profile() throws -> VerifyProfile {
         let kernel = KernelSettings.current()
         if let path = options.ociConfigPath {
-            return .container(try Spec.load(from: path), name: "oci-config", kernel: kernel)
+            return .container(try ContainerEnvironment.loadUserConfig(path), name: "oci-config", kernel: kernel)
         }
         let userNamespace = options.userNamespace ?? ["runc", "crun"].contains((options.runtime as NSString).lastPathComponent)
         return .containerDefault(userNamespace: userNamespace, kernel: kernel)
     }
 
-    /// B's planter process is found on the host by its marker, and its ready file in its root.
+    /// B's planter process is found on the host by its marker; it is ready once it holds its
+    /// loopback listener, the last canary it plants. Nothing in B's filesystem is needed, so
+    /// a read-only root without a writable /tmp works as the config has it.
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             try Interruption.shared.check()
             if run.isFinished { throw PeerGuest.failure(run, "B ended before its canaries were planted") }
-            for pid in HostProcesses.carrying(canary.marker)
-            where access("/proc/\(pid)/root/tmp/isoprobe-canary-\(canary.tag).ready", F_OK) == 0 {
+            for pid in HostProcesses.carrying(canary.marker) where ProcFS.listensOnLoopback(pid: pid, port: canary.port) {
                 return pid
             }
             usleep(20_000)
