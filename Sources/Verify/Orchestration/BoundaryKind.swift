@@ -11,6 +11,13 @@ import VMEnvironment
 /// the profile guest A is judged by, and how to tell that guest B is ready.
 protocol BoundaryKind: IsolationKind {
     func profile() throws -> VerifyProfile
+    /// The profile `--policy hardened` holds guests of this kind to.
+    func hardenedProfile() -> VerifyProfile
+    /// What isoprobe changed in a user's config to run a guest in `environment`; nil when the
+    /// guest ran from isoprobe's own profile.
+    func configChanges(in environment: Environment) -> [ConfigChange]?
+    /// Where A finds a host file: where a bind mount of its config shows it, else the host's path.
+    func checkerPath(ofHostFile path: String) throws -> String
     /// Until B has planted its canaries (or as near as the host can tell); B's planter's
     /// pid on the host when the host can see it.
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t?
@@ -38,10 +45,27 @@ extension ContainerIsolation: BoundaryKind {
     func profile() throws -> VerifyProfile {
         let kernel = KernelSettings.current()
         if let path = options.ociConfigPath {
-            return .container(try ContainerEnvironment.loadUserConfig(path), name: "oci-config", kernel: kernel)
+            return .container(try ContainerEnvironment.loadUserConfig(path), name: "oci-config", kernel: kernel,
+                              layout: .current())
         }
         let userNamespace = options.userNamespace ?? ["runc", "crun"].contains((options.runtime as NSString).lastPathComponent)
         return .containerDefault(userNamespace: userNamespace, kernel: kernel)
+    }
+
+    /// The hardened container without a user namespace: the profile adds one only where
+    /// asked, so what holds with it alone (root in A being the host's root) is not required.
+    func hardenedProfile() -> VerifyProfile {
+        .containerDefault(userNamespace: false, kernel: KernelSettings.current())
+    }
+
+    func configChanges(in environment: Environment) -> [ConfigChange]? {
+        guard options.ociConfigPath != nil, let container = environment as? ContainerEnvironment else { return nil }
+        return container.userConfigChanges
+    }
+
+    func checkerPath(ofHostFile path: String) throws -> String {
+        guard let config = options.ociConfigPath else { return path }
+        return try Spec.load(from: config).containerPath(ofHostPath: path, hostMountPoints: ProcFS.mountPoints()) ?? path
     }
 
     /// B's planter process is found on the host by its marker; it is ready once it holds its
@@ -63,6 +87,9 @@ extension ContainerIsolation: BoundaryKind {
 
 extension VMIsolation: BoundaryKind {
     func profile() throws -> VerifyProfile { .vm }
+    func hardenedProfile() -> VerifyProfile { .vm }
+    func configChanges(in environment: Environment) -> [ConfigChange]? { nil }
+    func checkerPath(ofHostFile path: String) throws -> String { path }
 
     /// A guest's kernel is not the host's to look into: B's QEMU is running, then a bounded
     /// boot allowance.
