@@ -23,11 +23,11 @@ extension Spec {
                     + "e.g. [{\"containerID\":0,\"hostID\":100000,\"size\":65536}], or remove the user namespace")
             }
         }
+        // runc takes one without masked or read-only paths, and then mounts /proc, /dev and
+        // the rest in the host's mount namespace, where they outlive the container.
         if !has(.mount) {
-            for (field, paths) in [("linux.maskedPaths", linux.maskedPaths), ("linux.readonlyPaths", linux.readonlyPaths)]
-            where !(paths ?? []).isEmpty {
-                return OCIConfigError(field, "the config has \(field.dropFirst(6)) but no mount namespace: \(add(.mount)) or empty it")
-            }
+            return OCIConfigError("linux.namespaces", "the config has no mount namespace, so the container's mounts would be made "
+                + "in the host's and outlive it: \(add(.mount))")
         }
         for key in (linux.sysctl ?? [:]).keys.sorted() {
             guard let type = Self.sysctlNamespace(key), !has(type) else { continue }

@@ -63,7 +63,7 @@ enum ConfigFixtures {
             spec.hostname = nil
         }),
         Variant(name: "no-mount-namespace", change: dropNamespace(.mount),
-                refusal: ("linux.maskedPaths", "the config has maskedPaths but no mount namespace: add {\"type\":\"mount\"} to linux.namespaces or empty it")),
+                refusal: ("linux.namespaces", "the config has no mount namespace, so the container's mounts would be made in the host's and outlive it: add {\"type\":\"mount\"} to linux.namespaces")),
         Variant(name: "user-namespace", change: { spec in
             spec.linux?.namespaces?.append(.init(type: .user))
             spec.linux?.uidMappings = [.init(containerID: 0, hostID: 100_000, size: 65_536)]

@@ -30,7 +30,8 @@ import Testing
     @Test(arguments: [
         ("no uts namespace", "hostname: the config sets hostname but has no uts namespace: add {\"type\":\"uts\"} to linux.namespaces or remove hostname"),
         ("domainname", "domainname: the config sets domainname but has no uts namespace"),
-        ("no mount namespace", "linux.maskedPaths: the config has maskedPaths but no mount namespace: add {\"type\":\"mount\"} to linux.namespaces or empty it"),
+        ("no mount namespace", "linux.namespaces: the config has no mount namespace, so the container's mounts would be made in the host's and outlive it: add {\"type\":\"mount\"} to linux.namespaces"),
+        ("no mount namespace, no masked paths", "linux.namespaces: the config has no mount namespace"),
         ("user namespace unmapped", "linux.uidMappings: the config has a user namespace but no mapping"),
         ("net sysctl", "linux.sysctl: net.ipv4.ip_forward belongs to the network namespace, which the config shares with the host: add {\"type\":\"network\"} to linux.namespaces or remove net.ipv4.ip_forward"),
         ("ipc sysctl", "linux.sysctl: kernel.shmmax belongs to the ipc namespace"),
@@ -45,6 +46,10 @@ import Testing
         case "no uts namespace": drop(.uts)
         case "domainname": spec.hostname = nil; spec.domainname = "example"; drop(.uts)
         case "no mount namespace": drop(.mount)
+        case "no mount namespace, no masked paths":
+            drop(.mount)
+            spec.linux?.maskedPaths = nil
+            spec.linux?.readonlyPaths = nil
         case "user namespace unmapped": spec.linux?.namespaces?.append(.init(type: .user))
         case "net sysctl": drop(.network); spec.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
         case "ipc sysctl": drop(.ipc); spec.linux?.sysctl = ["kernel.shmmax": "1000"]
