@@ -46,10 +46,11 @@ let package = Package(
         .target(name: "Neighbours", dependencies: ["Analysis", "Container", "Environments", "Harness", "Host", "IsoprobeCore",
                                                    "OCI", "Probes", "VMEnvironment"]),
         // Security boundaries between guests and the host: the checks' model, expectations
-        // from a profile, the guests A and B with canaries, the weakened control, reports;
-        // `verify` as a whole, performance isolation included.
+        // from a profile, the verdict policy (a policy file is TOML, read like a suite), the
+        // guests A and B with canaries, the weakened control, reports; `verify` as a whole,
+        // performance isolation included.
         .target(name: "Verify", dependencies: ["Container", "Environments", "Harness", "Host", "IsoprobeCore", "Neighbours",
-                                               "OCI", "Probes", "VMEnvironment"]),
+                                               "OCI", "Probes", "Suite", "VMEnvironment"]),
         // Every run in an embedded SQLite database, with the host's facts.
         .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.

@@ -20,8 +20,8 @@ public final class ContainerEnvironment: LocalEnvironment {
 
         public var runtime: String
         public var limits: ResourceLimits
-        /// A user's config.json: only process.args and root.path are replaced (and
-        /// linux.cgroupsPath set when it has none).
+        /// A user's config.json, as `Spec.runnable` and the hook change it (each change is
+        /// listed in `userConfigChanges`).
         public var ociConfigPath: String?
         /// nil: a user namespace where the runtime supports one (runc, crun).
         public var userNamespace: Bool?
@@ -51,11 +51,26 @@ public final class ContainerEnvironment: LocalEnvironment {
                 throw IsoprobeError(.usage, "--cpus, --memory and --pids cannot be combined with --oci-config",
                                     fix: "put the limits in the config's linux.resources")
             }
-            userConfig = try Spec.load(from: path)
+            userConfig = try Self.loadUserConfig(path)
         } else {
             userConfig = nil
         }
     }
+
+    /// A user's config.json, refused up front, in one line naming the field, when it asks
+    /// for what the runtime would refuse on this host.
+    public static func loadUserConfig(_ path: String) throws -> Spec {
+        let spec = try Spec.load(from: path)
+        if var refusal = spec.refusal(grantable: ProcFS.boundingSet().map(Set.init)) {
+            refusal.file = path
+            throw refusal
+        }
+        return spec
+    }
+
+    /// What isoprobe changed in the user's config to run in it (empty without one), each
+    /// with why; known once a workload has run.
+    public private(set) var userConfigChanges: [ConfigChange] = []
 
     var usesUserNamespace: Bool {
         options.userNamespace ?? ["runc", "crun"].contains(runtime.name)
@@ -97,10 +112,11 @@ public final class ContainerEnvironment: LocalEnvironment {
         return b
     }
 
-    /// The config for one run: the hardened profile, or the user's with args and root replaced.
+    /// The config for one run: the hardened profile, or the user's made runnable.
     func spec(for bundle: ContainerBundle, id: String, cgroupsPath: String) throws -> Spec {
-        if var spec = try userConfig?.replacingProcessArgsAndRoot(args: bundle.args, rootPath: bundle.rootfs) {
-            if spec.linux?.cgroupsPath == nil { spec.linux?.cgroupsPath = cgroupsPath }
+        if let userConfig {
+            let (spec, changes) = try userConfig.runnable(args: bundle.args, rootPath: bundle.rootfs, cgroupsPath: cgroupsPath)
+            userConfigChanges = changes
             return spec
         }
         var spec = try Spec.hardened(rootfs: bundle.rootfs, args: bundle.args,
@@ -189,8 +205,11 @@ public final class ContainerEnvironment: LocalEnvironment {
         do {
             PausePoint.reached(.runtimeCreate)
             try Self.awaitHook(ready, runtimePid: runtimePid) {
-                throw IsoprobeError(.failed, "\(runtime.name) run exited before the container was ready",
-                                    cause: Self.lastLine(of: bundle.stderrLog))
+                let said = Self.lastLine(of: bundle.stderrLog)
+                if let path = options.ociConfigPath {
+                    throw IsoprobeError(.failed, "\(runtime.name) refused --oci-config \(path)", cause: Self.runtimeWords(said))
+                }
+                throw IsoprobeError(.failed, "\(runtime.name) run exited before the container was ready", cause: said)
             }
             // The hook runs in the container's pid namespace (the state it is given names
             // pid 1, or 0 with crun); the host's pid of that process is the runtime's child.
@@ -265,6 +284,14 @@ public final class ContainerEnvironment: LocalEnvironment {
         spec.hooks = hooks
         spec.mounts = (spec.mounts ?? []) + [Mount(destination: inside, type: "bind", source: bundle.hookDirectory,
                                                    options: ["bind", "rw", "nosuid", "nodev", "noexec"])]
+        if userConfig != nil {
+            userConfigChanges += [
+                ConfigChange("hooks.startContainer", "+ /bin/sh in isoprobe's root, shell built-ins only",
+                             because: "it hands the container's first process to isoprobe and waits until the probes are attached"),
+                ConfigChange("mounts", "+ \(inside) (bind of a host folder with two FIFOs; rw, noexec, nosuid, nodev)",
+                             because: "the hook's hand-over with isoprobe"),
+            ]
+        }
         let template = String(decoding: try spec.encoded(), as: UTF8.self).components(separatedBy: id)
         configs[bundle.directory] = (spec, template)
         return (spec, template)
@@ -356,6 +383,17 @@ public final class ContainerEnvironment: LocalEnvironment {
             return String(line[range.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         }
         return line
+    }
+
+    /// What a runtime said, without the wrapping every one of its errors carries
+    /// ("runc run failed: unable to start container process: ...").
+    static func runtimeWords(_ line: String) -> String {
+        var said = Substring(line)
+        for prefix in ["runc run failed: ", "crun: ", "unable to start container process: ", "error during container init: "]
+        where said.hasPrefix(prefix) {
+            said = said.dropFirst(prefix.count)
+        }
+        return String(said)
     }
 
     /// A failed workload's own error lines, which went to the bundle's log.

@@ -30,7 +30,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
             let fstype = halves[1].split(separator: " ").first.map(String.init) ?? ""
             guard left.count >= 5 else { continue }
             if fstype == "cgroup2", cgroup2 == nil {
-                cgroup2 = (unescape(String(left[4])), unescape(String(left[3])))
+                cgroup2 = (ProcFS.unescapeMountinfo(String(left[4])), ProcFS.unescapeMountinfo(String(left[3])))
             } else if fstype == "cgroup" {
                 hasV1 = true
             }
@@ -41,22 +41,6 @@ public struct CgroupHierarchy: Sendable, Equatable {
         }
         return CgroupHierarchy(mountPoint: found.point, mountRoot: found.root,
                                layout: hasV1 ? .hybrid : .unified)
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as octal.
-    static func unescape(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var out = ""
-        var chars = Array(s)[...]
-        while let c = chars.popFirst() {
-            if c == "\\", chars.count >= 3, let v = UInt8(String(chars.prefix(3)), radix: 8) {
-                out.append(Character(UnicodeScalar(v)))
-                chars = chars.dropFirst(3)
-            } else {
-                out.append(c)
-            }
-        }
-        return out
     }
 
     /// Depth of a directory below the hierarchy's true root, which the kernel's

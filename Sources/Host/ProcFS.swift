@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 import SystemPackage
 
 /// What isoprobe reads from /proc, read and parsed here only.
@@ -216,11 +217,44 @@ public enum ProcFS {
         status(of: pid)[key].flatMap { UInt64($0, radix: 16) }
     }
 
+    /// This process's capability bounding set by name: what a runtime it starts can grant
+    /// a container. nil when /proc cannot tell.
+    public static func boundingSet() -> [String]? {
+        capabilities("CapBnd").map(CapabilityNames.names(inMask:))
+    }
+
     /// Where the namespace link /proc/PID/ns/KIND points ("uts:[4026531838]"); nil: this
     /// process's.
     public static func namespace(_ kind: String, of pid: pid_t? = nil) -> String? {
         guard !kind.contains("/") else { return nil }
         return link(directory(pid) + "/ns/" + kind)
+    }
+
+    /// Whether pid holds a TCP socket listening on 127.0.0.1:port, from its network
+    /// namespace's /proc/PID/net/tcp and its descriptors: a fact about the process that needs
+    /// nothing written anywhere (a read-only root cannot hold a ready file).
+    public static func listensOnLoopback(pid: pid_t, port: UInt16) -> Bool {
+        guard let table = text(directory(pid) + "/net/tcp") else { return false }
+        let inodes = listeningInodes(table, address: "0100007F", port: port)
+        guard !inodes.isEmpty else { return false }
+        let fds = directory(pid) + "/fd"
+        return numericEntries(of: fds).contains { fd in
+            link(fds + "/\(fd)").map { inodes.contains($0) } ?? false
+        }
+    }
+
+    /// `socket:[INODE]` of each listening socket (state 0A) bound to address:port in a
+    /// /proc/net/tcp table, the address as the kernel prints it (hex, host byte order).
+    public static func listeningInodes(_ table: String, address: String, port: UInt16) -> Set<String> {
+        let local = address + ":" + String(format: "%04X", port)
+        var out: Set<String> = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ")
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            guard f.count > 9, f[1] == local, f[3] == "0A" else { continue }
+            out.insert("socket:[\(f[9])]")
+        }
+        return out
     }
 
     // MARK: This process
@@ -229,6 +263,30 @@ public enum ProcFS {
     /// `CgroupHierarchy` parses it.
     public static func mountinfo() -> String? {
         text("/proc/self/mountinfo", limit: mountinfoLimit)
+    }
+
+    /// Every mount point of this process's mount namespace (mountinfo field 5), in order.
+    public static func mountPoints(mountinfo: String? = nil) -> [String] {
+        (mountinfo ?? self.mountinfo() ?? "").split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", maxSplits: 5)
+            return fields.count > 4 ? unescapeMountinfo(String(fields[4])) : nil
+        }
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as octal.
+    public static func unescapeMountinfo(_ s: String) -> String {
+        guard s.contains("\\") else { return s }
+        var out = ""
+        var chars = Array(s)[...]
+        while let c = chars.popFirst() {
+            if c == "\\", chars.count >= 3, let v = UInt8(String(chars.prefix(3)), radix: 8) {
+                out.append(Character(UnicodeScalar(v)))
+                chars = chars.dropFirst(3)
+            } else {
+                out.append(c)
+            }
+        }
+        return out
     }
 
     /// The running executable, resolved (/proc/self/exe); nil if the link cannot be read.

@@ -11,9 +11,8 @@ struct SuiteFieldReader {
 
     func unknownKeys(_ table: TOMLTable, known: [String], prefix: String) throws {
         for entry in table.entries where !known.contains(entry.key) {
-            let guess = known.min { Self.distance(entry.key, $0) < Self.distance(entry.key, $1) }
             var message = "unknown key"
-            if let guess, Self.distance(entry.key, guess) <= 2 { message += "; did you mean '\(guess)'?" } else {
+            if let guess = Suggestion.closest(to: entry.key, among: known) { message += "; did you mean '\(guess)'?" } else {
                 message += "; expected one of: \(known.joined(separator: ", "))"
             }
             throw fail(entry.keyPosition, prefix + entry.key, message)
@@ -119,21 +118,5 @@ struct SuiteFieldReader {
                 throw fail(t["name"]!.position, field + "name", e.message)
             }
         }
-    }
-
-    /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where i <= a.count {
-            var prev = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where j <= b.count {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
-            }
-        }
-        return row[b.count]
     }
 }

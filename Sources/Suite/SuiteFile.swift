@@ -11,25 +11,16 @@ public enum SuiteFile {
     static let workloadKeys = ["spec", "name", "params", "environments", "repetitions"]
 
     public static func load(path: String) throws -> Suite {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw IsoprobeError(.usage, "\(path): no such suite file",
-                                fix: "give a suite file such as fixtures/suites/default.toml")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw IsoprobeError(.usage, "\(path): not UTF-8 text; a suite file is TOML")
-        }
-        return try parse(text: text, path: path)
+        let missing = IsoprobeError(.usage, "\(path): no such suite file", fix: "give a suite file such as fixtures/suites/default.toml")
+        return try parse(text: TOMLFile.text(path: path, what: "suite file", missing: missing), path: path)
     }
 
     public static func error(path: String, at position: SourcePosition, field: String?, _ message: String) -> IsoprobeError {
-        IsoprobeError(.usage, "\(path):\(position.line):\(position.column): " + (field.map { "\($0): " } ?? "") + message)
+        TOMLFile.error(path: path, at: position, field: field, message)
     }
 
     public static func parse(text: String, path: String) throws -> Suite {
-        let root: TOMLTable
-        do { root = try TOMLDocument.parse(text) } catch let e as TOMLError {
-            throw error(path: path, at: e.position, field: nil, e.message)
-        }
+        let root = try TOMLFile.root(text: text, path: path)
         let reader = SuiteFieldReader(path: path)
         try reader.unknownKeys(root, known: topKeys, prefix: "")
         let baseDir = (path as NSString).deletingLastPathComponent

@@ -2,8 +2,9 @@ import ArgumentParser
 import IsoprobeCore
 import KVM
 import Probes
+import Verify
 
-// The values of `--env`, `--accel`, `--userns` and `--probes`: parsed by the argument
+// The values of `--env`, `--accel`, `--userns`, `--probes` and `--policy`: parsed by the argument
 // parser itself, so a wrong word is refused before anything runs and `--help` lists the
 // words it takes.
 
@@ -68,4 +69,32 @@ enum GuestKind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case container, vm
 
     var kind: EnvironmentKind { self == .vm ? .vm : .container }
+}
+
+/// `--policy hardened|config|FILE`: verify's verdict policy. A word other than the two names
+/// is a policy file, read (and refused in one line) before anything runs.
+enum PolicyChoice: ExpressibleByArgument, Sendable, Equatable {
+    case hardened, config
+    case file(String)
+
+    init?(argument: String) {
+        switch argument {
+        case "hardened": self = .hardened
+        case "config": self = .config
+        case "": return nil
+        default: self = .file(argument)
+        }
+    }
+
+    var defaultValueDescription: String { "hardened" }
+
+    static var allValueStrings: [String] { ["hardened", "config", "FILE"] }
+
+    func resolve() throws -> VerdictPolicy {
+        switch self {
+        case .hardened: return .hardened
+        case .config: return .config
+        case .file(let path): return try VerdictPolicy.load(path: path)
+        }
+    }
 }

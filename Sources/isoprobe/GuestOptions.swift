@@ -1,4 +1,5 @@
 import ArgumentParser
+import Container
 import IsoprobeCore
 import KVM
 import OCI
@@ -29,10 +30,17 @@ struct GuestOptions: ParsableArguments {
         }
     }
 
-    /// Refuses an `--oci-config` (run's and verify's alike) that is no file to read, in words.
+    /// Refuses an `--oci-config` (run's and verify's alike) that is no file to read, or that
+    /// asks for what the runtime would refuse on this host, in one line naming the field.
     static func checkOCIConfig(_ path: String?) throws {
-        if let path, let problem = Spec.unreadable(path) {
+        guard let path else { return }
+        if let problem = Spec.unreadable(path) {
             throw ValidationError("--oci-config \(path): \(problem) (give the path of an OCI runtime config.json)")
+        }
+        do {
+            _ = try ContainerEnvironment.loadUserConfig(path)
+        } catch let error as OCIConfigError {
+            throw ValidationError(error.description)
         }
     }
 }

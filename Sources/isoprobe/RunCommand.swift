@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("pids"), help: "Container limit on processes and threads.")
     var pids: Int64?
 
-    @Option(name: .customLong("oci-config"), help: "Run containers with this config.json (process.args and root.path are replaced).")
+    @Option(name: .customLong("oci-config"), help: "Run containers with this config.json (process.args and root.path are replaced, process.terminal turned off).")
     var ociConfig: String?
 
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")

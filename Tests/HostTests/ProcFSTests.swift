@@ -26,6 +26,41 @@ import Testing
         #expect(ProcFS.Stat(parsing: Self.statLine.replacingOccurrences(of: " 98765 ", with: " x ")) == nil)
     }
 
+    /// Listening sockets on loopback by port, from a /proc/net/tcp table; a connected socket
+    /// or another address is not one.
+    @Test func listeningSocketsOnLoopback() throws {
+        let table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:B0A1 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0
+               1: 00000000:B0A1 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4343 1 0 100 0 0 10 0
+               2: 0100007F:B0A1 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 4444 1 0 20 4 30 10 -1
+            """
+        #expect(ProcFS.listeningInodes(table, address: "0100007F", port: 0xB0A1) == ["socket:[4242]"])
+        #expect(ProcFS.listeningInodes(table, address: "0100007F", port: 80).isEmpty)
+        // This process: a listener of its own is seen, a port nobody holds is not.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: UInt32(0x7F00_0001).bigEndian),
+                               sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        try #require(bound)
+        let port = UInt16(bigEndian: addr.sin_port)
+        #expect(ProcFS.listensOnLoopback(pid: getpid(), port: port))
+        #expect(!ProcFS.listensOnLoopback(pid: getpid(), port: port &+ 1))
+    }
+
+    @Test func mountPointsAreUnescaped() {
+        let info = """
+            22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+            40 22 0:35 / /mnt/with\\040space rw - tmpfs tmpfs rw
+            """
+        #expect(ProcFS.mountPoints(mountinfo: info) == ["/", "/mnt/with space"])
+        #expect(ProcFS.mountPoints().contains("/"))
+    }
+
     @Test func cmdlineIsSplitAtNULs() {
         func args(_ s: String) -> [String] { ProcFS.parseCmdline(Data(s.utf8)) }
         #expect(args("qemu\0-append\0console=ttyS0 quiet\0") == ["qemu", "-append", "console=ttyS0 quiet"])

@@ -155,18 +155,21 @@ import FoundationXML
 
     // MARK: - Verdict rules
 
-    static func guest(_ profile: VerifyProfile, _ text: String, environment: String = "container") throws -> GuestVerification {
-        let checks = try profile.evaluate(CheckerOutput.parse(text).checks)
+    static func guest(_ profile: VerifyProfile, _ text: String, environment: String = "container",
+                      requiring: Set<String>? = nil) throws -> GuestVerification {
+        let checks = try profile.evaluate(CheckerOutput.parse(text).checks, requiring: requiring)
         return GuestVerification(environment: environment, profile: profile.name, isControl: profile.isControl, checks: checks)
     }
 
     @Test func breachesContradictionsAndControlValidity() throws {
         let profile = VerifyProfile.containerDefault(userNamespace: true)
         let held = try Self.guest(profile, Self.output(.pass, ["kernel.shared": .fail]))
-        #expect(held.breaches.isEmpty && held.mismatches.isEmpty)
+        #expect(held.breaches.isEmpty && held.contradictions.isEmpty)
 
-        let breached = try Self.guest(profile, Self.output(.pass, ["kernel.shared": .fail, "net.reach_host": .fail]))
-        #expect(breached.breaches.map(\.id) == ["net.reach_host"])
+        // The hardened container closes the network namespace: open anyway is an escape.
+        let escaped = try Self.guest(profile, Self.output(.pass, ["kernel.shared": .fail, "net.reach_host": .fail]))
+        #expect(escaped.contradictions.map(\.id) == ["net.reach_host"])
+        #expect(escaped.breaches.isEmpty)
 
         let control = VerifyProfile.weakenedControl()
         let validControl = try Self.guest(control, Self.output(.pass, Dictionary(uniqueKeysWithValues:
@@ -175,17 +178,28 @@ import FoundationXML
         let invalidControl = try Self.guest(control, Self.output(.fail, ["priv.seccomp": .pass, "net.reach_host": .na]))
         #expect(Set(invalidControl.controlFailures) == ["priv.seccomp", "net.reach_host"])
 
-        #expect(VerifyReport(guests: [held], control: validControl).exitStatus == .success)
-        #expect(VerifyReport(guests: [breached], control: validControl).exitStatus == .verdictFailed)
-        #expect(VerifyReport(guests: [held], control: invalidControl).exitStatus == .invalidControl)
-        #expect(VerifyReport(guests: [held], control: nil).exitStatus == .invalidControl)
+        let policy = PolicySummary(.hardened, required: profile.held)
+        #expect(VerifyReport(policy: policy, guests: [held], control: validControl).exitStatus == .success)
+        #expect(VerifyReport(policy: policy, guests: [escaped], control: validControl).exitStatus == .verdictFailed)
+        #expect(VerifyReport(policy: policy, guests: [held], control: invalidControl).exitStatus == .invalidControl)
+        #expect(VerifyReport(policy: policy, guests: [held], control: nil).exitStatus == .invalidControl)
+        // A boundary seen open needs no control to prove the checks can fail.
+        #expect(VerifyReport(policy: policy, guests: [escaped], control: invalidControl).exitStatus == .verdictFailed)
 
-        // A user config that shares the pid namespace: a passing proc.see_host contradicts it.
+        // A user config that shares the pid namespace: proc.see_host open is what it allows,
+        // which the hardened policy requires and the config policy does not.
         var spec = Self.runcSpec()
         spec.linux?.namespaces = [.network, .ipc, .uts, .mount].map { .init(type: $0) }
-        let user = try Self.guest(VerifyProfile.container(spec, name: "user"), Self.output(.pass))
-        #expect(user.mismatches.map(\.id).contains("proc.see_host"))
-        #expect(!user.breaches.map(\.id).contains("proc.see_host"))
+        let user = VerifyProfile.container(spec, name: "user")
+        let seen = Self.output(.pass, ["proc.see_host": .fail])
+        let hardened = try Self.guest(user, seen, requiring: profile.held)
+        #expect(hardened.breaches.map(\.id) == ["proc.see_host"] && hardened.contradictions.isEmpty)
+        #expect(hardened.checks.first { $0.id == "proc.see_host" }?.classification == .open)
+        let config = try Self.guest(user, seen, requiring: [])
+        #expect(config.breaches.isEmpty && config.contradictions.isEmpty)
+        // Held although the config allows it: held, no failure, but not what the config predicts.
+        let stillHeld = try Self.guest(user, Self.output(.pass)).checks.first { $0.id == "proc.see_host" }
+        #expect(stillHeld?.classification == .held && stillHeld?.matches == false)
     }
 
     // MARK: - Writers
@@ -195,7 +209,9 @@ import FoundationXML
                                                                              "fs.dev_mem": .na, "net.reach_host": .fail]))
         var control = try Self.guest(.weakenedControl(), Self.output(.fail, ["priv.seccomp": .pass]))
         control.notes = ["evidence with <angle> & \"quotes\""]
-        return VerifyReport(createdAt: Date(timeIntervalSince1970: 1_800_000_000), guests: [guest], control: control)
+        return VerifyReport(createdAt: Date(timeIntervalSince1970: 1_800_000_000),
+                            policy: PolicySummary(.hardened, required: VerifyProfile.containerDefault().held),
+                            guests: [guest], control: control)
     }
 
     @Test func textPutsBreachesFirst() throws {
@@ -204,14 +220,17 @@ import FoundationXML
         let firstCheck = try #require(lines.firstIndex { $0.hasPrefix("!! ") || $0.hasPrefix("   proc.") })
         #expect(lines[firstCheck].hasPrefix("!! net.reach_host"))
         #expect(text.contains("CONTROL INVALID (did not fail: priv.seccomp)"))
-        #expect(text.contains("1 breach,"))
+        #expect(text.contains("verdict (policy hardened): 0 required boundaries open, 1 contradiction (net.reach_host) of the config"))
+        #expect(text.contains("!!   net.reach_host: closed by the config (private network namespace)"))
     }
 
     @Test func jsonRoundTripsInSnakeCase() throws {
         let report = try Self.sampleReport()
         let data = try report.jsonData()
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("\"schema_version\" : 1"))
+        #expect(text.contains("\"schema_version\" : 2"))
+        #expect(text.contains("\"classification\" : \"contradiction\""))
+        #expect(text.contains("\"kind\" : \"hardened\""))
         #expect(text.contains("\"is_control\" : true"))
         let back = try VerifyReport.decode(data)
         #expect(back.guests == report.guests)
@@ -350,7 +369,7 @@ extension KernelTests {
             let control = try VerifyProfile.weakenedControl().evaluate(output.checks)
             #expect(control.filter(\.controlMiss).isEmpty)
             let asContainer = try VerifyProfile.containerDefault().evaluate(output.checks)
-            #expect(asContainer.filter(\.breach).count >= 20)
+            #expect(asContainer.filter(\.contradiction).count >= 20)
 
             // The canaries leave nothing behind once stopped.
             host.stop()
@@ -415,7 +434,8 @@ extension KernelTests {
                 #expect(results.filter(\.controlMiss).isEmpty, "\(results.filter(\.controlMiss).map { "\($0.id): \($0.evidence)" })")
             }
             if config == "hardened" {
-                #expect(results.filter(\.breach).isEmpty, "\(results.filter(\.breach).map { "\($0.id): \($0.evidence)" })")
+                let failing = results.filter { $0.breach || $0.contradiction }
+                #expect(failing.isEmpty, "\(failing.map { "\($0.id): \($0.evidence)" })")
             }
             #expect(!fm.fileExists(atPath: "/run/runc/\(id)"), "runc state left for \(id)")
         }

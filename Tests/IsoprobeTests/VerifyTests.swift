@@ -70,8 +70,10 @@ extension KernelTests {
             let r = try #require(report, "no JSON report; stderr: \(result.stderr)")
             let guest = try #require(r.guests.first)
             #expect(guest.breaches.map(\.id) == [], "\(guest.breaches.map { "\($0.id): \($0.evidence)" })")
-            #expect(guest.mismatches.map(\.id) == [], "\(guest.mismatches.map { "\($0.id): \($0.evidence)" })")
+            #expect(guest.contradictions.map(\.id) == [], "\(guest.contradictions.map { "\($0.id): \($0.evidence)" })")
             #expect(guest.checks.count == BoundaryCheck.all.count)
+            #expect(guest.configChanges == nil, "isoprobe's own profile is not a user's config")
+            #expect(r.policy.kind == .hardened && !r.policy.required.contains("kernel.shared"))
             // The host saw A being refused: the checker's dangerous calls fail with EPERM.
             #expect(guest.observations.refusedSyscalls.contains { $0.errno == "EPERM" })
             let control = try #require(r.control)
@@ -82,19 +84,109 @@ extension KernelTests {
             #expect(result.status == 0, "exit \(result.status); stderr: \(result.stderr)")
         }
 
-        @Test func userConfigWithoutPidNamespaceSeesTheHost() throws {
-            var spec = try Spec.hardened(rootfs: "rootfs", args: ["/x"], userNamespace: false)
-            spec.linux?.namespaces?.removeAll { $0.type == .pid }
-            let config = temporaryPath("no-pidns", ".json")
-            defer { try? FileManager.default.removeItem(atPath: config) }
-            try spec.write(to: config)
-            let (result, report) = try Self.verify(["--env", "container", "--oci-config", config])
-            let guest = try #require(report?.guests.first, "no report; stderr: \(result.stderr)")
-            let seeHost = try #require(guest.checks.first { $0.id == "proc.see_host" })
-            #expect(seeHost.verdict == .fail, "A saw no host process: \(seeHost.evidence)")
-            #expect(seeHost.expected.outcome == .fail && seeHost.matches)
-            #expect(guest.mismatches.map(\.id) == [], "\(guest.mismatches.map { "\($0.id): \($0.evidence)" })")
+        /// A config made by `runc spec` (read-only root, no writable /tmp, a terminal) and each
+        /// one-way change of it run to a verdict: every check is held or open as the config
+        /// says (no contradiction), open ones named by their setting, and the config policy
+        /// passes. The hardened policy fails runc spec (no seccomp filter) and a shared pid
+        /// namespace on top.
+        @Test(arguments: ConfigFixtures.variants.filter { $0.refusal == nil })
+        func oneWayChangesOfRuncSpec(_ variant: ConfigFixtures.Variant) throws {
+            let config = ConfigFixtures.path(variant.name)
+            let (result, report) = try Self.verify(["--env", "container", "--oci-config", config, "--policy", "config"])
+            let r = try #require(report, "no report; stderr: \(result.stderr)")
+            let guest = try #require(r.guests.first)
             #expect(result.status == 0, "exit \(result.status); stderr: \(result.stderr)")
+            #expect(r.policy.kind == .config && r.policy.required == [] && guest.breaches.isEmpty)
+            #expect(guest.contradictions.isEmpty, "\(guest.contradictions.map { "\($0.id): \($0.evidence)" })")
+            // What the checker saw is what the config allows, check by check.
+            for c in guest.checks where c.expected.outcome != .either {
+                #expect(c.classification == (c.expected.outcome == .fail ? .open : .held), "\(c.id): \(c.verdict) (\(c.evidence))")
+            }
+            let open = Set(guest.checks.filter { $0.classification == .open }.map(\.id))
+            #expect(open.isSuperset(of: variant.opens), "\(variant.opens.subtracting(open))")
+            #expect(open.isDisjoint(with: variant.closes), "\(open.intersection(variant.closes))")
+            // What isoprobe changed to run in the config, each with why: runc spec asks for a terminal.
+            let fields = guest.configChanges?.map(\.field) ?? []
+            #expect(fields == ["process.args", "root.path", "process.terminal", "linux.cgroupsPath", "hooks.startContainer", "mounts"])
+            #expect(result.stdout.contains("isoprobe changed the config to run A and B in it:"))
+            #expect(!result.stderr.contains("Read-only file system"), "\(result.stderr)")
+
+            guard ["runc-spec", "no-pid-namespace"].contains(variant.name) else { return }
+            let (hardened, hardenedReport) = try Self.verify(["--env", "container", "--oci-config", config])
+            #expect(hardened.status == 5, "exit \(hardened.status); stderr: \(hardened.stderr)")
+            let breaches = hardenedReport?.guests.first?.breaches ?? []
+            #expect(breaches.contains { $0.id == "priv.seccomp" && $0.expected.reason == "no seccomp filter" })
+            #expect(variant.opens.isSubset(of: Set(breaches.map(\.id))), "\(breaches.map(\.id))")
+            #expect(hardened.stdout.contains("!!   proc.see_host: no pid namespace: shares the host's (the policy requires it)")
+                    == (variant.name == "no-pid-namespace"))
+        }
+
+        /// A config equal to the hardened profile exits 0 under both policies.
+        @Test func hardenedConfigPassesBothPolicies() throws {
+            for (name, policy) in [("hardened", "hardened"), ("hardened", "config"), ("hardened-user-namespace", "hardened")] {
+                let (result, report) = try Self.verify(["--env", "container", "--oci-config", ConfigFixtures.path(name),
+                                                        "--policy", policy])
+                #expect(result.status == 0, "\(name) under \(policy): exit \(result.status); \(result.stdout.suffix(600)) \(result.stderr)")
+                #expect(report?.guests.first?.contradictions.isEmpty == true)
+            }
+        }
+
+        /// A config the runtime would refuse is refused before anything starts, in one line
+        /// naming the field and why (exit 2), by verify and run alike; one the runtime refuses
+        /// anyway gets the runtime's words in one line (exit 1).
+        @Test func refusedConfigsSayWhyInOneLine() throws {
+            try Self.requireChecker()
+            var cases: [(path: String, status: Int32, line: String)] = ConfigFixtures.variants.compactMap { v in
+                v.refusal.map { (ConfigFixtures.path(v.name), 2, "isoprobe: \(ConfigFixtures.path(v.name)): \($0.field): \($0.words)") }
+            }
+            var made: [String] = []
+            defer { made.forEach { unlink($0) } }
+            func write(_ name: String, _ change: (inout Spec) -> Void) throws -> String {
+                var spec = try ConfigFixtures.load("runc-spec")
+                change(&spec)
+                let path = temporaryPath(name, ".json")
+                try spec.write(to: path)
+                made.append(path)
+                return path
+            }
+            // A capability this host cannot grant, where it lacks one (this machine drops CAP_SYS_RESOURCE).
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let bounding = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
+                .flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? ~0
+            if let cap = CapabilityNames.all.first(where: { !CapabilityNames.names(inMask: bounding).contains($0) }) {
+                let path = try write("ungrantable", ConfigFixtures.addCapability(cap))
+                cases.append((path, 2, "isoprobe: \(path): process.capabilities.effective: \(cap) is outside this host's "
+                    + "capability bounding set (CapBnd), so the runtime cannot grant it: remove it from the config"))
+            }
+            let rlimit = try write("rlimit") { $0.process?.rlimits?.append(.init(type: "RLIMIT_NOSUCH", hard: 1, soft: 1)) }
+            cases.append((rlimit, 1, "isoprobe: runc refused --oci-config \(rlimit): wrong rlimit value: RLIMIT_NOSUCH"))
+            for c in cases {
+                let r = try runProcess(Repo.binary, ["verify", "--env", "container", "--oci-config", c.path, "--no-neighbours"],
+                                       timeout: 120)
+                #expect(r.status == c.status, "\(c.path): exit \(r.status): \(r.stderr)")
+                let lines = r.stderrLines.filter { !$0.hasPrefix("isoprobe: checks from inside guest A") }
+                #expect(lines == [c.line], "\(r.stderr)")
+                #expect(r.stdout.isEmpty)
+            }
+            let run = try runProcess(Repo.binary, ["run", "--env", "container", "--oci-config", cases[0].path,
+                                                   "--workload", "getpid:count=1", "--quiet"])
+            #expect(run.status == 2 && run.stderrLines == [cases[0].line], "\(run.stderr)")
+            Self.expectNoCanaries()
+        }
+
+        /// A policy file requires what it lists: the host's processes, which a shared pid
+        /// namespace opens; or the host's files, devices, network and IPC, which that config keeps.
+        @Test func policyFileRequiresWhatItLists() throws {
+            let config = ConfigFixtures.path("no-pid-namespace")
+            let file = temporaryPath("policy", ".toml")
+            try "required = [\"proc.see_host\", \"net.*\"]\n".write(toFile: file, atomically: false, encoding: .utf8)
+            defer { unlink(file) }
+            for (policy, status) in [(file, Int32(5)), (Repo.root + "/fixtures/policies/no-host-files-or-network.toml", 0)] {
+                let (result, report) = try Self.verify(["--env", "container", "--oci-config", config, "--policy", policy])
+                #expect(result.status == status, "\(policy): exit \(result.status); stderr: \(result.stderr)")
+                #expect(report?.policy.file == policy)
+                #expect(result.stdout.contains("verdict (policy \(policy)): "))
+            }
         }
 
         @Test(.enabled(if: VMRequirements.available || Requirements.inCI, "needs qemu-system-x86_64 and a guest kernel"))

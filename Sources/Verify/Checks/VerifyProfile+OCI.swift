@@ -5,9 +5,11 @@ extension VerifyProfile {
     /// What an OCI config lets the container do, check by check, following what
     /// fixtures/checks/boundaries.c tries. `either` where the config cannot decide (a kernel
     /// setting, a namespace joined by path, a kernel built without the call); `kernel` narrows
-    /// some of those down. Guest B is assumed to run from the same config.
-    public static func container(_ spec: Spec, name: String, kernel: KernelSettings? = nil) -> VerifyProfile {
-        let rules = ContainerRules(spec, kernel: kernel)
+    /// some of those down; `layout` says where the host's secret file lies and which host
+    /// mount points a bind stops at. Guest B is assumed to run from the same config.
+    public static func container(_ spec: Spec, name: String, kernel: KernelSettings? = nil,
+                                 layout: HostLayout = HostLayout()) -> VerifyProfile {
+        let rules = ContainerRules(spec, kernel: kernel, layout: layout)
         var e: [String: Expectation] = [:]
         rules.processes(&e)
         rules.filesystem(&e)
@@ -25,12 +27,14 @@ struct ContainerRules {
     let summary: OCIConfigSummary
     let linux: Linux
     let kernel: KernelSettings?
+    let layout: HostLayout
 
-    init(_ spec: Spec, kernel: KernelSettings?) {
+    init(_ spec: Spec, kernel: KernelSettings?, layout: HostLayout = HostLayout()) {
         self.spec = spec
         summary = OCIConfigSummary(spec)
         linux = spec.linux ?? Linux()
         self.kernel = kernel
+        self.layout = layout
     }
 
     enum Namespace { case own, host, joined }
@@ -60,52 +64,48 @@ struct ContainerRules {
         }
     }
 
-    /// An outcome keyed by a namespace: own -> pass, host -> `host`, joined -> either.
+    /// An outcome keyed by a namespace: own -> pass, host -> `host` (its reason led by the
+    /// setting, "no pid namespace"), joined -> either.
     func byNamespace(_ t: Linux.NamespaceType, _ host: Expectation, own: String) -> Expectation {
         switch namespace(t) {
         case .own: return .init(.pass, own)
-        case .host: return host
+        case .host: return .init(host.outcome, "no \(t.rawValue) namespace: " + host.reason)
         case .joined: return .init(.either, "joins an existing \(t.rawValue) namespace")
         }
     }
 
     func processes(_ e: inout [String: Expectation]) {
         let own = "private pid namespace"
-        e["proc.see_host"] = byNamespace(.pid, .init(.fail, "shares the host's pid namespace"), own: own)
-        e["proc.see_peer"] = byNamespace(.pid, .init(.fail, "B is in the host's pid namespace too"), own: own)
+        e["proc.see_host"] = byNamespace(.pid, .init(.fail, "shares the host's"), own: own)
+        e["proc.see_peer"] = byNamespace(.pid, .init(.fail, "B is in the host's too"), own: own)
         let kill = seccompAllows("kill")
         // kill(pid, 0) needs the same uid as the root-owned canary, or CAP_KILL over the host.
         let signalHost: Expectation = kill == false ? .init(.pass, "seccomp refuses kill")
             : kill == nil ? .init(.either, "seccomp decides on kill's arguments")
-            : hostRoot || hasOverHost("KILL") ? .init(.fail, "host pid namespace and host root (or CAP_KILL)")
+            : hostRoot || hasOverHost("KILL") ? .init(.fail, "A is the host's uid 0 (or has CAP_KILL over it)")
             : hostUserNamespace ? .init(.pass, "not root and no CAP_KILL") : .init(.pass, "mapped uid, no capability over the host")
         e["proc.signal_host"] = byNamespace(.pid, signalHost, own: own)
         e["proc.signal_peer"] = byNamespace(.pid, kill == false ? .init(.pass, "seccomp refuses kill")
             : kill == nil ? .init(.either, "seccomp decides on kill's arguments")
-            : .init(.fail, "A and B share the host's pid namespace and their uid"), own: own)
+            : .init(.fail, "A and B share their uid"), own: own)
         // The host canary holds every capability: attaching needs CAP_SYS_PTRACE over the host.
         let ptrace = seccompAllows("ptrace")
         let ptraceHost: Expectation = ptrace == false ? .init(.pass, "seccomp refuses ptrace")
             : ptrace == nil ? .init(.either, "seccomp decides on ptrace's arguments")
             : kernel?.yamaPtraceScope == 3 ? .init(.pass, "yama ptrace_scope 3")
-            : hasOverHost("SYS_PTRACE") ? .init(.fail, "host pid namespace with CAP_SYS_PTRACE")
+            : hasOverHost("SYS_PTRACE") ? .init(.fail, "CAP_SYS_PTRACE over the host")
             : .init(.pass, "no CAP_SYS_PTRACE over a canary holding every capability")
         e["proc.ptrace_host"] = byNamespace(.pid, ptraceHost, own: own)
         let ptracePeer: Expectation = ptrace == false ? .init(.pass, "seccomp refuses ptrace")
             : hasOverHost("SYS_PTRACE") && ptrace == true && kernel?.yamaPtraceScope != 3
-            ? .init(.fail, "shared pid namespace with CAP_SYS_PTRACE")
+            ? .init(.fail, "CAP_SYS_PTRACE over the host")
             : .init(.either, "yama, dumpability and capability subsets decide")
         e["proc.ptrace_peer"] = byNamespace(.pid, ptracePeer, own: own)
     }
 
     func filesystem(_ e: inout [String: Expectation]) {
         let mounts = spec.mounts ?? []
-        let binds = mounts.filter { $0.type == "bind" || ($0.options ?? []).contains { $0 == "bind" || $0 == "rbind" } }
-        let rootPath = spec.root?.path ?? ""
-        e["fs.read_host_file"] = rootPath == "/" ? .init(.fail, "the root is the host's /")
-            : binds.contains { ["/", "/tmp", "/var", "/var/tmp", "/run"].contains($0.source ?? "") }
-            ? .init(.either, "bind-mounts a host directory that may hold the file")
-            : .init(.pass, "own root; the host file is outside it")
+        e["fs.read_host_file"] = hostFile()
 
         // A tmpfs needs CAP_SYS_ADMIN over the mount namespace: a user namespace's own counts.
         let mount = seccompAllows("mount")
@@ -157,22 +157,45 @@ struct ContainerRules {
             : .init(.pass, mem ? "/dev/mem listed but no CAP_SYS_RAWIO" : "/dev/mem not in linux.devices")
     }
 
+    /// The host's secret file (root's, mode 0600, in a new folder of the host's temporary
+    /// directory) is A's to read where a bind mount shows it and A is its owner, the host's
+    /// uid 0, or holds CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH over the host.
+    func hostFile() -> Expectation {
+        if spec.root?.path == "/" { return .init(.fail, "the root is the host's /") }
+        let base = layout.temporaryDirectory
+        guard let shown = spec.containerPath(ofHostPath: base, hostMountPoints: layout.mountPoints) else {
+            return .init(.pass, "own root; no bind mount shows the host's \(base)")
+        }
+        let bind = "a bind mount shows the host's \(base) at \(shown)"
+        if summary.processHostUID == 0 || hasOverHost("DAC_OVERRIDE") || hasOverHost("DAC_READ_SEARCH") {
+            return .init(.fail, bind + ", and A is the host's uid 0")
+        }
+        guard let uid = summary.processHostUID else { return .init(.either, bind + "; A's uid on the host is unknown") }
+        return .init(.pass, bind + ", but the file is root's (0600) and A is host uid \(uid)")
+    }
+
     func network(_ e: inout [String: Expectation]) {
         let own = "private network namespace"
-        e["net.reach_host"] = byNamespace(.network, .init(.fail, "shares the host's network namespace"), own: own)
-        e["net.reach_peer"] = byNamespace(.network, .init(.fail, "B is in the host's network namespace too"), own: own)
-        e["net.host_interfaces"] = byNamespace(.network, .init(.fail, "shares the host's network namespace"), own: own)
+        e["net.reach_host"] = byNamespace(.network, .init(.fail, "shares the host's"), own: own)
+        e["net.reach_peer"] = byNamespace(.network, .init(.fail, "B is in the host's too"), own: own)
+        e["net.host_interfaces"] = byNamespace(.network, .init(.fail, "shares the host's"), own: own)
         // SysV shared memory belongs to the IPC namespace, abstract unix sockets to the network one.
-        e["ipc.shm_host"] = byNamespace(.ipc, .init(.fail, "shares the host's IPC namespace"), own: "private IPC namespace")
-        e["ipc.shm_peer"] = byNamespace(.ipc, .init(.fail, "B shares the host's IPC namespace too"), own: "private IPC namespace")
-        e["ipc.abstract_host"] = byNamespace(.network, .init(.fail, "abstract sockets live in the host's network namespace"), own: own)
-        e["ipc.abstract_peer"] = byNamespace(.network, .init(.fail, "B's abstract socket is in the host's network namespace too"), own: own)
+        e["ipc.shm_host"] = byNamespace(.ipc, .init(.fail, "shares the host's"), own: "private IPC namespace")
+        e["ipc.shm_peer"] = byNamespace(.ipc, .init(.fail, "B is in the host's too"), own: "private IPC namespace")
+        e["ipc.abstract_host"] = byNamespace(.network, .init(.fail, "abstract sockets live in the host's"), own: own)
+        e["ipc.abstract_peer"] = byNamespace(.network, .init(.fail, "B's abstract socket is in the host's too"), own: own)
     }
 
     func identity(_ e: inout [String: Expectation]) {
         switch namespace(.uts) {
         case .own: e["id.hostname"] = .init(.pass, "private UTS namespace")
-        case .host: e["id.hostname"] = .init(.either, "shares the host's UTS namespace: the checker leaves the hostname alone")
+        case .host:
+            // The checker leaves the host's hostname alone: what the config lets A do decides.
+            let sethostname = seccompAllows("sethostname")
+            e["id.hostname"] = sethostname == false ? .init(.pass, "no uts namespace, but seccomp refuses sethostname")
+                : sethostname == nil ? .init(.either, "no uts namespace; seccomp decides on sethostname's arguments")
+                : hasOverHost("SYS_ADMIN") ? .init(.fail, "no uts namespace: with CAP_SYS_ADMIN A can change the host's hostname")
+                : .init(.pass, "no uts namespace, but without CAP_SYS_ADMIN over the host A cannot change the hostname")
         case .joined: e["id.hostname"] = .init(.either, "joins an existing UTS namespace")
         }
         switch summary.rootIsUnprivilegedOnHost {
@@ -189,7 +212,7 @@ struct ContainerRules {
                          "BPF", "PERFMON", "MKNOD"].filter(hasOverHost)
         e["priv.capabilities"] = namespace(.user) == .joined ? .init(.either, "joins a user namespace")
             : dangerous.isEmpty ? .init(.pass, hostUserNamespace ? "no dangerous capability" : "capabilities only in its own user namespace")
-            : .init(.fail, "effective: " + dangerous.map { "CAP_" + $0 }.joined(separator: ", "))
+            : .init(.fail, dangerous.map { "CAP_" + $0 }.joined(separator: ", ") + " without a user namespace")
         e["priv.no_new_privs"] = summary.noNewPrivileges ? .init(.pass, "noNewPrivileges") : .init(.fail, "noNewPrivileges false")
         e["priv.seccomp"] = summary.seccomp != nil ? .init(.pass, "a filter is installed") : .init(.fail, "no seccomp filter")
 
@@ -197,7 +220,10 @@ struct ContainerRules {
             switch seccompAllows(name) {
             case false?: return .init(.pass, "seccomp refuses \(name)")
             case nil: return .init(.either, "seccomp decides on \(name)'s arguments")
-            default: return ifAllowed
+            default:
+                guard ifAllowed.outcome != .pass else { return ifAllowed }
+                let filter = summary.seccomp == nil ? "no seccomp filter" : "seccomp allows \(name)"
+                return .init(ifAllowed.outcome, filter + ": " + ifAllowed.reason)
             }
         }
         func setting(_ value: Int?, allowsWhen: (Int) -> Bool, _ name: String) -> Expectation {

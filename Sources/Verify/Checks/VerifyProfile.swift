@@ -30,20 +30,26 @@ public struct VerifyProfile: Sendable, Equatable {
         return expectation(id).outcome == .pass && !informational.contains(id)
     }
 
+    /// The boundaries this profile holds: what `--policy hardened` requires when this is the
+    /// hardened profile.
+    public var held: Set<String> { Set(BoundaryCheck.all.map(\.id).filter { !isControl && isRequired($0) }) }
+
     /// The checks a weakened control must fail for the run to count: proof the checks can fail.
     public static let controlMustFail = ["proc.see_host", "proc.signal_host", "net.reach_host", "net.host_interfaces",
                                          "priv.capabilities", "priv.seccomp"]
 
-    /// The checker's observations judged against this profile, in `BoundaryCheck.all` order.
+    /// The checker's observations judged against this profile, in `BoundaryCheck.all` order,
+    /// the checks in `requiring` required (nil: what the profile itself requires).
     /// Every check must have been observed: a missing one is an error naming it.
-    public func evaluate(_ observed: [ObservedCheck]) throws -> [CheckResult] {
+    public func evaluate(_ observed: [ObservedCheck], requiring: Set<String>? = nil) throws -> [CheckResult] {
         let byID = Dictionary(observed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try BoundaryCheck.all.map { check in
             guard let seen = byID[check.id] else {
                 throw IsoprobeError(.failed, "no verdict for '\(check.id)' in the checker's output",
                                     fix: "the checker stopped early; see its stderr")
             }
-            return CheckResult(check: check, observed: seen, expected: expectation(check.id), required: isRequired(check.id))
+            let required = isControl ? isRequired(check.id) : requiring.map { $0.contains(check.id) } ?? isRequired(check.id)
+            return CheckResult(check: check, observed: seen, expected: expectation(check.id), required: required)
         }
     }
 

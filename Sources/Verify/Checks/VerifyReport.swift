@@ -1,6 +1,7 @@
 import Foundation
 import Neighbours
 import IsoprobeCore
+import OCI
 
 /// What the host's probes saw A do while the checks ran.
 public struct ProbeObservations: Codable, Sendable, Equatable {
@@ -60,45 +61,59 @@ public struct GuestVerification: Codable, Sendable, Equatable {
     public var observations: ProbeObservations
     /// What the host saw after A ran (a hostname that leaked, a probe that could not attach).
     public var notes: [String]
+    /// What isoprobe changed in the user's config to run A and B in it, each with why; nil
+    /// when the guests ran from isoprobe's own profile.
+    public var configChanges: [ConfigChange]?
 
     public init(environment: String, profile: String, isControl: Bool, checks: [CheckResult],
-                observations: ProbeObservations = ProbeObservations(), notes: [String] = []) {
+                observations: ProbeObservations = ProbeObservations(), notes: [String] = [],
+                configChanges: [ConfigChange]? = nil) {
         self.environment = environment
         self.profile = profile
         self.isControl = isControl
         self.checks = checks
         self.observations = observations
         self.notes = notes
+        self.configChanges = configChanges
     }
 
+    /// Boundaries the policy requires that are open.
     public var breaches: [CheckResult] { isControl ? [] : checks.filter(\.breach) }
-    public var mismatches: [CheckResult] { isControl ? [] : checks.filter { !$0.matches } }
+    /// Boundaries the config closes that were open: escapes.
+    public var contradictions: [CheckResult] { isControl ? [] : checks.filter(\.contradiction) }
 
     /// The checks a control had to fail and did not; empty when the control is valid.
     public var controlFailures: [String] { isControl ? checks.filter(\.controlMiss).map(\.id) : [] }
 
-    /// Checks that make this guest's part of the run go wrong: breaches and contradictions,
-    /// or for a control the checks it did not fail.
+    /// Checks that make this guest's part of the run go wrong: required boundaries open and
+    /// contradictions, or for a control the checks it did not fail.
     public var failing: [CheckResult] {
-        isControl ? checks.filter(\.controlMiss) : checks.filter { $0.breach || !$0.matches }
+        isControl ? checks.filter(\.controlMiss) : checks.filter { $0.breach || $0.contradiction }
     }
 }
 
 /// Everything one `isoprobe verify` run found.
 public struct VerifyReport: Codable, Sendable {
-    public var schema = "isoprobe.verify"
-    public var schemaVersion = 1
+    public static let schemaName = "isoprobe.verify"
+    /// Version 2: each check's class, the verdict policy, what isoprobe changed in a user's
+    /// config (docs/result-schema.md).
+    public static let currentVersion = 2
+
+    public var schema = VerifyReport.schemaName
+    public var schemaVersion = VerifyReport.currentVersion
     public var isoprobeVersion = IsoprobeVersion.current
     public var createdAt: Date
     public var host: HostFacts?
+    public var policy: PolicySummary
     public var guests: [GuestVerification]
     public var control: GuestVerification?
     public var performance: [PerformanceIsolationResult]?
 
-    public init(createdAt: Date = Date(), host: HostFacts? = nil, guests: [GuestVerification],
+    public init(createdAt: Date = Date(), host: HostFacts? = nil, policy: PolicySummary, guests: [GuestVerification],
                 control: GuestVerification?, performance: [PerformanceIsolationResult]? = nil) {
         self.createdAt = createdAt
         self.host = host
+        self.policy = policy
         self.guests = guests
         self.control = control
         self.performance = performance
@@ -107,15 +122,16 @@ public struct VerifyReport: Codable, Sendable {
     /// A run without a control proves nothing about the checks' ability to fail.
     public var controlValid: Bool { control.map { $0.isControl && $0.controlFailures.isEmpty } ?? false }
     public var breaches: [CheckResult] { guests.flatMap(\.breaches) }
-    public var mismatches: [CheckResult] { guests.flatMap(\.mismatches) }
+    public var contradictions: [CheckResult] { guests.flatMap(\.contradictions) }
     var everyGuest: [GuestVerification] { guests + (control.map { [$0] } ?? []) }
 
-    /// Success when every required boundary held and the control failed as it must; a
-    /// failed verdict on a breach or a verdict that contradicts the profile; an invalid
-    /// control when the control did not fail.
+    /// Success when everything the policy requires held, nothing contradicted the config and
+    /// the control failed as it must. An open required boundary or a contradiction is a
+    /// failed verdict whatever the control did (a boundary seen open needs no proof that the
+    /// checks can fail); otherwise a control that did not fail makes the run invalid.
     public var exitStatus: ExitStatus {
-        if !controlValid { return .invalidControl }
-        return breaches.isEmpty && mismatches.isEmpty ? .success : .verdictFailed
+        if !breaches.isEmpty || !contradictions.isEmpty { return .verdictFailed }
+        return controlValid ? .success : .invalidControl
     }
 
     public func jsonData() throws -> Data { try ResultDocument.encoder().encode(self) }

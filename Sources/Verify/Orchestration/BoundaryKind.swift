@@ -11,6 +11,13 @@ import VMEnvironment
 /// the profile guest A is judged by, and how to tell that guest B is ready.
 protocol BoundaryKind: IsolationKind {
     func profile() throws -> VerifyProfile
+    /// The profile `--policy hardened` holds guests of this kind to.
+    func hardenedProfile() -> VerifyProfile
+    /// What isoprobe changed in a user's config to run a guest in `environment`; nil when the
+    /// guest ran from isoprobe's own profile.
+    func configChanges(in environment: Environment) -> [ConfigChange]?
+    /// Where A finds a host file: where a bind mount of its config shows it, else the host's path.
+    func checkerPath(ofHostFile path: String) throws -> String
     /// Until B has planted its canaries (or as near as the host can tell); B's planter's
     /// pid on the host when the host can see it.
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t?
@@ -38,20 +45,38 @@ extension ContainerIsolation: BoundaryKind {
     func profile() throws -> VerifyProfile {
         let kernel = KernelSettings.current()
         if let path = options.ociConfigPath {
-            return .container(try Spec.load(from: path), name: "oci-config", kernel: kernel)
+            return .container(try ContainerEnvironment.loadUserConfig(path), name: "oci-config", kernel: kernel,
+                              layout: .current())
         }
         let userNamespace = options.userNamespace ?? ["runc", "crun"].contains((options.runtime as NSString).lastPathComponent)
         return .containerDefault(userNamespace: userNamespace, kernel: kernel)
     }
 
-    /// B's planter process is found on the host by its marker, and its ready file in its root.
+    /// The hardened container without a user namespace: the profile adds one only where
+    /// asked, so what holds with it alone (root in A being the host's root) is not required.
+    func hardenedProfile() -> VerifyProfile {
+        .containerDefault(userNamespace: false, kernel: KernelSettings.current())
+    }
+
+    func configChanges(in environment: Environment) -> [ConfigChange]? {
+        guard options.ociConfigPath != nil, let container = environment as? ContainerEnvironment else { return nil }
+        return container.userConfigChanges
+    }
+
+    func checkerPath(ofHostFile path: String) throws -> String {
+        guard let config = options.ociConfigPath else { return path }
+        return try Spec.load(from: config).containerPath(ofHostPath: path, hostMountPoints: ProcFS.mountPoints()) ?? path
+    }
+
+    /// B's planter process is found on the host by its marker; it is ready once it holds its
+    /// loopback listener, the last canary it plants. Nothing in B's filesystem is needed, so
+    /// a read-only root without a writable /tmp works as the config has it.
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             try Interruption.shared.check()
             if run.isFinished { throw PeerGuest.failure(run, "B ended before its canaries were planted") }
-            for pid in HostProcesses.carrying(canary.marker)
-            where access("/proc/\(pid)/root/tmp/isoprobe-canary-\(canary.tag).ready", F_OK) == 0 {
+            for pid in HostProcesses.carrying(canary.marker) where ProcFS.listensOnLoopback(pid: pid, port: canary.port) {
                 return pid
             }
             usleep(20_000)
@@ -62,6 +87,9 @@ extension ContainerIsolation: BoundaryKind {
 
 extension VMIsolation: BoundaryKind {
     func profile() throws -> VerifyProfile { .vm }
+    func hardenedProfile() -> VerifyProfile { .vm }
+    func configChanges(in environment: Environment) -> [ConfigChange]? { nil }
+    func checkerPath(ofHostFile path: String) throws -> String { path }
 
     /// A guest's kernel is not the host's to look into: B's QEMU is running, then a bounded
     /// boot allowance.

@@ -4,6 +4,7 @@ import Foundation
 import Harness
 import Host
 import IsoprobeCore
+import OCI
 import Probes
 import VMEnvironment
 
@@ -25,7 +26,9 @@ public struct BoundaryVerification {
         self.agentBinary = agentBinary
     }
 
-    public func verify(_ guest: VerifyTarget, profile: VerifyProfile) throws -> GuestVerification {
+    /// A's checks judged by `profile`, the checks in `required` required of it (nil: what the
+    /// profile requires, as for the control).
+    public func verify(_ guest: VerifyTarget, profile: VerifyProfile, required: Set<String>? = nil) throws -> GuestVerification {
         let ids = CanaryIdentities.random()
         let workdir = try Self.makeWorkDirectory()
         defer { workdir.remove() }
@@ -33,7 +36,8 @@ public struct BoundaryVerification {
         let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir.path)
         defer { hostCanary.stop() }
         PausePoint.reached(.canaries)
-        let params = CheckParameters.make(ids: ids, host: host, hostPid: hostCanary.pid, hostFile: hostCanary.file)
+        let params = CheckParameters.make(ids: ids, host: host, hostPid: hostCanary.pid,
+                                          hostFile: try guest.base.checkerPath(ofHostFile: hostCanary.file))
         var seen = try runGuest(guest, ids: ids, params: params)
         // A's hostname must not have reached the host; put it back if it did.
         if HostIdentity.currentHostname() == ids.hostnameProbe {
@@ -49,14 +53,15 @@ public struct BoundaryVerification {
                                                  seenOnHost: seen.onHost, seenInPeer: seen.inPeer)
         }
         return GuestVerification(environment: guest.name, profile: profile.name, isControl: profile.isControl,
-                                 checks: try profile.evaluate(observed), observations: seen.observations,
-                                 notes: seen.notes)
+                                 checks: try profile.evaluate(observed, requiring: required), observations: seen.observations,
+                                 notes: seen.notes, configChanges: profile.isControl ? nil : seen.configChanges)
     }
 
     struct GuestRunSeen {
         var output: String
         var observations: ProbeObservations
         var notes: [String]
+        var configChanges: [ConfigChange]?
         var onHost = false
         var inPeer = false
     }
@@ -97,7 +102,7 @@ public struct BoundaryVerification {
             caps = nil
         }
         return GuestRunSeen(output: measured.output ?? "", observations: .from(result, capabilities: caps), notes: notes,
-                            inPeer: inPeer)
+                            configChanges: guest.base.configChanges(in: environment), inPeer: inPeer)
     }
 
     /// The hostname in the UTS namespace of pid (nil when it cannot be read).

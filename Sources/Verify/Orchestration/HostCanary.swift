@@ -29,8 +29,7 @@ final class HostCanary {
             throw error
         }
         Glibc.close(out.write)
-        ledger = [ResourceLedger.shared.record(.directory(path: Self.readyFile(canary))),
-                  ResourceLedger.shared.record(.sharedMemory(key: canary.shmKey)),
+        ledger = [ResourceLedger.shared.record(.sharedMemory(key: canary.shmKey)),
                   ProcFS.stat(of: pid).map { ResourceLedger.shared.record(.process(pid: pid, startTime: $0.starttime)) }]
             .compactMap { $0 }
         interruptToken = Interruption.shared.onInterrupt { [pid] in kill(pid, SIGKILL) }
@@ -41,9 +40,6 @@ final class HostCanary {
                                 cause: line.isEmpty ? "no output" : line)
         }
     }
-
-    /// Where the planter says it is ready (the checker's own convention).
-    static func readyFile(_ canary: CanaryIdentities.Canary) -> String { "/tmp/isoprobe-canary-\(canary.tag).ready" }
 
     /// The first line on fd, or what came before the deadline.
     static func readLine(_ fd: Int32, timeout: TimeInterval) -> String {
@@ -82,7 +78,6 @@ final class HostCanary {
         let id = shmget(key_t(canary.shmKey), 0, 0)
         if id >= 0 { shmctl(id, IPC_RMID, nil) }
         unlink(file)
-        unlink(Self.readyFile(canary))
         for token in ledger { ResourceLedger.shared.release(token) }
         ledger = []
     }

@@ -30,18 +30,41 @@ final class PeerGuest {
                                             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                                             timeout: TimeInterval(Self.holdMs / 1000 + 30))
         let probes = ProbeSession.Settings(directory: runner.resources.probesDirectory, families: [])
+        let failure = ErrorBox()
+        self.failure = failure
         run = NeighbourRun(label: "B", marker: guest.base.hostWord(for: canary.marker)) {
             defer { environment.close() }
-            _ = try environment.measure(MeasureRequest(invocation: invocation, repetition: 1, probes: probes))
+            do {
+                _ = try environment.measure(MeasureRequest(invocation: invocation, repetition: 1, probes: probes))
+            } catch {
+                failure.set(error)
+                throw error
+            }
             return NeighbourRun.Outcome()
         }
         run.start()
     }
 
     /// Until B's canaries are planted, as near as the host can tell (the environment's kind
-    /// knows how).
+    /// knows how). B's own error, when it ended before (a runtime that refused the config),
+    /// is the error: it says what went wrong in B's words.
     func awaitReady(timeout: TimeInterval = 60) throws {
-        pid = try guest.base.awaitPeer(run, canary: canary, timeout: timeout)
+        do {
+            pid = try guest.base.awaitPeer(run, canary: canary, timeout: timeout)
+        } catch {
+            if run.isFinished, let own = failure.get() { throw own }
+            throw error
+        }
+    }
+
+    /// The error B's run threw, set on B's thread.
+    private let failure: ErrorBox
+
+    final class ErrorBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var error: Error?
+        func set(_ e: Error) { lock.withLock { error = e } }
+        func get() -> Error? { lock.withLock { error } }
     }
 
     /// B's planter on the host (containers only), once ready.

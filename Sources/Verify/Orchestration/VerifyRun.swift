@@ -14,16 +14,19 @@ public struct VerifyRun {
     public typealias Target = VerifyTarget
 
     public var target: Target
+    /// Which open boundaries fail the run (contradictions always do).
+    public var policy: VerdictPolicy
     public var neighbours: Bool
     /// The runtime the control runs under (the user's, for --env container).
     public var controlRuntime: String
     /// The isoprobe binary that serves as the agent inside guests.
     public var agentBinary: String
 
-    public init(target: Target, neighbours: Bool = true, controlRuntime: String = "runc",
+    public init(target: Target, policy: VerdictPolicy = .hardened, neighbours: Bool = true, controlRuntime: String = "runc",
                 agentBinary: String = Resources.executablePath) {
         self.agentBinary = agentBinary
         self.target = target
+        self.policy = policy
         self.neighbours = neighbours
         self.controlRuntime = controlRuntime
     }
@@ -44,14 +47,22 @@ public struct VerifyRun {
     /// The profile guest A is judged by.
     public static func profile(for target: Target) throws -> VerifyProfile { try target.base.profile() }
 
+    /// The checks `policy` requires of guest A in `target`.
+    public static func required(by policy: VerdictPolicy, for target: Target) -> Set<String> {
+        policy.required(hardened: target.base.hardenedProfile())
+    }
+
     public func run(resources: Resources, progress: (String) -> Void = { _ in }) throws -> VerifyReport {
         let checker = try Self.locateChecker(resources)
         let verification = BoundaryVerification(resources: resources, checker: checker, agentBinary: agentBinary)
         let hierarchy = try CgroupHierarchy.detect()
         let host = HostFacts.current(cgroupLayout: hierarchy.layout.rawValue)
 
+        // The profile first: a config the runtime would refuse is refused before anything starts.
+        let profile = try Self.profile(for: target)
+        let required = Self.required(by: policy, for: target)
         progress("checks from inside guest A (\(name))")
-        let guest = try verification.verify(target, profile: try Self.profile(for: target))
+        let guest = try verification.verify(target, profile: profile, required: required)
         try checkInterrupted()
 
         progress("the same checks in the weakened control container")
@@ -70,7 +81,8 @@ public struct VerifyRun {
             progress("performance isolation: a victim beside noisy neighbours (\(name))")
             performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(target.isolation)]
         }
-        return VerifyReport(host: host, guests: [guest], control: control, performance: performance)
+        return VerifyReport(host: host, policy: PolicySummary(policy, required: required), guests: [guest], control: control,
+                            performance: performance)
     }
 
     var name: String { target.name }

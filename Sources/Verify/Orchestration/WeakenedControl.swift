@@ -2,7 +2,6 @@ import Foundation
 import Host
 import IsoprobeCore
 import OCI
-import Probes
 
 /// The deliberately weakened container every verify run includes: the hardened profile
 /// with the host's pid and network namespaces, every capability in every set, no seccomp
@@ -25,8 +24,7 @@ public enum WeakenedControl {
     /// Every capability isoprobe itself may hand on: a runtime refuses to start a container
     /// asking for one outside its own bounding set (a host that drops CAP_SYS_RESOURCE).
     static func hostBoundingSet() -> [String] {
-        guard let mask = ProcFS.capabilities("CapBnd") else { return CapabilityProbe.names }
-        return CapabilityProbe.names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+        ProcFS.boundingSet() ?? CapabilityNames.all
     }
 
     /// Writes the control's config.json into `directory`; its path.
