@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Agent", dependencies: ["AgentProtocol", "Environments", "Harness", "IsoprobeCore", "Probes"]),
         // isoprobe checking itself and its host: doctor, the probe check, the self-benchmarks.
         .target(name: "Diagnostics", dependencies: ["BPF", "Container", "Environments", "Harness", "Host", "IsoprobeCore", "KVM",
-                                                    "Probes", "VM", "VMEnvironment"]),
+                                                    "Probes", "Suite", "VM", "VMEnvironment"]),
         // The KVM calibration: does /dev/kvm run guest kernel code natively? CKVM makes the KVM
         // API calls (a VM, a vCPU, one KVM_RUN, a kick); KVM decides what to run and what it means.
         .target(name: "CKVM"),

@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
-        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self])
+        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self,
+                      SuiteParseBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
@@ -95,6 +96,38 @@ struct VMBootBenchCommand: ParsableCommand {
             try Doctor.requireRunPrerequisites()
             let bench = VMBootBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             let result = try bench.run(repetitions: repetitions) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            print(result.render(), terminator: "")
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct SuiteParseBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite-parse",
+        abstract: "Reading a suite of 10,000 and one of 100,000 [[workload]] tables, side by side: the ratio shows how it grows.")
+
+    @Option(help: "[[workload]] tables in the small suite.")
+    var small: Int = 10_000
+
+    @Option(help: "[[workload]] tables in the large suite.")
+    var large: Int = 100_000
+
+    @Option(name: .customLong("reps"), help: "Measurements of each (interleaved).")
+    var repetitions: Int = 3
+
+    func validate() throws {
+        guard small >= 1, large >= small else { throw ValidationError("--small must be at least 1 and --large at least --small") }
+        guard repetitions >= 1 else { throw ValidationError("--reps must be at least 1") }
+    }
+
+    func run() throws {
+        Interruption.shared.install()
+        do {
+            let result = try SuiteParseBench.run(small: small, large: large, repetitions: repetitions) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             print(result.render(), terminator: "")
