@@ -30,6 +30,32 @@ extension KernelTests {
                 #expect(exits.reasons.contains { $0.name == "IO_INSTRUCTION" || $0.name == "IOIO" }, "\(exits.reasons.map(\.name))")
             }
         }
+
+        /// The kvm tracepoints are there, the object is garbage: an error naming it, not a
+        /// result that quietly lacks the exits; the capability probe alike.
+        @Test func garbageObjectsOfTheOptionalProbesAreErrors() throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("garbage-optional-probes")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            for file in ["kvm.bpf.o", "capable.bpf.o"] {
+                try Data("not an object\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + file))
+            }
+            let kvm = KVMExitProbe(directory: directory)
+            defer { kvm.close() }
+            #expect {
+                try kvm.attach(target: nil)
+            } throws: { error in
+                "\(error)".contains("the kvm exit probes cannot be opened: \(directory)/kvm.bpf.o: ")
+            }
+            let capabilities = CapabilityProbe(directory: directory)
+            defer { capabilities.close() }
+            #expect {
+                try capabilities.attach(target: nil)
+            } throws: { error in
+                "\(error)".contains("the capability probes cannot be opened: \(directory)/capable.bpf.o: ")
+            }
+        }
     }
 
     /// Exit reason names.
