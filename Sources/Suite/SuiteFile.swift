@@ -15,6 +15,11 @@ public enum SuiteFile {
             throw IsoprobeError(.usage, "\(path): no such suite file",
                                 fix: "give a suite file such as fixtures/suites/default.toml")
         }
+        return try parse(data: data, path: path)
+    }
+
+    /// A suite file's bytes, as `load` read them from `path`.
+    public static func parse(data: Data, path: String) throws -> Suite {
         guard let text = String(data: data, encoding: .utf8) else {
             throw IsoprobeError(.usage, "\(path): not UTF-8 text; a suite file is TOML")
         }

@@ -84,6 +84,25 @@ import Testing
         }
     }
 
+    /// Errors quote the file (a key, a value, a spec): its control characters are written as
+    /// escapes, so the error stays one line and cannot move a terminal's cursor or colours.
+    @Test(arguments: [
+        ("a = \u{0C}=\n", "fuzz.toml:1:5: '\\u{c}=' is not a TOML value (strings need quotes)"),
+        ("\"k\\u001b[2J\" = 1\n[[workload]]\nspec = \"getpid\"\n",
+         "fuzz.toml:1:1: k\\u{1b}[2J: unknown key; expected one of: "),
+        ("[[workload]]\nspec = \"get\\npid\"\n", "fuzz.toml:2:8: workload[1].spec: workload 'get\\npid': "),
+    ])
+    func errorsQuotingTheFileStayOneLine(_ text: String, _ expected: String) {
+        do {
+            _ = try SuiteFile.parse(text: text, path: "fuzz.toml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            let line = "\(error)"
+            #expect(line.hasPrefix(expected), "\(line)")
+            #expect(!line.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(line)")
+        }
+    }
+
     /// A suite of n [[workload]] tables is read in time proportional to n: ten times the
     /// tables may take ten times as long, loosely, not a hundred times. `isoprobe bench
     /// suite-parse` gives the figure; this only guards against a return to copying.
