@@ -81,6 +81,19 @@ let package = Package(
             "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Fuzz targets (Fuzz/): each hands its input to one reader of untrusted bytes. `make
+        // fuzz` builds them with libFuzzer (-DFUZZING -sanitize=fuzzer,address); built as here
+        // they replay saved inputs, and FuzzTests replays fixtures/fuzz through them.
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzReplay", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzReplay"),
+        .target(name: "FuzzAgentSamples", dependencies: ["AgentProtocol", "IsoprobeCore"], path: "Fuzz/FuzzAgentSamples"),
+        .executableTarget(name: "FuzzSuite", dependencies: ["FuzzReplay", "IsoprobeCore", "Suite"], path: "Fuzz/FuzzSuite"),
+        .executableTarget(name: "FuzzOCIConfig", dependencies: ["FuzzReplay", "IsoprobeCore", "OCI"], path: "Fuzz/FuzzOCIConfig"),
+        .executableTarget(name: "FuzzWorkloadSpec", dependencies: ["FuzzReplay", "IsoprobeCore"], path: "Fuzz/FuzzWorkloadSpec"),
+        .executableTarget(name: "FuzzAgentFrames", dependencies: ["AgentProtocol", "FuzzAgentSamples", "FuzzReplay"],
+                          path: "Fuzz/FuzzAgentFrames"),
+        .executableTarget(name: "FuzzAgentMessage", dependencies: ["AgentProtocol", "FuzzAgentSamples", "FuzzReplay"],
+                          path: "Fuzz/FuzzAgentMessage"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "HostTests", dependencies: ["Host"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
@@ -95,6 +108,8 @@ let package = Package(
         .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage", "Host"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "IsoprobeCore"]),
+        // Runs the Fuzz* programs this build makes over fixtures/fuzz.
+        .testTarget(name: "FuzzTests"),
     ],
     swiftLanguageModes: [.v5]
 )
