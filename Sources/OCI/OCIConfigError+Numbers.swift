@@ -8,7 +8,10 @@ extension OCIConfigError {
     /// them (0 fits every numeric field, so zeroing never breaks one), and the smallest such
     /// k is found by bisection: a config of n numbers costs log n decodes, not n.
     static func unrepresentableNumber(in data: Data) -> (keyPath: String, value: String)? {
-        guard let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        // Only a document JSONSerialization can write again: it stops the process, rather
+        // than throw, on anything else (a bare number, say, which it reads with fragments).
+        guard let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              JSONSerialization.isValidJSONObject(tree) else {
             return nil
         }
         let all = numbers(in: tree, at: [])

@@ -164,6 +164,7 @@ import Testing
         (#"{"ociVersion": "1", "mounts": [{"destination": "/a"}, {"destination": 5}]}"#,
          "mounts[1].destination: expected a string"),
         (#"{"ociVersion": "1", "process": "#, "not valid JSON"),
+        ("1\u{0}z", "not valid JSON"),   // once a crash: a bare number was written back as a document
     ])
     func errorsNameTheKey(json: String, expected: String) {
         do {
