@@ -85,10 +85,10 @@ let package = Package(
         // fuzz` builds them with libFuzzer (-DFUZZING -sanitize=fuzzer,address); built as here
         // they replay saved inputs, and FuzzTests replays fixtures/fuzz through them.
         .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
-        .target(name: "FuzzReplay", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzReplay"),
+        .target(name: "FuzzReplay", dependencies: ["CLibFuzzer", "IsoprobeCore"], path: "Fuzz/FuzzReplay"),
         .target(name: "FuzzAgentSamples", dependencies: ["AgentProtocol", "IsoprobeCore"], path: "Fuzz/FuzzAgentSamples"),
-        .executableTarget(name: "FuzzSuite", dependencies: ["FuzzReplay", "IsoprobeCore", "Suite"], path: "Fuzz/FuzzSuite"),
-        .executableTarget(name: "FuzzOCIConfig", dependencies: ["FuzzReplay", "IsoprobeCore", "OCI"], path: "Fuzz/FuzzOCIConfig"),
+        .executableTarget(name: "FuzzSuite", dependencies: ["FuzzReplay", "Suite"], path: "Fuzz/FuzzSuite"),
+        .executableTarget(name: "FuzzOCIConfig", dependencies: ["FuzzReplay", "OCI"], path: "Fuzz/FuzzOCIConfig"),
         .executableTarget(name: "FuzzWorkloadSpec", dependencies: ["FuzzReplay", "IsoprobeCore"], path: "Fuzz/FuzzWorkloadSpec"),
         .executableTarget(name: "FuzzAgentFrames", dependencies: ["AgentProtocol", "FuzzAgentSamples", "FuzzReplay"],
                           path: "Fuzz/FuzzAgentFrames"),

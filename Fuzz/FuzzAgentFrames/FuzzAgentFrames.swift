@@ -7,45 +7,33 @@ import FuzzReplay
 /// (`AgentChannel.Reader`: frame decoder, message assembler, payload decoding), fed in up to
 /// three pieces cut where the input's first two bytes say, so that partial lines and frames
 /// are met too. Whatever the bytes: events, never a crash, a hang or unbounded memory.
-func fuzzAgentFrames(_ bytes: UnsafeRawBufferPointer) {
-    var reader = AgentChannel.Reader()
-    for piece in FuzzReplay.pieces(bytes) { _ = reader.feed(Data(piece)) }
-    _ = reader.finish()
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    fuzzAgentFrames(UnsafeRawBufferPointer(start: start, count: count))
+public func fuzzAgentFrames(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    var reader = AgentChannel.Reader()
+    for piece in FuzzReplay.pieces(FuzzReplay.data(data, size)) { _ = reader.feed(piece) }
+    _ = reader.finish()
     return 0
 }
 
 @main
 struct Entry {
-    /// libFuzzer's loop with -DFUZZING; otherwise the replay of the files named (or the seeds).
-    static func main() {
-        #if FUZZING
-        FuzzReplay.fuzz(fuzzerTestOneInput)
-        #else
-        FuzzReplay.main("fuzz-agent-frames", fuzzAgentFrames, seeds: seeds)
-        #endif
-    }
+    static func main() { FuzzReplay.main("fuzz-agent-frames", fuzzAgentFrames, seeds: seeds) }
 
-    #if !FUZZING
-    /// The inputs the corpus starts from (`make fuzz-seeds` writes them to fixtures/fuzz).
+    /// Every kind of message framed, and a session of them lost, repeated, reordered, damaged
+    /// and spliced with console text (`make fuzz-seeds`). The first two bytes, 0x55 0xAA, cut
+    /// the rest in three.
     static func seeds() throws -> [String: Data] {
-        // The first two bytes choose where the rest is cut: [0x55, 0xAA] cuts it in three.
         let cut = Data([0x55, 0xAA])
         var seeds: [String: Data] = [:]
         var encoder = FrameEncoder(session: 0x1234_abcd, chunkSize: 512)
         var lines: [Data] = []
-        for message in AgentSamples.messages {
+        for message in try AgentSamples.messages() {
             let frames = try encoder.lines(type: message.kind.rawValue, payload: try message.payload())
             seeds["generated-\(message.kind.rawValue)"] = cut + frames.reduce(Data(), +)
             lines += frames
         }
         let console = Data("[    0.000000] Linux version 6.1.0\r\nRun /init as init process\n@@isoprobe is mentioned\n".utf8)
         seeds["generated-session"] = cut + console + lines.reduce(Data(), +)
-        // Lost, repeated and reordered frames, a damaged one, a console line spliced into a frame.
         seeds["generated-lost-and-repeated"] = cut + lines.enumerated().filter { $0.offset % 3 != 1 }.map(\.element).reduce(Data(), +)
             + lines.prefix(3).reduce(Data(), +)
         seeds["generated-reordered"] = cut + lines.reversed().reduce(Data(), +)
@@ -57,5 +45,4 @@ struct Entry {
         }
         return seeds
     }
-    #endif
 }

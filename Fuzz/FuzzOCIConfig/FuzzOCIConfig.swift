@@ -1,52 +1,38 @@
 import Foundation
 import FuzzReplay
-import IsoprobeCore
 import OCI
 
 /// Fuzz target: a `config.json`'s bytes, the way `--oci-config FILE` takes them: decoded
 /// (`Spec.load` once the file is read), summarised as reports show it, its process and root
 /// replaced as a run does, and written back as runc gets it. Whatever the bytes: a config or
-/// one `OCIConfigError` of one line; and a config that decoded encodes and decodes again.
-func fuzzOCIConfig(_ bytes: UnsafeRawBufferPointer) {
+/// one `OCIConfigError` on one plain line; and a config that decoded encodes and decodes again.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOCIConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let spec: Spec
     do {
-        spec = try Spec.decode(Data(bytes), source: "fuzz.json")
-    } catch let error as OCIConfigError {
-        if ErrorWords.oneLine("\(error)") != "\(error)" { FuzzReplay.broken("a config error that is not one plain line: \(error)") }
-        return
+        spec = try Spec.decode(FuzzReplay.data(data, size), source: "fuzz.json")
     } catch {
-        FuzzReplay.broken("a config error that is not an OCIConfigError: \(error)")
+        if !(error is OCIConfigError) { FuzzReplay.broken("a config error that is not an OCIConfigError: \(error)") }
+        FuzzReplay.requireOnePlainLine("\(error)", from: "a config")
+        return 0
     }
     _ = OCIConfigSummary(spec).lines
     guard let run = try? spec.replacingProcessArgsAndRoot(args: ["/isoprobe/workloads/getpid", "count=1"], rootPath: "/rootfs") else {
-        return
+        return 0
     }
     do {
         _ = try Spec.decode(try run.encoded(), source: "written.json")
     } catch {
         FuzzReplay.broken("a config that decoded does not survive being written: \(error)")
     }
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    fuzzOCIConfig(UnsafeRawBufferPointer(start: start, count: count))
     return 0
 }
 
 @main
 struct Entry {
-    /// libFuzzer's loop with -DFUZZING; otherwise the replay of the files named (or the seeds).
-    static func main() {
-        #if FUZZING
-        FuzzReplay.fuzz(fuzzerTestOneInput)
-        #else
-        FuzzReplay.main("fuzz-oci-config", fuzzOCIConfig, seeds: seeds)
-        #endif
-    }
+    static func main() { FuzzReplay.main("fuzz-oci-config", fuzzOCIConfig, seeds: seeds) }
 
-    #if !FUZZING
-    /// The inputs the corpus starts from (`make fuzz-seeds` writes them to fixtures/fuzz).
+    /// The inputs the corpus starts from beside runc's own config (`make fuzz-seeds`).
     static func seeds() throws -> [String: Data] {
         var seeds: [String: Data] = [:]
         for (name, userNamespace) in [("hardened", false), ("hardened-userns", true)] {
@@ -61,5 +47,4 @@ struct Entry {
             """.utf8)
         return seeds
     }
-    #endif
 }

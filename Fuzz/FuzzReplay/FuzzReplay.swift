@@ -2,29 +2,26 @@
 import CLibFuzzer
 #endif
 import Foundation
+import IsoprobeCore
 
-/// What every fuzz target shares. Each has an `LLVMFuzzerTestOneInput`. Built with
-/// `-DFUZZING -sanitize=fuzzer,address` (`make fuzz`), its main hands that to libFuzzer
-/// (`fuzz`); built normally (`swift build`), its main is `FuzzReplay.main`, which runs saved
+/// What every fuzz target shares: its `@main` calls `main` with its
+/// `LLVMFuzzerTestOneInput`. Built with `-DFUZZING -sanitize=fuzzer,address` (`make fuzz`),
+/// that hands the function to libFuzzer; built normally (`swift build`), it runs saved
 /// inputs through the same function, so the corpus and every crash found replay as a test.
 public enum FuzzReplay {
     /// The signature of `LLVMFuzzerTestOneInput`.
     public typealias TestOneInput = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
-    #if FUZZING
-    /// libFuzzer's loop over `testOneInput`, with libFuzzer's flags from the command line.
-    public static func fuzz(_ testOneInput: TestOneInput) -> Never {
+    /// With -DFUZZING: libFuzzer's loop over `testOneInput`, with libFuzzer's flags from the
+    /// command line. Otherwise `TARGET FILE|DIR...` runs each file (a folder: every file below
+    /// it, in name order) through it, printing each name first so that a crash is known by
+    /// the last line, and `TARGET --seeds DIR` writes `seeds()` into DIR, one file each.
+    public static func main(_ name: String, _ testOneInput: TestOneInput, seeds: () throws -> [String: Data]) -> Never {
+        #if FUZZING
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv, testOneInput))
-    }
-    #endif
-
-    /// `TARGET FILE|DIR...` runs each file (a folder: every file below it, in name order)
-    /// through `body`, printing each name first so that a crash is known by the last line;
-    /// `TARGET --seeds DIR` writes `seeds()` into DIR, one file each.
-    public static func main(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void,
-                            seeds: () throws -> [String: Data]) -> Never {
+        #else
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--seeds" {
             guard arguments.count == 2 else { usage(name) }
@@ -48,11 +45,17 @@ public enum FuzzReplay {
             }
             print("replaying \(file)")
             fflush(stdout)
-            data.withUnsafeBytes { body($0) }
+            _ = data.withUnsafeBytes { testOneInput($0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
             count += 1
         }
         print("\(name): \(count) inputs replayed")
         exit(0)
+        #endif
+    }
+
+    /// The input as `Data`.
+    public static func data(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Data {
+        bytes.map { Data(bytes: $0, count: size) } ?? Data()
     }
 
     static func usage(_ name: String) -> Never {
@@ -71,14 +74,27 @@ public enum FuzzReplay {
         }
     }
 
-    /// Cut points for feeding one input in up to three pieces, taken from its first two
-    /// bytes (which are then not part of the input): the same input always splits alike.
-    public static func pieces(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
-        guard bytes.count > 2 else { return [bytes] }
-        let rest = UnsafeRawBufferPointer(rebasing: bytes[2...])
-        let first = Int(bytes[0]) * rest.count / 256
-        let second = first + Int(bytes[1]) * (rest.count - first) / 256
-        return [rest[..<first], rest[first..<second], rest[second...]].map { UnsafeRawBufferPointer(rebasing: $0) }
+    /// One input cut in up to three pieces where its first two bytes say (they are then not
+    /// part of it): the same input always splits alike.
+    public static func pieces(_ input: Data) -> [Data] {
+        guard input.count > 2 else { return [input] }
+        let rest = input.dropFirst(2)
+        let first = rest.startIndex + Int(input[input.startIndex]) * rest.count / 256
+        let second = first + Int(input[input.startIndex + 1]) * (rest.endIndex - first) / 256
+        return [rest[..<first], rest[first..<second], rest[second...]].map { Data($0) }
+    }
+
+    /// What bad input must get from `what` (a suite, a workload spec): an `IsoprobeError` of
+    /// kind usage, on one plain line.
+    public static func requireUsageError(_ error: Error, from what: String) {
+        guard let e = error as? IsoprobeError else { broken("\(what) error that is not an IsoprobeError: \(error)") }
+        if e.kind != .usage { broken("\(what) error that is not a usage error: \(e)") }
+        requireOnePlainLine(e.description, from: what)
+    }
+
+    /// An error's line as isoprobe prints it: no control character, no line break.
+    public static func requireOnePlainLine(_ line: String, from what: String) {
+        if ErrorWords.oneLine(line) != line { broken("\(what) error that is not one plain line: \(line)") }
     }
 
     /// A promise broken: the fuzzer counts it as a crash, the replay fails on it.

@@ -1,64 +1,44 @@
 import Foundation
 import FuzzReplay
-import IsoprobeCore
 import Suite
 
 /// Fuzz target: a suite file's bytes, the way `isoprobe run --suite FILE` reads them (UTF-8,
 /// TOML, then the suite's fields). Whatever the bytes, the answer is a suite or one usage
-/// error of one line; never a crash, a hang or unbounded memory.
-func fuzzSuite(_ bytes: UnsafeRawBufferPointer) {
-    do {
-        _ = try SuiteFile.parse(data: Data(bytes), path: "fuzz.toml")
-    } catch let error as IsoprobeError {
-        if error.kind != .usage { FuzzReplay.broken("a suite error that is not a usage error: \(error)") }
-        if ErrorWords.oneLine(error.description) != error.description { FuzzReplay.broken("a suite error that is not one plain line: \(error)") }
-    } catch {
-        FuzzReplay.broken("a suite error that is not an IsoprobeError: \(error)")
-    }
-}
-
+/// error on one plain line; never a crash, a hang or unbounded memory.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    fuzzSuite(UnsafeRawBufferPointer(start: start, count: count))
+public func fuzzSuite(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    do {
+        _ = try SuiteFile.parse(data: FuzzReplay.data(data, size), path: "fuzz.toml")
+    } catch {
+        FuzzReplay.requireUsageError(error, from: "a suite")
+    }
     return 0
 }
 
 @main
 struct Entry {
-    /// libFuzzer's loop with -DFUZZING; otherwise the replay of the files named (or the seeds).
-    static func main() {
-        #if FUZZING
-        FuzzReplay.fuzz(fuzzerTestOneInput)
-        #else
-        FuzzReplay.main("fuzz-suite", fuzzSuite, seeds: seeds)
-        #endif
-    }
+    static func main() { FuzzReplay.main("fuzz-suite", fuzzSuite, seeds: seeds) }
 
-    #if !FUZZING
-    /// The inputs the corpus starts from (`make fuzz-seeds` writes them to fixtures/fuzz).
-    static func seeds() throws -> [String: Data] {
+    /// The inputs the corpus starts from beside the repository's suites (`make fuzz-seeds`).
+    static func seeds() -> [String: Data] {
         let samples = [
             "values": """
-                # every kind of value
-                a = "basic \\"q\\" \\u00e9 \\t"
-                b = 'literal \\n'
-                c = 1_000
-                d = -17
-                e = 0xff
-                f = 3.5e2
-                g = true
-                h = [1, 2,
-                     3,]
-                i = { x = 1, y.z = "w" }
-                "quoted key" = false
-                j.k = 2
-                m = \"\"\"
-                two
-                lines\"\"\"
-                n = -inf
-                o = '''
-                raw
-                '''
+                # each kind of value once, and the corners of each
+                str = "tab\\there \\"quoted\\" \\U0001F600"
+                lit = 'C:\\raw\\path'
+                multi = \"\"\"
+                first \\
+                  joined\"\"\"
+                rawmulti = '''
+                kept \\n as is'''
+                int = [+7, -0, 0xDEAD_beef, 0o755, 0b1010, 9_223_372_036_854_775_807]
+                float = [6.02e23, -1E-3, 1_000.000_1, +inf, -nan]
+                bool = [true, false]
+                mixed = [[1, 2], ["a"], [{x = 1}], []]
+                inline = { a.b = 1, c = { d = "e" } }
+                "quoted.key" = 1
+                'literal key' = 2
+                dotted . spaced = 3
                 """,
             "tables": """
                 top = 1
@@ -116,7 +96,6 @@ struct Entry {
                 """,
             "nested": "a = [[[[{b = [[{c.d.e = 1}]]}]]]]\n[x.y.z]\nw.v = [[[1]]]\n",
         ]
-        return samples.mapValues { Data($0.utf8) }.reduce(into: [:]) { $0["generated-\($1.key).toml"] = $1.value }
+        return Dictionary(uniqueKeysWithValues: samples.map { ("generated-\($0.key).toml", Data($0.value.utf8)) })
     }
-    #endif
 }
