@@ -32,8 +32,7 @@ struct OverheadBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try OverheadBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             let chosen = try modes.split(separator: ",").map { name -> OverheadBench.Mode in
@@ -42,12 +41,7 @@ struct OverheadBenchCommand: ParsableCommand {
                 }
                 return mode
             }
-            let result = try bench.run(count: count, repetitions: repetitions, modes: chosen) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(count: count, repetitions: repetitions, modes: chosen, progress: progress).render()
         }
     }
 }
@@ -66,16 +60,10 @@ struct ContainerStartBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try ContainerStartBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            let result = try bench.run(repetitions: repetitions, runtime: runtime) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(repetitions: repetitions, runtime: runtime, progress: progress).render()
         }
     }
 }
@@ -91,16 +79,10 @@ struct VMBootBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = VMBootBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            let result = try bench.run(repetitions: repetitions) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(repetitions: repetitions, progress: progress).render()
         }
     }
 }
@@ -125,14 +107,20 @@ struct SuiteParseBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        Interruption.shared.install()
-        do {
-            let result = try SuiteParseBench.run(small: small, large: large, repetitions: repetitions) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+        runBenchmark { progress in
+            try SuiteParseBench.run(small: small, large: large, repetitions: repetitions, progress: progress).render()
         }
+    }
+}
+
+/// A benchmark's run: its progress lines on standard error as they come, its table on
+/// standard output at the end, an error as isoprobe's one line.
+func runBenchmark(_ body: (_ progress: (String) -> Void) throws -> String) {
+    Interruption.shared.install()
+    do {
+        let table = try body { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        print(table, terminator: "")
+    } catch {
+        fail(error)
     }
 }

@@ -41,19 +41,17 @@ extension KernelTests {
             for file in ["kvm.bpf.o", "capable.bpf.o"] {
                 try Data("not an object\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + file))
             }
-            let kvm = KVMExitProbe(directory: directory)
-            defer { kvm.close() }
-            #expect {
-                try kvm.attach(target: nil)
-            } throws: { error in
-                "\(error)".contains("the kvm exit probes cannot be opened: \(directory)/kvm.bpf.o: ")
-            }
-            let capabilities = CapabilityProbe(directory: directory)
-            defer { capabilities.close() }
-            #expect {
-                try capabilities.attach(target: nil)
-            } throws: { error in
-                "\(error)".contains("the capability probes cannot be opened: \(directory)/capable.bpf.o: ")
+            let kvm = KVMExitProbe(directory: directory), capabilities = CapabilityProbe(directory: directory)
+            defer { kvm.close(); capabilities.close() }
+            for (attach, expected) in [({ try kvm.attach(target: nil) }, "the kvm exit probes cannot be opened: \(directory)/kvm.bpf.o: "),
+                                       ({ try capabilities.attach(target: nil) }, "the capability probes cannot be opened: \(directory)/capable.bpf.o: ")]
+                as [(() throws -> Void, String)] {
+                do {
+                    try attach()
+                    Issue.record("no error; want: \(expected)")
+                } catch {
+                    #expect("\(error)".contains(expected), "\(error)")
+                }
             }
         }
     }
