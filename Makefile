@@ -24,7 +24,8 @@ CHECK_SRCS := $(wildcard fixtures/checks/*.c)
 CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
-.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table faults faults-ci
+.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table faults faults-ci \
+        fuzz fuzz-ci fuzz-build fuzz-seeds
 
 all: probes workloads checks binary
 
@@ -99,6 +100,28 @@ faults: setup
 faults-ci: setup
 	scripts/faults.sh ci
 
+# libFuzzer over the readers of untrusted bytes (scripts/fuzz.sh; RELIABILITY.md, Fuzzing):
+# the suite parser, --oci-config, --workload specs, the agent's frames and its messages.
+# Built apart in .build-fuzz (release); each target runs FUZZ_SECONDS over
+# fixtures/fuzz/<target>, and a table gives seconds, executions and crashes. fuzz-ci is the
+# short run CI makes, a debug build (quicker to build), under two minutes with the build.
+# Needs only the Swift toolchain (its libFuzzer runtime).
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 10
+
+fuzz:
+	scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-ci:
+	FUZZ_CONFIG=debug scripts/fuzz.sh run $(FUZZ_CI_SECONDS)
+
+fuzz-build:
+	scripts/fuzz.sh build
+
+# Rewrites the generated seeds in fixtures/fuzz (after a format changes).
+fuzz-seeds:
+	scripts/fuzz.sh seeds
+
 bench: setup
 	$(BUILD)/bin/isoprobe bench overhead
 
@@ -112,4 +135,4 @@ syscall-table:
 	scripts/gen-tables.sh
 
 clean:
-	rm -rf $(BUILD) .build
+	rm -rf $(BUILD) .build .build-fuzz

@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "Agent", dependencies: ["AgentProtocol", "Environments", "Harness", "IsoprobeCore", "Probes"]),
         // isoprobe checking itself and its host: doctor, the probe check, the self-benchmarks.
         .target(name: "Diagnostics", dependencies: ["BPF", "Container", "Environments", "Harness", "Host", "IsoprobeCore", "KVM",
-                                                    "Probes", "VM", "VMEnvironment",
+                                                    "Probes", "Suite", "VM", "VMEnvironment",
                                                     .product(name: "SystemPackage", package: "swift-system")]),
         // The KVM calibration: does /dev/kvm run guest kernel code natively? CKVM makes the KVM
         // API calls (a VM, a vCPU, one KVM_RUN, a kick); KVM decides what to run and what it means.
@@ -88,6 +88,19 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // Fuzz targets (Fuzz/): each hands its input to one reader of untrusted bytes. `make
+        // fuzz` builds them with libFuzzer (-DFUZZING -sanitize=fuzzer,address); built as here
+        // they replay saved inputs, and FuzzTests replays fixtures/fuzz through them.
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzReplay", dependencies: ["CLibFuzzer", "IsoprobeCore"], path: "Fuzz/FuzzReplay"),
+        .target(name: "FuzzAgentSamples", dependencies: ["AgentProtocol", "IsoprobeCore"], path: "Fuzz/FuzzAgentSamples"),
+        .executableTarget(name: "FuzzSuite", dependencies: ["FuzzReplay", "Suite"], path: "Fuzz/FuzzSuite"),
+        .executableTarget(name: "FuzzOCIConfig", dependencies: ["FuzzReplay", "OCI"], path: "Fuzz/FuzzOCIConfig"),
+        .executableTarget(name: "FuzzWorkloadSpec", dependencies: ["FuzzReplay", "IsoprobeCore"], path: "Fuzz/FuzzWorkloadSpec"),
+        .executableTarget(name: "FuzzAgentFrames", dependencies: ["AgentProtocol", "FuzzAgentSamples", "FuzzReplay"],
+                          path: "Fuzz/FuzzAgentFrames"),
+        .executableTarget(name: "FuzzAgentMessage", dependencies: ["AgentProtocol", "FuzzAgentSamples", "FuzzReplay"],
+                          path: "Fuzz/FuzzAgentMessage"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "HostTests", dependencies: ["Host"]),
         .testTarget(name: "IsoprobeTests", dependencies: [
@@ -102,6 +115,8 @@ let package = Package(
         .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage", "Host"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "IsoprobeCore"]),
+        // Runs the Fuzz* programs this build makes over fixtures/fuzz.
+        .testTarget(name: "FuzzTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import CBPF
 import Foundation
 import SystemPackage
 
@@ -17,7 +18,25 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        "\(call)(\(subject)) failed: \(Errno(rawValue: errno).description) (errno \(errno))"
+        "\(call)(\(subject)) failed: \(Self.text(errno)) (errno \(errno))"
+    }
+
+    /// An errno's text; libbpf's own codes (4000 and up: "BPF object format invalid", ...)
+    /// in libbpf's words, which `strerror` calls "Unknown error".
+    public static func text(_ errno: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard libbpf_strerror(errno, &buffer, buffer.count) == 0 else { return Errno(rawValue: errno).description }
+        return String(cString: buffer)
+    }
+
+    /// What went wrong, in words: libbpf's last complaint when it logged one (the subject,
+    /// a file's path, called "the file" there since the caller names it), else the errno's text.
+    public var reason: String {
+        let complaint = log.split(separator: "\n").last { !$0.contains("loading object from") }
+            .map { String($0.hasPrefix("libbpf: ") ? $0.dropFirst("libbpf: ".count) : $0[...]) }
+        guard let complaint, !complaint.isEmpty else { return Self.text(errno) }
+        return complaint.replacingOccurrences(of: "'\(subject)'", with: "the file")
+            .replacingOccurrences(of: subject, with: "the file")
     }
 
     /// The tail of the verifier log, which names the instruction that was refused.

@@ -35,6 +35,27 @@ public enum ErrorWords {
         }
     }
 
+    /// `text` safe to print as one line of a terminal: control characters (a newline, an
+    /// escape sequence, a form feed from a hostile file's key or value) and Unicode's line
+    /// and paragraph separators are written as escapes (`\n`, `\u{1b}`); tabs stay.
+    public static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case _ where needsEscape(scalar): out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\t" && (scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}")
+    }
+
     /// `decoding` as one phrase: "exit.kind: required key is missing".
     public static func describe(_ error: DecodingError, snakeCase: Bool = false) -> String {
         let (path, problem) = decoding(error, snakeCase: snakeCase)

@@ -20,11 +20,12 @@ public struct IsoprobeError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// One line whatever the message quotes (`ErrorWords.oneLine`).
     public var description: String {
         var s = message
         if let cause { s += ": \(cause)" }
         if let fix { s += " (\(fix))" }
-        return s
+        return ErrorWords.oneLine(s)
     }
 
     public var exitStatus: ExitStatus {

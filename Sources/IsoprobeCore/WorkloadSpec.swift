@@ -25,6 +25,7 @@ public struct WorkloadSpec: Sendable, Equatable {
                                 fix: "write NAME or NAME:key=value,key=value, e.g. getpid:count=100000")
         }
         var params: [(key: String, value: String)] = []
+        var seen: Set<String> = []
         if parts.count == 2 && !parts[1].isEmpty {
             for item in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
                 let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -32,7 +33,7 @@ public struct WorkloadSpec: Sendable, Equatable {
                     throw IsoprobeError(.usage, "workload '\(text)': parameter '\(item)' is not key=value",
                                         fix: "write NAME:key=value,key=value, e.g. getpid:count=100000")
                 }
-                if params.contains(where: { $0.key == kv[0] }) {
+                if !seen.insert(kv[0]).inserted {
                     throw IsoprobeError(.usage, "workload '\(text)': parameter '\(kv[0])' is given twice")
                 }
                 params.append((kv[0], kv[1]))

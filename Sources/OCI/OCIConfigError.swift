@@ -1,4 +1,5 @@
 import Foundation
+import IsoprobeCore
 
 /// A config that cannot be read or built, in one line: the file, the key, what was wrong.
 public struct OCIConfigError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -14,13 +15,13 @@ public struct OCIConfigError: Error, CustomStringConvertible, Equatable, Sendabl
         self.message = message
     }
 
+    /// One line: whatever the decoder put in its message (line breaks become spaces), the
+    /// config in its keys or the file's name (written as escapes, `ErrorWords.oneLine`).
     public var description: String {
         var parts: [String] = []
         if let file { parts.append(file) }
         if let keyPath, !keyPath.isEmpty { parts.append(keyPath) }
-        parts.append(message)
-        // The error is printed as a single line, whatever the decoder put in its message.
-        return parts.joined(separator: ": ")
-            .split(whereSeparator: \.isNewline).joined(separator: " ")
+        parts.append(message.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).joined(separator: " "))
+        return ErrorWords.oneLine(parts.joined(separator: ": "))
     }
 }

@@ -5,7 +5,8 @@ import IsoprobeCore
 
 /// Capability checks on the target cgroup from the cap_capable tracepoint: which
 /// capabilities the kernel checked for the workload and which it refused. Optional: where
-/// the tracepoint cannot attach (older kernels), `unavailable` says why.
+/// the kernel lacks the tracepoint (older kernels), `unavailable` says why; an object that
+/// cannot be opened or loaded is an error naming it.
 public final class CapabilityProbe: RunObserver {
     public struct Count: Sendable, Equatable {
         public var capability: String
@@ -25,14 +26,14 @@ public final class CapabilityProbe: RunObserver {
     deinit { close() }
 
     public func targetReady(_ target: CgroupTarget) throws {
-        attach(target: target)
+        try attach(target: target)
     }
 
     /// target nil: every task (for checks of the attach path).
-    public func attach(target: CgroupTarget?) {
-        do { try probe.open("capable.bpf.o", in: directory, target: target) } catch {
-            unavailable = "capability probe: \(error)"
-        }
+    public func attach(target: CgroupTarget?) throws {
+        let why = try probe.open("capable.bpf.o", in: directory, target: target, name: "capability",
+                                 tracepoints: ["cap_capable"])
+        unavailable = why.map { "capability probe: \($0)" }
     }
 
     public func workloadFinished() { probe.detach() }

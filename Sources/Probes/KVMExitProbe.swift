@@ -22,16 +22,16 @@ public final class KVMExitProbe: RunObserver {
         try attach(target: target)
     }
 
-    /// target nil: every task (for checks of the attach path).
+    /// target nil: every task (for checks of the attach path). Without the kvm tracepoints
+    /// (asked of tracefs) the run goes on and the result says so; an object that cannot be
+    /// opened or loaded is an error naming it.
     public func attach(target: CgroupTarget?) throws {
         tracefs = Tracefs.ensureMounted()
         guard Tracefs.eventExists("kvm/kvm_exit") else {
             unavailable = "no kvm tracepoints (kvm module not loaded, or tracefs missing)"
             return
         }
-        do { try probe.open("kvm.bpf.o", in: directory, target: target) } catch let error as BPFError {
-            unavailable = error.description
-        }
+        unavailable = try probe.open("kvm.bpf.o", in: directory, target: target, name: "kvm exit", tracepoints: [])
     }
 
     public func workloadFinished() { probe.detach() }

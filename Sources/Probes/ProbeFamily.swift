@@ -6,6 +6,17 @@ public enum ProbeFamily: String, CaseIterable, Sendable, Codable {
 
     public var objectFile: String { "\(rawValue).bpf.o" }
 
+    /// The tracepoints the family's object watches, each through a tp_btf program, a raw_tp
+    /// one or both: an object without a program for one of them is not this family's.
+    public var tracepoints: [String] {
+        switch self {
+        case .syscalls: return ["sys_enter", "sys_exit", "sched_process_exit"]
+        case .sched: return ["sched_wakeup", "sched_wakeup_new", "sched_switch", "sched_migrate_task", "sched_process_exit"]
+        case .memory: return ["page_fault_user", "page_fault_kernel", "rss_stat", "sched_process_exec", "sched_process_fork",
+                              "sched_process_exit"]
+        }
+    }
+
     public var summary: String {
         switch self {
         case .syscalls: return "per-syscall counts, errors, latency histograms (sys_enter/sys_exit)"

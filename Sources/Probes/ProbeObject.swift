@@ -30,6 +30,7 @@ final class ProbeObject {
                 throw IsoprobeError(.missing, "\(object.path) was built for another isoprobe (probe ABI \(abi), this binary needs \(ISOPROBE_PROBES_ABI))",
                                     fix: "rebuild the probes with `make probes`, or point --probes-dir at the ones built with this binary")
             }
+            try Self.checkPrograms(object, family: family)
             try object.setConstant("target_cgroup_id", target?.id ?? 0)
             try object.setConstant("target_level", UInt32(target?.level ?? 0))
             if family == .syscalls { try object.setConstant("nr_cpus", UInt32(BPFMap.possibleCPUs)) }
@@ -39,6 +40,17 @@ final class ProbeObject {
         } catch {
             object.close()
             throw error
+        }
+    }
+
+    /// Every tracepoint of the family has a program (tp_btf or raw_tp) in the object: one
+    /// that opens but lacks them (sections renamed, another object under this name) would
+    /// otherwise attach nothing and count nothing without a word.
+    static func checkPrograms(_ object: BPFObject, family: ProbeFamily) throws {
+        let watched = Set(object.programs.filter { ["tp_btf", "raw_tp"].contains($0.attachPoint.kind) }.map(\.attachPoint.target))
+        if let missing = family.tracepoints.first(where: { !watched.contains($0) }) {
+            throw IsoprobeError(.missing, "\(object.path) is not isoprobe's \(family.rawValue) probe object: it has no program for the \(missing) tracepoint",
+                                fix: "rebuild the probes with `make probes`, or point --probes-dir at the ones built with this binary")
         }
     }
 

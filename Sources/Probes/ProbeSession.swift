@@ -63,18 +63,19 @@ public final class ProbeSession: RunObserver {
                     schedEvents = collector
                 }
             } catch let error as BPFError {
-                let failure = ProbeFailure.classify(error, family: family, probe: objects[family])
+                let failure = ProbeFailure.classify(error, probes: family.rawValue,
+                                                    file: (settings.directory as NSString).appendingPathComponent(family.objectFile),
+                                                    programs: objects[family]?.object.programs.filter(\.autoload) ?? [],
+                                                    tracepoints: family.tracepoints)
                 objects[family]?.close()
                 objects[family] = nil
-                switch failure {
-                case .unsupported(let why):
-                    statuses[family] = ProbeStatus(family: family.rawValue, attached: false, mode: "unsupported", detail: why)
-                    FileHandle.standardError.write(Data("isoprobe: \(family.rawValue) probes not attached: \(why)\n".utf8))
-                case .error(let error, let verifierLog):
-                    if let verifierLog { FileHandle.standardError.write(Data((verifierLog + "\n").utf8)) }
+                let why: String
+                do { why = try ProbeFailure.reasonOrThrow(failure) } catch {
                     close()
                     throw error
                 }
+                statuses[family] = ProbeStatus(family: family.rawValue, attached: false, mode: "unsupported", detail: why)
+                FileHandle.standardError.write(Data("isoprobe: \(family.rawValue) probes not attached: \(why)\n".utf8))
             }
         }
     }

@@ -15,6 +15,11 @@ public enum SuiteFile {
         return try parse(text: TOMLFile.text(path: path, what: "suite file", missing: missing), path: path)
     }
 
+    /// A suite file's bytes, as `load` read them from `path`.
+    public static func parse(data: Data, path: String) throws -> Suite {
+        try parse(text: TOMLFile.text(data: data, path: path, what: "suite file"), path: path)
+    }
+
     public static func error(path: String, at position: SourcePosition, field: String?, _ message: String) -> IsoprobeError {
         TOMLFile.error(path: path, at: position, field: field, message)
     }

@@ -8,6 +8,11 @@ public enum TOMLFile {
     /// of file when it is not text ("suite file").
     public static func text(path: String, what: String, missing: IsoprobeError) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else { throw missing }
+        return try text(data: data, path: path, what: what)
+    }
+
+    /// The text of a file's bytes, as read from `path`.
+    public static func text(data: Data, path: String, what: String) throws -> String {
         guard let text = String(data: data, encoding: .utf8) else {
             throw IsoprobeError(.usage, "\(path): not UTF-8 text; a \(what) is TOML")
         }

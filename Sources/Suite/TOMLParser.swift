@@ -1,16 +1,36 @@
 /// The parser behind `TOMLDocument.parse`: one pass over the bytes, tables built in place.
+///
+/// Nothing in it recurses deeper than `TOMLDocument.nestingLimit`: a value may sit at most
+/// that many levels below the root, counting each key of the table header and of a dotted
+/// key, each array and each inline table's key on the way. A file nested deeper is refused
+/// at the line and column where the limit is passed, before the parser (or anything that
+/// walks the result) would run out of stack.
 struct TOMLParser {
     let bytes: [UInt8]
     var i = 0
     var line = 1
     var lineStart = 0
+    /// A byte offset on the current line whose column is known, so that each position costs
+    /// only the bytes read since the last one (a long line is not counted again per value).
+    var columnMark = 0
+    var columnAtMark = 1
 
     init(_ text: String) { bytes = Array(text.utf8) }
 
     /// Columns count characters, not bytes, so they match what an editor shows.
     var position: SourcePosition {
-        let column = bytes[lineStart..<min(i, bytes.count)].reduce(1) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
-        return SourcePosition(line: line, column: column + max(0, i - bytes.count))
+        mutating get {
+            let end = min(i, bytes.count)
+            if columnMark < lineStart || columnMark > end {
+                columnMark = lineStart
+                columnAtMark = 1
+            }
+            while columnMark < end {
+                if bytes[columnMark] & 0xC0 != 0x80 { columnAtMark += 1 }
+                columnMark += 1
+            }
+            return SourcePosition(line: line, column: columnAtMark + max(0, i - bytes.count))
+        }
     }
 
     /// A character for an error message that stays on one line.
@@ -23,12 +43,25 @@ struct TOMLParser {
         }
     }
 
-    func fail(_ message: String, at p: SourcePosition? = nil) -> TOMLError {
+    mutating func fail(_ message: String, at p: SourcePosition? = nil) -> TOMLError {
         TOMLError(position: p ?? position, message: message)
+    }
+
+    static func tooDeep(at p: SourcePosition) -> TOMLError {
+        TOMLError(position: p, message: "nested more than \(TOMLDocument.nestingLimit) levels deep "
+                  + "(table headers, dotted keys, arrays and inline tables count together)")
     }
 
     var atEnd: Bool { i >= bytes.count }
     var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+
+    /// Whether the bytes at the cursor are `s`.
+    func looking(at s: [UInt8]) -> Bool {
+        i + s.count <= bytes.count && bytes[i..<i + s.count].elementsEqual(s)
+    }
+
+    static let tripleQuote = Array("\"\"\"".utf8)
+    static let tripleApostrophe = Array("'''".utf8)
 
     mutating func advance() {
         if bytes[i] == 0x0A { line += 1; lineStart = i + 1 }
@@ -61,19 +94,19 @@ struct TOMLParser {
     // MARK: Document
 
     mutating func parseDocument() throws -> TOMLTable {
-        var root = TOMLTable()
-        var current: [String] = []   // path of the table being filled
-        var arrayHeader = false
+        let root = TOMLTableBuilder()
+        var current = root      // the table being filled
+        var currentDepth = 0    // how many keys its header has
         while !atEnd {
             skipBlank()
             guard let c = peek else { break }
             let start = position
             if c == UInt8(ascii: "[") {
                 i += 1
-                arrayHeader = peek == UInt8(ascii: "[")
+                let arrayHeader = peek == UInt8(ascii: "[")
                 if arrayHeader { i += 1 }
                 skipSpaces()
-                let keys = try parseKey()
+                let keys = try parseKey(depth: 0)
                 skipSpaces()
                 guard peek == UInt8(ascii: "]") else { throw fail("expected ']' to close the table header") }
                 i += 1
@@ -82,120 +115,93 @@ struct TOMLParser {
                     i += 1
                 }
                 try expectLineEnd()
-                current = keys.map(\.0)
-                try Self.open(&root, path: keys, array: arrayHeader, at: start)
+                current = try Self.open(root, path: keys, array: arrayHeader, at: start)
+                currentDepth = keys.count
             } else {
-                let keys = try parseKey()
+                let keys = try parseKey(depth: currentDepth)
                 skipSpaces()
                 guard peek == UInt8(ascii: "=") else { throw fail("expected '=' after the key '\(keys.map(\.0).joined(separator: "."))'") }
                 i += 1
                 skipSpaces()
-                let value = try parseValue()
+                let value = try parseValue(depth: currentDepth + keys.count)
                 try expectLineEnd()
-                try Self.withTable(&root, path: current) { table in
-                    try Self.insert(&table, keys: keys[...], node: value)
-                }
+                try Self.insert(current, keys: keys[...], node: value)
             }
         }
-        return root
+        return root.build()
     }
 
-    /// A [header] or [[header]]: creates (or for [[x]] appends) the table it names.
-    static func open(_ root: inout TOMLTable, path: [(String, SourcePosition)], array: Bool, at start: SourcePosition) throws {
-        func descend(_ table: inout TOMLTable, _ rest: ArraySlice<(String, SourcePosition)>) throws {
-            let (key, pos) = rest.first!
-            let last = rest.count == 1
-            if let idx = table.entries.firstIndex(where: { $0.key == key }) {
-                switch table.entries[idx].node.value {
-                case .table(var t):
-                    if last {
-                        if array || t.closed || t.inline || t.dotted {
-                            throw TOMLError(position: start, message: "table '\(path.map(\.0).joined(separator: "."))' is defined twice")
-                        }
-                        t.closed = true
-                    } else {
-                        if t.inline { throw TOMLError(position: pos, message: "'\(key)' is an inline table and cannot be extended") }
-                        try descend(&t, rest.dropFirst())
+    /// A [header] or [[header]]: creates (or for [[x]] appends) the table it names, and
+    /// returns it: the table the lines below fill.
+    static func open(_ root: TOMLTableBuilder, path: [(String, SourcePosition)], array: Bool,
+                     at start: SourcePosition) throws -> TOMLTableBuilder {
+        var table = root
+        for (n, (key, pos)) in path.enumerated() {
+            let last = n == path.count - 1
+            switch table.content(key) {
+            case nil:
+                let made = TOMLTableBuilder(closed: last)
+                table.add(key, at: pos, last && array ? .tables(TOMLTableList(made, at: start)) : .table(made), position: start)
+                table = made
+            case .table(let t)?:
+                if last {
+                    if array || t.closed || t.dotted {
+                        throw TOMLError(position: start, message: "table '\(path.map(\.0).joined(separator: "."))' is defined twice")
                     }
-                    table.entries[idx].node.value = .table(t)
-                case .array(var items):
-                    // A static array (`x = [...]`) cannot be extended by [[x]] or [x.y].
-                    guard case .table(var t)? = items.last?.value, !t.inline else {
-                        throw TOMLError(position: pos, message: "'\(key)' is an array value, not an array of tables")
-                    }
-                    if last {
-                        guard array else { throw TOMLError(position: start, message: "'\(key)' is an array of tables; write [[\(key)]]") }
-                        items.append(TOMLNode(value: .table(TOMLTable(closed: true)), position: start))
-                    } else {
-                        try descend(&t, rest.dropFirst())
-                        items[items.count - 1].value = .table(t)
-                    }
-                    table.entries[idx].node.value = .array(items)
-                default:
-                    throw TOMLError(position: pos, message: "'\(key)' is already a value, not a table")
+                    t.closed = true
                 }
-            } else {
-                if last && array {
-                    table.entries.append(.init(key: key, keyPosition: pos, node: TOMLNode(
-                        value: .array([TOMLNode(value: .table(TOMLTable(closed: true)), position: start)]), position: start)))
+                table = t
+            case .tables(let list)?:
+                if last {
+                    guard array else { throw TOMLError(position: start, message: "'\(key)' is an array of tables; write [[\(key)]]") }
+                    let made = TOMLTableBuilder(closed: true)
+                    list.items.append((made, start))
+                    table = made
                 } else {
-                    var t = TOMLTable(closed: last)
-                    if !last { try descend(&t, rest.dropFirst()) }
-                    table.entries.append(.init(key: key, keyPosition: pos, node: TOMLNode(value: .table(t), position: start)))
+                    table = list.items[list.items.count - 1].table
                 }
+            case .done(.table)?:
+                if last { throw TOMLError(position: start, message: "table '\(path.map(\.0).joined(separator: "."))' is defined twice") }
+                throw TOMLError(position: pos, message: "'\(key)' is an inline table and cannot be extended")
+            case .done(.array)?:
+                // A static array (`x = [...]`) cannot be extended by [[x]] or [x.y].
+                throw TOMLError(position: pos, message: "'\(key)' is an array value, not an array of tables")
+            case .done?:
+                throw TOMLError(position: pos, message: "'\(key)' is already a value, not a table")
             }
         }
-        try descend(&root, path[...])
-    }
-
-    /// Runs `body` on the table at `path` (the last element of an array of tables).
-    static func withTable(_ root: inout TOMLTable, path: [String], _ body: (inout TOMLTable) throws -> Void) throws {
-        guard let key = path.first else { return try body(&root) }
-        let idx = root.entries.firstIndex { $0.key == key }!
-        switch root.entries[idx].node.value {
-        case .table(var t):
-            try withTable(&t, path: Array(path.dropFirst()), body)
-            root.entries[idx].node.value = .table(t)
-        case .array(var items):
-            guard case .table(var t)? = items.last?.value else { return }
-            try withTable(&t, path: Array(path.dropFirst()), body)
-            items[items.count - 1].value = .table(t)
-            root.entries[idx].node.value = .array(items)
-        default:
-            return
-        }
+        return table
     }
 
     /// key = value, where the key may be dotted (a.b = 1 makes table a).
-    static func insert(_ table: inout TOMLTable, keys: ArraySlice<(String, SourcePosition)>, node: TOMLNode) throws {
-        let (key, pos) = keys.first!
-        if keys.count == 1 {
-            if table.entries.contains(where: { $0.key == key }) {
-                throw TOMLError(position: pos, message: "'\(key)' is defined twice")
-            }
-            table.entries.append(.init(key: key, keyPosition: pos, node: node))
-            return
-        }
-        if let idx = table.entries.firstIndex(where: { $0.key == key }) {
-            guard case .table(var t) = table.entries[idx].node.value, !t.inline, !t.closed else {
+    static func insert(_ table: TOMLTableBuilder, keys: ArraySlice<(String, SourcePosition)>, node: TOMLNode) throws {
+        var table = table
+        for (key, pos) in keys.dropLast() {
+            switch table.content(key) {
+            case nil:
+                let made = TOMLTableBuilder(dotted: true)
+                table.add(key, at: pos, .table(made), position: pos)
+                table = made
+            case .table(let t)? where !t.closed:
+                table = t
+            default:
                 throw TOMLError(position: pos, message: "'\(key)' is already defined and cannot take dotted keys")
             }
-            try insert(&t, keys: keys.dropFirst(), node: node)
-            table.entries[idx].node.value = .table(t)
-        } else {
-            var t = TOMLTable(dotted: true)
-            try insert(&t, keys: keys.dropFirst(), node: node)
-            table.entries.append(.init(key: key, keyPosition: pos, node: TOMLNode(value: .table(t), position: pos)))
         }
+        let (key, pos) = keys.last!
+        if table.content(key) != nil { throw TOMLError(position: pos, message: "'\(key)' is defined twice") }
+        table.add(key, at: pos, .done(node.value), position: node.position)
     }
 
     // MARK: Keys
 
-    mutating func parseKey() throws -> [(String, SourcePosition)] {
+    /// A key, dotted or not, whose first part sits `depth` levels below the root's.
+    mutating func parseKey(depth: Int) throws -> [(String, SourcePosition)] {
         var parts: [(String, SourcePosition)] = []
         while true {
             skipSpaces()
             let p = position
+            guard depth + parts.count < TOMLDocument.nestingLimit else { throw Self.tooDeep(at: p) }
             guard let c = peek else { throw fail("expected a key") }
             if c == UInt8(ascii: "\"") {
                 parts.append((try parseBasicString(), p))
@@ -224,7 +230,8 @@ struct TOMLParser {
 
     // MARK: Values
 
-    mutating func parseValue() throws -> TOMLNode {
+    /// A value `depth` levels below the root (its key's depth; one more per array it is in).
+    mutating func parseValue(depth: Int) throws -> TOMLNode {
         let p = position
         guard let c = peek else { throw fail("expected a value") }
         switch c {
@@ -233,9 +240,9 @@ struct TOMLParser {
         case UInt8(ascii: "'"):
             return TOMLNode(value: .string(try parseLiteralString()), position: p)
         case UInt8(ascii: "["):
-            return TOMLNode(value: .array(try parseArray()), position: p)
+            return TOMLNode(value: .array(try parseArray(depth: depth)), position: p)
         case UInt8(ascii: "{"):
-            return TOMLNode(value: .table(try parseInlineTable()), position: p)
+            return TOMLNode(value: .table(try parseInlineTable(depth: depth)), position: p)
         default:
             let start = i
             while let c = peek, c != 0x20, c != 0x09, c != 0x0A, c != 0x0D, c != UInt8(ascii: ","),
@@ -307,14 +314,15 @@ struct TOMLParser {
         return Double((word.first == "-" ? "-" : "") + plain)
     }
 
-    mutating func parseArray() throws -> [TOMLNode] {
+    mutating func parseArray(depth: Int) throws -> [TOMLNode] {
         i += 1
         var items: [TOMLNode] = []
         while true {
             skipBlank()
             guard let c = peek else { throw fail("unterminated array: expected ']'") }
             if c == UInt8(ascii: "]") { i += 1; return items }
-            items.append(try parseValue())
+            guard depth < TOMLDocument.nestingLimit else { throw Self.tooDeep(at: position) }
+            items.append(try parseValue(depth: depth + 1))
             skipBlank()
             if peek == UInt8(ascii: ",") { i += 1; continue }
             guard !atEnd else { throw fail("unterminated array: expected ']'") }
@@ -322,36 +330,34 @@ struct TOMLParser {
         }
     }
 
-    mutating func parseInlineTable() throws -> TOMLTable {
+    mutating func parseInlineTable(depth: Int) throws -> TOMLTable {
         i += 1
-        var table = TOMLTable(closed: true, inline: true)
+        let table = TOMLTableBuilder(closed: true, inline: true)
         skipSpaces()
-        if peek == UInt8(ascii: "}") { i += 1; return table }
+        if peek == UInt8(ascii: "}") { i += 1; return table.build() }
         while true {
-            let keys = try parseKey()
+            let keys = try parseKey(depth: depth)
             skipSpaces()
             guard peek == UInt8(ascii: "=") else { throw fail("expected '=' in the inline table") }
             i += 1
             skipSpaces()
-            let value = try parseValue()
-            table.inline = false
-            try Self.insert(&table, keys: keys[...], node: value)
-            table.inline = true
+            let value = try parseValue(depth: depth + keys.count)
+            try Self.insert(table, keys: keys[...], node: value)
             skipSpaces()
             if peek == UInt8(ascii: ",") { i += 1; skipSpaces(); continue }
             guard peek == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in the inline table (inline tables stay on one line)") }
             i += 1
-            return table
+            return table.build()
         }
     }
 
     mutating func parseLiteralString() throws -> String {
-        if bytes[i...].starts(with: Array("'''".utf8)) {
+        if looking(at: Self.tripleApostrophe) {
             i += 3
             if peek == 0x0D && bytes[i...].dropFirst().first == 0x0A { i += 1 }
             if peek == 0x0A { advance() }
             let start = i
-            while !atEnd && !bytes[i...].starts(with: Array("'''".utf8)) { advance() }
+            while !atEnd && !looking(at: Self.tripleApostrophe) { advance() }
             guard !atEnd else { throw fail("unterminated multi-line literal string") }
             let s = String(decoding: bytes[start..<i], as: UTF8.self)
             i += 3
@@ -371,14 +377,14 @@ struct TOMLParser {
     }
 
     mutating func parseBasicString() throws -> String {
-        let multi = bytes[i...].starts(with: Array("\"\"\"".utf8))
+        let multi = looking(at: Self.tripleQuote)
         i += multi ? 3 : 1
         if multi && peek == 0x0D && bytes[i...].dropFirst().first == 0x0A { i += 1 }
         if multi && peek == 0x0A { advance() }
         var out: [UInt8] = []
         while true {
             guard let c = peek else { throw fail(multi ? "unterminated multi-line string" : "unterminated string") }
-            if multi && bytes[i...].starts(with: Array("\"\"\"".utf8)) { i += 3; break }
+            if multi && looking(at: Self.tripleQuote) { i += 3; break }
             if !multi && c == UInt8(ascii: "\"") { i += 1; break }
             if !multi && c == 0x0A { throw fail("unterminated string: a basic string ends on its line") }
             if Self.isControl(c) && !(multi && (c == 0x0A || c == 0x0D)) {

@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
-        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self])
+        subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self,
+                      SuiteParseBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
@@ -31,8 +32,7 @@ struct OverheadBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try OverheadBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             let chosen = try modes.split(separator: ",").map { name -> OverheadBench.Mode in
@@ -41,12 +41,7 @@ struct OverheadBenchCommand: ParsableCommand {
                 }
                 return mode
             }
-            let result = try bench.run(count: count, repetitions: repetitions, modes: chosen) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(count: count, repetitions: repetitions, modes: chosen, progress: progress).render()
         }
     }
 }
@@ -65,16 +60,10 @@ struct ContainerStartBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try ContainerStartBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            let result = try bench.run(repetitions: repetitions, runtime: runtime) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(repetitions: repetitions, runtime: runtime, progress: progress).render()
         }
     }
 }
@@ -90,16 +79,48 @@ struct VMBootBenchCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
-        Interruption.shared.install()
-        do {
+        runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = VMBootBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            let result = try bench.run(repetitions: repetitions) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(result.render(), terminator: "")
-        } catch {
-            fail(error)
+            return try bench.run(repetitions: repetitions, progress: progress).render()
         }
+    }
+}
+
+struct SuiteParseBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite-parse",
+        abstract: "Reading a suite of 10,000 and one of 100,000 [[workload]] tables, side by side: the ratio shows how it grows.")
+
+    @Option(help: "[[workload]] tables in the small suite.")
+    var small: Int = 10_000
+
+    @Option(help: "[[workload]] tables in the large suite.")
+    var large: Int = 100_000
+
+    @Option(name: .customLong("reps"), help: "Measurements of each (interleaved).")
+    var repetitions: Int = 3
+
+    func validate() throws {
+        guard small >= 1, large >= small else { throw ValidationError("--small must be at least 1 and --large at least --small") }
+        guard repetitions >= 1 else { throw ValidationError("--reps must be at least 1") }
+    }
+
+    func run() throws {
+        runBenchmark { progress in
+            try SuiteParseBench.run(small: small, large: large, repetitions: repetitions, progress: progress).render()
+        }
+    }
+}
+
+/// A benchmark's run: its progress lines on standard error as they come, its table on
+/// standard output at the end, an error as isoprobe's one line.
+func runBenchmark(_ body: (_ progress: (String) -> Void) throws -> String) {
+    Interruption.shared.install()
+    do {
+        let table = try body { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        print(table, terminator: "")
+    } catch {
+        fail(error)
     }
 }

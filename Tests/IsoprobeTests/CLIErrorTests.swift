@@ -91,6 +91,66 @@ extension KernelTests {
             #expect(!r.process.stderr.contains("unsupported"))
         }
 
+        /// A probes folder with the built objects, `family`'s replaced by `contents`.
+        func probesDirectory(replacing family: ProbeFamily, with contents: Data) throws -> String {
+            let directory = temporaryPath("hostile-probes")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: Repo.probesDirectory) where name.hasSuffix(".bpf.o") {
+                try FileManager.default.copyItem(atPath: Repo.probesDirectory + "/" + name, toPath: directory + "/" + name)
+            }
+            try contents.write(to: URL(fileURLWithPath: directory + "/" + family.objectFile))
+            return directory
+        }
+
+        /// A garbage object in --probes-dir for a family that was asked for: one line naming
+        /// the file and why, never a run that attached nothing and says exit 0. A family not
+        /// asked for is not opened.
+        @Test(arguments: ProbeFamily.allCases)
+        func garbageProbeObjectIsNamed(_ family: ProbeFamily) throws {
+            var generator = SystemRandomNumberGenerator()
+            let garbage = Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let directory = try probesDirectory(replacing: family, with: garbage)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let file = directory + "/" + family.objectFile
+            for probes in [family.rawValue, "all"] {
+                let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes", probes, "--probes-dir", directory, "--quiet"])
+                #expect(r.process.status == 3, "--probes \(probes): exit \(r.process.status): \(r.process.stderr)")
+                let line = try oneLine(r)
+                #expect(line.contains("the \(family.rawValue) probes cannot be opened: \(file): ") && line.contains("ELF"), "\(line)")
+            }
+            let other = ProbeFamily.allCases.first { $0 != family }!
+            let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes", other.rawValue, "--probes-dir", directory, "--quiet"])
+            #expect(r.process.status == 0, "--probes \(other.rawValue) does not open \(family.objectFile): \(r.process.stderr)")
+        }
+
+        /// An object that opens but is not the family's (another family's under its name, or
+        /// one whose sections name no tracepoint) would attach nothing: refused, named.
+        @Test(arguments: ProbeFamily.allCases)
+        func probeObjectOfAnotherKindIsNamed(_ family: ProbeFamily) throws {
+            let other = ProbeFamily.allCases.first { $0 != family }!
+            let real = try Data(contentsOf: URL(fileURLWithPath: Repo.probesDirectory + "/" + family.objectFile))
+            var renamed = [UInt8](real)
+            for (from, to) in [("tp_btf/", "xx_btf/"), ("raw_tp/", "xaw_tp/")] {
+                let needle = Array(from.utf8), replacement = Array(to.utf8)
+                var i = 0
+                while i + needle.count <= renamed.count {
+                    if renamed[i..<i + needle.count].elementsEqual(needle) {
+                        renamed.replaceSubrange(i..<i + needle.count, with: replacement)
+                    }
+                    i += 1
+                }
+            }
+            for contents in [try Data(contentsOf: URL(fileURLWithPath: Repo.probesDirectory + "/" + other.objectFile)), Data(renamed)] {
+                let directory = try probesDirectory(replacing: family, with: contents)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let r = try isoprobe(["run", "--workload", "getpid:count=10", "--probes", family.rawValue, "--probes-dir", directory,
+                                      "--quiet"])
+                #expect(r.process.status == 3, "exit \(r.process.status): \(r.process.stderr)")
+                let line = try oneLine(r)
+                #expect(line.contains("\(directory)/\(family.objectFile) is not isoprobe's \(family.rawValue) probe object"), "\(line)")
+            }
+        }
+
         /// Root without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: the missing capabilities are
         /// named, exit 3, nothing runs.
         @Test func missingCapabilitiesAreNamed() throws {

@@ -30,6 +30,30 @@ extension KernelTests {
                 #expect(exits.reasons.contains { $0.name == "IO_INSTRUCTION" || $0.name == "IOIO" }, "\(exits.reasons.map(\.name))")
             }
         }
+
+        /// The kvm tracepoints are there, the object is garbage: an error naming it, not a
+        /// result that quietly lacks the exits; the capability probe alike.
+        @Test func garbageObjectsOfTheOptionalProbesAreErrors() throws {
+            try Requirements.requireKernelTestSetup()
+            let directory = temporaryPath("garbage-optional-probes")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            for file in ["kvm.bpf.o", "capable.bpf.o"] {
+                try Data("not an object\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + file))
+            }
+            let kvm = KVMExitProbe(directory: directory), capabilities = CapabilityProbe(directory: directory)
+            defer { kvm.close(); capabilities.close() }
+            for (attach, expected) in [({ try kvm.attach(target: nil) }, "the kvm exit probes cannot be opened: \(directory)/kvm.bpf.o: "),
+                                       ({ try capabilities.attach(target: nil) }, "the capability probes cannot be opened: \(directory)/capable.bpf.o: ")]
+                as [(() throws -> Void, String)] {
+                do {
+                    try attach()
+                    Issue.record("no error; want: \(expected)")
+                } catch {
+                    #expect("\(error)".contains(expected), "\(error)")
+                }
+            }
+        }
     }
 
     /// Exit reason names.

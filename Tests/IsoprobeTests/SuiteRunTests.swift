@@ -1,6 +1,7 @@
 import Foundation
 import History
 import IsoprobeCore
+import Suite
 import Testing
 
 extension KernelTests {
@@ -95,6 +96,25 @@ extension KernelTests {
                     "\(u.process.stderr)")
             let ran = FileManager.default.fileExists(atPath: db) ? try History(path: db).sessions().count : 0
             #expect(ran == 0, "nothing runs after a bad suite")
+        }
+
+        /// Suite files nested 100,000 deep, of each kind: one line at the place the nesting
+        /// passes the limit, exit 2, not a crash for want of stack.
+        @Test(arguments: [
+            ("arrays", "a = " + String(repeating: "[", count: 100_000), 5 + TOMLDocument.nestingLimit),
+            ("inline", "a = " + String(repeating: "{b = ", count: 100_000), 6 + 5 * (TOMLDocument.nestingLimit - 1)),
+            ("dotted", String(repeating: "a.", count: 100_000) + "a = 1", 1 + 2 * TOMLDocument.nestingLimit),
+            ("header", "[" + String(repeating: "a.", count: 100_000) + "a]", 2 + 2 * TOMLDocument.nestingLimit),
+        ])
+        func aSuiteNestedTooDeepIsOneLine(_ kind: String, _ text: String, column: Int) throws {
+            defer { cleanUp() }
+            let path = try suite("deep-\(kind)", text + "\n[[workload]]\nspec = \"getpid\"\n")
+            let r = try isoprobe(["run", "--suite", path, "--db", db], json: false)
+            #expect(r.process.reason == .exit && r.process.status == 2, "\(kind): exit \(r.process.status) (\(r.process.reason))")
+            #expect(r.process.stderrLines == ["isoprobe: \(path):1:\(column): nested more than \(TOMLDocument.nestingLimit) levels deep "
+                                              + "(table headers, dotted keys, arrays and inline tables count together)"],
+                    "\(kind): \(r.process.stderr.prefix(500))")
+            #expect(r.process.stdout.isEmpty)
         }
 
         /// --runtime on the command line overrides the suite's [container] runtime: a

@@ -164,6 +164,7 @@ import Testing
         (#"{"ociVersion": "1", "mounts": [{"destination": "/a"}, {"destination": 5}]}"#,
          "mounts[1].destination: expected a string"),
         (#"{"ociVersion": "1", "process": "#, "not valid JSON"),
+        ("1\u{0}z", "not valid JSON"),   // once a crash: a bare number was written back as a document
     ])
     func errorsNameTheKey(json: String, expected: String) {
         do {
@@ -174,6 +175,30 @@ import Testing
             #expect(text.hasPrefix("x.json: "))
             #expect(text.contains(expected), "\(text)")
             #expect(!text.contains("\n"))
+        }
+    }
+
+    /// One number out of range among fifteen thousand: named after a handful of decodes (one
+    /// per number took more than ten minutes for a config this size).
+    @Test func oneBadNumberAmongThousands() throws {
+        let mappings = (0..<5000).map { #"{"containerID": \#($0), "hostID": \#($0 + 100_000), "size": \#($0 == 4999 ? "1.5" : "1")}"# }
+        let json = #"{"ociVersion": "1", "linux": {"uidMappings": [\#(mappings.joined(separator: ", "))]}}"#
+        let start = ContinuousClock.now
+        #expect {
+            _ = try Spec.decode(Data(json.utf8), source: "x.json")
+        } throws: { error in
+            "\(error)" == "x.json: linux.uidMappings[4999].size: 1.5 is out of range for this field"
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    /// A key of the config's own (an annotation) with an escape sequence and a line break in
+    /// it: written as escapes, so the error stays one line and the terminal untouched.
+    @Test func controlCharactersInKeysAreEscaped() {
+        #expect {
+            _ = try Spec.decode(Data(#"{"ociVersion": "1", "annotations": {"a\u001b[31m\nb": 5}}"#.utf8), source: "x.json")
+        } throws: { error in
+            "\(error)".hasPrefix(#"x.json: annotations.a\u{1b}[31m\nb: expected a string"#)
         }
     }
 
