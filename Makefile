@@ -24,9 +24,11 @@ CHECK_SRCS := $(wildcard fixtures/checks/*.c)
 CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
-.PHONY: all setup deps probes workloads checks binary run test bench install clean syscall-table faults faults-ci \
-        fuzz fuzz-ci fuzz-build fuzz-seeds
+.PHONY: all setup setup-debug deps probes workloads checks binary binary-debug run test bench install clean \
+        syscall-table faults faults-ci fuzz fuzz-ci fuzz-build fuzz-seeds
 
+# `make`, `make run` and `make install` build the optimized binary; the tests, the fault
+# matrix and fuzzing build the debug one (faster to build, the same behaviour).
 all: probes workloads checks binary
 
 # Installs what is missing, nothing else. Needs root (apt).
@@ -40,6 +42,8 @@ deps:
 	fi
 
 setup: deps all kernel
+
+setup-debug: deps probes workloads checks binary-debug kernel
 
 # A guest kernel for the VM environment in isoprobe's cache ($ISOPROBE_CACHE/kernel,
 # default /var/cache/isoprobe/kernel); does nothing when one is there.
@@ -76,10 +80,19 @@ workloads: $(WORKLOADS) $(CHECKS)
 
 checks: $(CHECKS)
 
+# build/bin/isoprobe is the binary last built: release by `binary`, debug by `binary-debug`.
 binary:
-	$(SWIFT) build $(SWIFT_FLAGS)
+	$(MAKE) --no-print-directory install-binary CONFIG=release
+
+binary-debug:
+	$(MAKE) --no-print-directory install-binary CONFIG=debug
+
+CONFIG ?= release
+.PHONY: install-binary
+install-binary:
+	$(SWIFT) build -c $(CONFIG) $(SWIFT_FLAGS)
 	@mkdir -p $(BUILD)/bin
-	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe.tmp
+	cp "$$($(SWIFT) build -c $(CONFIG) $(SWIFT_FLAGS) --show-bin-path)/isoprobe" $(BUILD)/bin/isoprobe.tmp
 	mv -f $(BUILD)/bin/isoprobe.tmp $(BUILD)/bin/isoprobe
 
 # The default suite: every fixture workload in every environment this host offers; every
@@ -87,17 +100,17 @@ binary:
 run: setup
 	$(BUILD)/bin/isoprobe run --suite fixtures/suites/default.toml --out $(BUILD)/report
 
-test: setup
+test: setup-debug
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --disable-xctest
 
 # The fault matrix (scripts/faults.sh): every signal in every phase of native, container,
 # vm and verify runs, then a search for leftovers; about 10 minutes here. faults-ci is the
 # subset CI runs (each phase once, the signals in turn; about 1.5 minutes).
-faults: setup
+faults: setup-debug
 	scripts/faults.sh full
 
-faults-ci: setup
+faults-ci: setup-debug
 	scripts/faults.sh ci
 
 # libFuzzer over the readers of untrusted bytes (scripts/fuzz.sh; RELIABILITY.md, Fuzzing):

@@ -53,8 +53,12 @@ extension AgentChannel {
             return n
         }
 
-        private func write(_ line: Data) throws {
-            try line.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        private func write(_ line: Data) throws { try Self.writeAll(line, to: fileDescriptor) }
+
+        /// All of `data`, however many writes it takes: after a signal, and after waiting
+        /// for room on a full non-blocking descriptor.
+        static func writeAll(_ data: Data, to fileDescriptor: Int32) throws {
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
                 var offset = 0
                 while offset < bytes.count {
                     let n = Self.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)

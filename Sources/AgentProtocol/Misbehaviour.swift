@@ -78,15 +78,6 @@ public enum Misbehaviour: String, CaseIterable, Sendable {
     }
 
     private static func write(_ data: Data, to fd: Int32) -> Bool {
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = AgentChannel.Writer.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
+        (try? AgentChannel.Writer.writeAll(data, to: fd)) != nil
     }
 }
