@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
         subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self,
-                      SuiteParseBenchCommand.self])
+                      SuiteParseBenchCommand.self, StartupBenchCommand.self, ReportsBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
