@@ -102,9 +102,12 @@ enum AgentHostSide {
         FileHandle.standardError.write(Data("isoprobe: result: ".utf8) + json + Data("\n".utf8))
     }
 
+    /// The high-water mark of this process's resident memory (VmHWM). Not getrusage's
+    /// ru_maxrss, which keeps the peak of whatever process exec'd this one.
     static func reportPeakMemory() {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        FileHandle.standardError.write(Data("isoprobe: peak memory \(usage.ru_maxrss) KiB\n".utf8))
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let kib = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { $0.split(separator: " ").dropFirst().first }.map(String.init) ?? "unknown"
+        FileHandle.standardError.write(Data("isoprobe: peak memory \(kib) KiB\n".utf8))
     }
 }
