@@ -32,7 +32,8 @@ public struct ChangeDetector: Sendable {
             for metric in summarizer.metrics {
                 let va = base.runs.compactMap(metric.value), vb = group.runs.compactMap(metric.value)
                 guard !va.isEmpty, !vb.isEmpty, va.count == base.runs.count, vb.count == group.runs.count,
-                      let ratio = summarizer.compare(vb, against: va, salt: "\(group.workload)/\(group.environment)/\(metric.name)"),
+                      let ratio = summarizer.compare(vb, against: va, salt: "\(group.workload)/\(group.environment)/\(metric.name)",
+                                                     floor: metric.floor),
                       let ma = SampleStatistics.median(va), let mb = SampleStatistics.median(vb)
                 else { continue }
                 let worse = metric.lowerIsBetter ? ratio.ratio > 1 : ratio.ratio < 1

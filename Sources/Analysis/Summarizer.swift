@@ -35,11 +35,11 @@ public struct Summarizer: Sendable {
                 if let base {
                     let salt = "\(group.workload)/\(group.environment)/\(metric.name)"
                     if let pairs = Self.pairs(group.runs, base.runs, metric) {
-                        summary.vsNative = comparePaired(pairs.values, against: pairs.baseline, salt: salt)
+                        summary.vsNative = comparePaired(pairs.values, against: pairs.baseline, salt: salt, floor: metric.floor)
                     } else {
                         let baseValues = base.runs.compactMap(metric.value)
                         if baseValues.count == base.runs.count {
-                            summary.vsNative = compare(values, against: baseValues, salt: salt)
+                            summary.vsNative = compare(values, against: baseValues, salt: salt, floor: metric.floor)
                         }
                     }
                 }
@@ -81,7 +81,8 @@ public struct Summarizer: Sendable {
 
     /// Paired rounds against the baseline: the geometric mean of the rounds' ratios, a
     /// bootstrap over rounds, the sign-flip test, and the verdict of the rule.
-    public func comparePaired(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
+    public func comparePaired(_ values: [Double], against baseline: [Double], salt: String,
+                              floor: Double? = nil) -> RatioSummary? {
         let d = PairedStatistics.logRatios(values, baseline)
         guard d.count >= 2 else { return nil }
         let ratio = exp(PairedStatistics.mean(d))
@@ -90,7 +91,8 @@ public struct Summarizer: Sendable {
         let p = PairedStatistics.signFlipP(d, seed: seed(salt + "/p"))
         let low = exp(ci.low), high = exp(ci.high)
         return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p,
-                            significant: p < method.alpha && beyond(low, high), method: .paired, n: d.count,
+                            significant: p < method.alpha && beyond(low, high) && clears(floor, values, baseline),
+                            method: .paired, n: d.count,
                             minimumDetectable: PairedStatistics.minimumDetectable(
                                 rounds: d.count, logInterval: ci, threshold: method.threshold, alpha: method.alpha))
     }
@@ -98,7 +100,7 @@ public struct Summarizer: Sendable {
     /// median(values) / median(baseline), its interval, the rank test and the verdict of the
     /// rule: significant when p < alpha and the ratio's interval lies wholly beyond the
     /// threshold. For sets of runs that cannot be paired (two sessions).
-    public func compare(_ values: [Double], against baseline: [Double], salt: String) -> RatioSummary? {
+    public func compare(_ values: [Double], against baseline: [Double], salt: String, floor: Double? = nil) -> RatioSummary? {
         guard let mb = SampleStatistics.median(baseline), mb != 0, let m = SampleStatistics.median(values) else { return nil }
         let ratio = m / mb
         let ci = SampleStatistics.ratioInterval(values, baseline, confidence: method.confidence,
@@ -112,8 +114,15 @@ public struct Summarizer: Sendable {
                                                      baseline.indices.map(Double.init))
         let mde = smallest < method.alpha && low > 0 && ratio > 0
             ? exp(log(1 + method.threshold) + (log(high) - log(low)) / 2) - 1 : nil
-        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p, significant: p < method.alpha && beyond(low, high),
+        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p,
+                            significant: p < method.alpha && beyond(low, high) && clears(floor, values, baseline),
                             method: .unpaired, n: n, minimumDetectable: mde)
+    }
+
+    /// The medians differ by at least the metric's floor (any difference without one).
+    func clears(_ floor: Double?, _ values: [Double], _ baseline: [Double]) -> Bool {
+        guard let floor, let a = SampleStatistics.median(values), let b = SampleStatistics.median(baseline) else { return true }
+        return abs(a - b) >= floor
     }
 
     /// Beyond the threshold means the whole interval is: a point estimate just over 5% on

@@ -35,9 +35,15 @@ public struct MetricDefinition: Sendable {
     /// carries the ratio.
     public var absolute: Bool
 
+    /// A difference smaller than this, in the metric's unit, is never called significant:
+    /// below it a change is the measurement's grain (a few pages of RSS, a scheduler tick of
+    /// CPU time), not the system's. nil: no floor.
+    public var floor: Double?
+
     public init(_ name: String, unit: String, label: String, summaryLabel: String? = nil, lowerIsBetter: Bool = true,
-                gating: Bool, shown: Shown = .sideBySide, absolute: Bool = false,
+                gating: Bool, shown: Shown = .sideBySide, absolute: Bool = false, floor: Double? = nil,
                 value: @escaping @Sendable (RunResult) -> Double?) {
+        self.floor = floor
         self.name = name
         self.unit = unit
         self.label = label
@@ -73,7 +79,7 @@ public struct MetricDefinition: Sendable {
               shown: [.sideBySide, .summary, .plot]) { $0.workloadReport?.nsPerOp },
         .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false, shown: []) { Double($0.cpuUserNs) },
         .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false, shown: []) { Double($0.cpuSystemNs) },
-        .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary]) {
+        .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary], floor: 1_000_000) {
             Double($0.cpuUserNs + $0.cpuSystemNs)
         },
         .init("setup_ns", unit: "ns", label: "environment set-up", gating: false, absolute: true) { r in
@@ -109,7 +115,7 @@ public struct MetricDefinition: Sendable {
         .init("page_faults_kernel", unit: "count", label: "kernel page faults", gating: false) {
             $0.memory.map { Double($0.pageFaults.kernel) }
         },
-        .init("peak_rss_bytes", unit: "bytes", label: "peak RSS", gating: true) { r in
+        .init("peak_rss_bytes", unit: "bytes", label: "peak RSS", gating: true, floor: 256 * 1024) { r in
             r.memory.flatMap { $0.peakRssBytes > 0 ? Double($0.peakRssBytes) : nil }
         },
     ]

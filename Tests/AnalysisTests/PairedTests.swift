@@ -61,6 +61,20 @@ import Testing
         #expect(!few.significant && few.minimumDetectable == nil, "five rounds cannot reach p < 0.01")
     }
 
+    /// A change below the metric's floor is the measurement's grain: a few pages of RSS are
+    /// never a verdict, however steady; a megabyte is.
+    @Test func changesBelowTheFloorAreNotCalled() throws {
+        let s = Summarizer(method: method())
+        let floor = try #require(MetricDefinition.named("peak_rss_bytes")?.floor)
+        let before = Array(repeating: 604.0 * 1024, count: 10)
+        let pages = before.map { $0 + 48 * 1024 }
+        let megabyte = before.map { $0 + 1024 * 1024 }
+        #expect(s.compare(pages, against: before, salt: "a")?.significant == true, "without a floor a steady 8% is called")
+        #expect(s.compare(pages, against: before, salt: "a", floor: floor)?.significant == false)
+        #expect(s.comparePaired(pages, against: before, salt: "b", floor: floor)?.significant == false)
+        #expect(s.compare(megabyte, against: before, salt: "c", floor: floor)?.significant == true)
+    }
+
     func run(_ env: String, _ rep: Int, wall: UInt64) -> RunResult {
         RunResult(environment: env, workload: WorkloadDescription(spec: "w", name: "w", parameters: [:], command: []),
                   repetition: rep, startedAt: Date(), wallNs: wall, cpuUserNs: wall / 2, cpuSystemNs: 0,
