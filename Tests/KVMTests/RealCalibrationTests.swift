@@ -119,7 +119,9 @@ struct RealCalibrationTests {
         let (r, wall) = KVMSupport.timed { KVMCalibration.run(iterations: 1000, timeLimit: cap) }
         r.details.forEach { print("  " + $0) }
         #expect(wall < cap + 0.1, "took \(wall) s for a \(cap) s cap")
-        #expect(r.watchdogFired && !r.measurementFinished, "no calibration fits in \(cap) s")
+        // The watchdog fires at the cap; the vCPU thread may still finish its measurement in
+        // the moment before the call returns, which is a race the test does not decide.
+        #expect(r.watchdogFired, "no calibration fits in \(cap) s")
         if r.nsPerIteration == nil, r.failure == nil {
             #expect(r.verdict == .hung(after: r.totalSeconds))
         }
