@@ -44,9 +44,6 @@ public final class AgentClient {
         self.context = context
     }
 
-    /// What the reader counted so far.
-    public var statistics: AgentChannel.Statistics { reader.statistics }
-
     /// Reads the agent's `hello` and `ready`.
     public func awaitReady(until deadline: ContinuousClock.Instant) throws {
         while true {

@@ -152,7 +152,8 @@ public final class GuestMachine: @unchecked Sendable {
         let marker = configuration.marker.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         var carry: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var logged = 0
+        // What the log may still take; nil once it has stopped, its note written.
+        var logRoom: Int? = GuestBoot.consoleLogLimit
         defer { if consoleLogFD >= 0 { close(consoleLogFD) } }
         while true {
             let n: Int
@@ -163,11 +164,14 @@ public final class GuestMachine: @unchecked Sendable {
             } catch {
                 n = -1
             }
-            if n > 0 && consoleLogFD >= 0 && logged <= GuestBoot.consoleLogLimit {
-                let kept = min(n, GuestBoot.consoleLogLimit - logged)
+            if n > 0 && consoleLogFD >= 0, let room = logRoom {
+                let kept = min(n, room)
                 var chunk = Data(buffer[0..<kept])
-                if kept < n { chunk += Data("\n[isoprobe: the console log stops here, at \(GuestBoot.consoleLogLimit >> 20) MiB]\n".utf8) }
-                logged += kept == n ? n : n + 1
+                logRoom = room - kept
+                if kept < n {
+                    chunk += Data("\n[isoprobe: the console log stops here, at \(GuestBoot.consoleLogLimit >> 20) MiB]\n".utf8)
+                    logRoom = nil
+                }
                 _ = try? FileDescriptor(rawValue: consoleLogFD).writeAll(chunk)
             }
             lock.lock()
