@@ -154,7 +154,11 @@ public final class ContainerEnvironment: LocalEnvironment {
             unlink(go)
         }
         let (spec, template) = try hookedConfig(for: bundle)
-        try Data(template.joined(separator: id).utf8).write(to: URL(fileURLWithPath: bundle.configPath))
+        do {
+            try WorkingFile.write(Data(template.joined(separator: id).utf8), to: bundle.configPath)
+        } catch {
+            throw IsoprobeError(.failed, "cannot write \(bundle.configPath)", cause: WorkingFile.words(error))
+        }
         let cgroupsPath = (spec.linux?.cgroupsPath ?? "/" + Self.idPlaceholder)
             .replacingOccurrences(of: Self.idPlaceholder, with: id)
         let cgroups = ContainerCgroups(cgroupsPath: cgroupsPath, hierarchy: hierarchy)

@@ -51,7 +51,7 @@ extension Spec {
     public func write(to path: String) throws {
         do {
             let partial = path + ".partial"
-            try encoded().write(to: URL(fileURLWithPath: partial))
+            try WorkingFile.write(encoded(), to: partial)
             guard rename(partial, path) == 0 else {
                 let err = errno
                 unlink(partial)
@@ -60,7 +60,7 @@ extension Spec {
         } catch let error as OCIConfigError {
             throw error
         } catch {
-            throw OCIConfigError(file: path, nil, "cannot write: \((error as NSError).localizedDescription)")
+            throw OCIConfigError(file: path, nil, "cannot write: \(WorkingFile.words(error))")
         }
     }
 }

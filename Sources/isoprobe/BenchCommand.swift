@@ -57,13 +57,30 @@ struct ContainerStartBenchCommand: ParsableCommand {
     @Option(name: .customLong("runtime"), help: "OCI runtime: runc (default), crun, or a path.")
     var runtime: String = "runc"
 
+    @Option(name: .customLong("kind"), help: "Which bundles: fixture, command, or both (default), measured in turn.")
+    var kind: ContainerStartKind = .both
+
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
         runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try ContainerStartBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            return try bench.run(repetitions: repetitions, runtime: runtime, progress: progress).render()
+            return try kind.kinds.map {
+                try bench.run(repetitions: repetitions, runtime: runtime, kind: $0, progress: progress).render()
+            }.joined(separator: "\n")
+        }
+    }
+}
+
+enum ContainerStartKind: String, ExpressibleByArgument, CaseIterable {
+    case fixture, command, both
+
+    var kinds: [ContainerStartBench.Kind] {
+        switch self {
+        case .fixture: [.fixture]
+        case .command: [.command]
+        case .both: ContainerStartBench.Kind.allCases
         }
     }
 }

@@ -465,5 +465,25 @@ extension KernelTests {
             #expect(r.process.seconds < 10, "isoprobe waited \(r.process.seconds) s for a background child")
             #expect(run.exit.succeeded)
         }
+
+        /// `bench container-start` runs both kinds of bundle, each with the bare runtime and
+        /// through isoprobe, and leaves nothing (the figures are for BENCHMARKS.md, not here).
+        @Test func containerStartBenchRunsBothKinds() throws {
+            _ = try Requirements.requireRunc()
+            try Requirements.requireKernelTestSetup()
+            let before = Leftovers.Snapshot.take()
+            let r = try runProcess(Repo.binary, ["bench", "container-start", "--reps", "2"], timeout: 60)
+            #expect(r.status == 0, "bench exited \(r.status): \(r.stderr)")
+            for kind in ["fixture (getpid:count=1)", "command (/bin/true)"] {
+                #expect(r.stdout.contains("container start to exit, \(kind), same bundle, median of 2"), "\(r.stdout)")
+            }
+            let ratios = r.stdout.split(separator: "\n").filter { $0.hasPrefix("isoprobe / bare: ") }
+            #expect(ratios.count == 2, "\(r.stdout)")
+            for line in ratios {
+                let value = Double(line.dropFirst("isoprobe / bare: ".count).prefix { $0 != "x" }) ?? 0
+                #expect(value > 0.2 && value < 5, "an implausible ratio: \(line)")
+            }
+            try Leftovers.check(afterProcess: r.pid, targets: [], since: before)
+        }
     }
 }
