@@ -30,7 +30,7 @@ struct StartupBenchCommand: ParsableCommand {
                     guard result.status == 0 else {
                         throw IsoprobeError(.failed, "isoprobe run --probes \(probes) exited \(result.status)", cause: result.stderr)
                     }
-                    let ms = milliseconds(ContinuousClock.now - started)
+                    let ms = (ContinuousClock.now - started).milliseconds
                     times[probes]!.append(ms)
                     progress(String(format: "rep %d: --probes %@ %.1f ms", rep, probes, ms))
                 }
@@ -72,7 +72,7 @@ struct ReportsBenchCommand: ParsableCommand {
                 for _ in 0..<max(repetitions, 1) {
                     let t = ContinuousClock.now
                     try body()
-                    samples.append(milliseconds(ContinuousClock.now - t))
+                    samples.append((ContinuousClock.now - t).milliseconds)
                 }
                 return Statistics.median(samples) ?? 0
             }
@@ -96,6 +96,3 @@ struct ReportsBenchCommand: ParsableCommand {
     }
 }
 
-private func milliseconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-}
