@@ -386,6 +386,9 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     /// VMs: kvm or tcg; TCG figures do not stand for KVM's overhead.
     public var accelerator: String?
     public var guestKernel: String?
+    /// VMs: the guest kernel's clocksource, which every figure measured inside it is timed by
+    /// (tsc or kvm-clock; a jiffies clock moves in 4 ms steps and loses time under TCG).
+    public var guestClocksource: String?
     /// VMs: from starting QEMU to the agent's first line on the guest console.
     public var bootNs: UInt64?
     /// VMs: the guest console's log file.

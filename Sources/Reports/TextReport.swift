@@ -92,6 +92,7 @@ public struct TextReport {
             if let rt = d.runtime { out += "  runtime: \(rt.name) (\(rt.version))\n" }
             if let accel = d.accelerator {
                 out += "  guest: kernel \(d.guestKernel ?? "unknown"), accelerator \(accel)"
+                if let clock = d.guestClocksource { out += ", clocksource \(clock)" }
                 if let mode = d.guestMode {
                     out += mode == "fresh" ? ", a fresh guest for this run" : ", one guest serving every run"
                 }

@@ -107,9 +107,16 @@ public struct QEMUCommand: Equatable, Sendable {
 
     /// ttyS0 for messages (`quiet`: errors only), any panic reboots (and so ends QEMU) at once,
     /// no crypto self-tests, and the TSC rate given rather than calibrated.
+    ///
+    /// Under TCG the guest's TSC is the host's, so it keeps time; but a microvm has no HPET or
+    /// ACPI timer, and the kernel's clocksource watchdog compares the TSC with jiffies, which
+    /// lose ticks whenever the host is slow to run the vCPU (115 ms in 508 seen here). It then
+    /// marks the TSC unstable and falls back to refined-jiffies: every clock in the guest,
+    /// wall and CPU time alike, moves in 4 ms steps and runs slow by what the host's load
+    /// took. `tsc=reliable` keeps the TSC.
     public static func kernelCommandLine(tscKHz: Int?, extra: [String]) -> String {
         (["console=ttyS0", "quiet", "panic=-1", "cryptomgr.notests"]
-            + (tscKHz.map { ["tsc_early_khz=\($0)"] } ?? [])
+            + (tscKHz.map { ["tsc_early_khz=\($0)", "tsc=reliable"] } ?? [])
             + extra).joined(separator: " ")
     }
 

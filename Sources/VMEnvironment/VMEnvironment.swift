@@ -200,6 +200,7 @@ public final class VMEnvironment: Environment {
         var details = r.details ?? EnvironmentDetails()
         details.accelerator = accelerator.rawValue
         details.guestKernel = guest.hello?.kernelRelease
+        details.guestClocksource = guest.hello?.guest.clocksource
         details.guestMode = options.mode
         details.runtime = .init(name: "qemu", version: Self.installedQEMUVersion ?? "unknown", path: Self.qemuPath ?? QEMUCommand.defaultExecutable)
         // Boot is reported once per guest: on the first run it served.

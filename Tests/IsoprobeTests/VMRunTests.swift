@@ -36,6 +36,10 @@ extension KernelTests {
             let expected = KVMCalibration.shared.verdict.isUsable ? "kvm" : "tcg"
             #expect(details.allSatisfy { $0.accelerator == expected })
             #expect(details.allSatisfy { !($0.guestKernel ?? "").isEmpty })
+            // The guest's clock: the TSC under TCG (not refined-jiffies, which steps by 4 ms and
+            // loses time), kvm-clock under KVM.
+            #expect(details.allSatisfy { ["tsc", "kvm-clock"].contains($0.guestClocksource ?? "") },
+                    "guest clocksource: \(details.map { $0.guestClocksource ?? "none" })")
             #expect(vms.allSatisfy { $0.setupNs > 0 }, "the round trip beyond the workload is the VM's set-up")
             // Each run its own cgroup inside the guest.
             #expect(Set(vms.map(\.target.cgroupId)).count == 3)

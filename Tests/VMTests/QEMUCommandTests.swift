@@ -21,7 +21,7 @@ import Testing
             "-accel", "tcg", "-cpu", "max,la57=off",
             "-m", "512", "-smp", "2",
             "-kernel", "/cache/vmlinux-6.12.117+deb12-amd64", "-initrd", "/tmp/w/initramfs.cpio",
-            "-append", "console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596146",
+            "-append", "console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596146 tsc=reliable",
             "-chardev", "socket,id=console,fd=3,logfile=/tmp/w/console.log", "-serial", "chardev:console",
         ])
     }
@@ -48,7 +48,7 @@ import Testing
         #expect(QEMUCommand.kernelCommandLine(tscKHz: nil, extra: [])
                 == "console=ttyS0 quiet panic=-1 cryptomgr.notests")
         #expect(command(extra: ["loglevel=7", "rdinit=/sbin/init"]).commandLine
-                == "console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596146 loglevel=7 rdinit=/sbin/init")
+                == "console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596146 tsc=reliable loglevel=7 rdinit=/sbin/init")
     }
 
     @Test func isaSerialAgentIsCOM2AndNeedsNoPCI() {
