@@ -1,9 +1,16 @@
+import Foundation
 import IsoprobeCore
 
 /// The rule `isoprobe compare A B` applies, as A/B performance gates do: a metric changed
-/// only when the rank test gives p < alpha *and* the medians differ by more than the
-/// threshold. Either alone is not enough: many repetitions make tiny shifts significant,
-/// and few make large noise look like a shift.
+/// only when the rank test gives p < alpha *and* the interval of the change lies wholly
+/// beyond the threshold. Either alone is not enough: many repetitions make tiny shifts
+/// significant, and few make large noise look like a shift.
+///
+/// Native figures are compared as they are. A container's or a guest's figure is compared
+/// as its cost against native where both sessions ran in paired rounds: each session's own
+/// native runs then cancel what changed on the host between the sessions (its load, its
+/// clock speed, the state of its disk), which no pairing across sessions can. Such a change
+/// shows on native, once; what the environment adds on top shows on the environment.
 public struct ChangeDetector: Sendable {
     public var summarizer: Summarizer
 
@@ -26,21 +33,38 @@ public struct ChangeDetector: Sendable {
             guard candidates.count == 1, after.filter(same).count == 1 else { return nil }
             return candidates[0]
         }
+        let baseline = summarizer.baseline
+        func native(of group: Summarizer.Group, in groups: [Summarizer.Group]) -> Summarizer.Group? {
+            group.environment == baseline ? nil
+                : groups.first { $0.workload == group.workload && $0.environment == baseline }
+        }
         var out: [MetricChange] = []
         for group in after {
             guard let base = pair(group) else { continue }
+            let nativeA = native(of: base, in: before), nativeB = native(of: group, in: after)
             for metric in summarizer.metrics {
                 let va = base.runs.compactMap(metric.value), vb = group.runs.compactMap(metric.value)
                 guard !va.isEmpty, !vb.isEmpty, va.count == base.runs.count, vb.count == group.runs.count,
-                      let ratio = summarizer.compare(vb, against: va, salt: "\(group.workload)/\(group.environment)/\(metric.name)",
-                                                     floor: metric.floor),
                       let ma = SampleStatistics.median(va), let mb = SampleStatistics.median(vb)
                 else { continue }
-                let worse = metric.lowerIsBetter ? ratio.ratio > 1 : ratio.ratio < 1
-                let verdict: MetricChange.Verdict = !ratio.significant ? .unchanged : worse ? .regression : .improvement
+                let salt = "\(group.workload)/\(group.environment)/\(metric.name)"
+                let change: (ratio: RatioSummary, a: Double, b: Double, basis: MetricChange.Basis)
+                if let nativeA, let nativeB,
+                   let pa = Summarizer.pairs(base.runs, nativeA.runs, metric), let pb = Summarizer.pairs(group.runs, nativeB.runs, metric) {
+                    let da = PairedStatistics.logRatios(pa.values, pa.baseline), db = PairedStatistics.logRatios(pb.values, pb.baseline)
+                    guard let ratio = summarizer.compareCosts(db, against: da, values: vb, baseline: va, salt: salt,
+                                                              floor: metric.floor) else { continue }
+                    change = (ratio, exp(PairedStatistics.mean(da)), exp(PairedStatistics.mean(db)), .costVsNative)
+                } else {
+                    guard let ratio = summarizer.compare(vb, against: va, salt: salt, floor: metric.floor) else { continue }
+                    change = (ratio, ma, mb, .absolute)
+                }
+                let worse = metric.lowerIsBetter ? change.ratio.ratio > 1 : change.ratio.ratio < 1
+                let verdict: MetricChange.Verdict = !change.ratio.significant ? .unchanged : worse ? .regression : .improvement
                 let workload = base.workload == group.workload ? group.workload : "\(base.workload) -> \(group.workload)"
                 out.append(MetricChange(workload: workload, environment: group.environment, metric: metric.name,
-                                        unit: metric.unit, medianA: ma, medianB: mb, ratio: ratio, verdict: verdict))
+                                        unit: change.basis == .costVsNative ? "x" : metric.unit, medianA: change.a,
+                                        medianB: change.b, ratio: change.ratio, verdict: verdict, basis: change.basis))
             }
         }
         return out

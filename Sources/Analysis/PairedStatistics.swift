@@ -32,6 +32,22 @@ public enum PairedStatistics {
         return SampleStatistics.percentileInterval(&means, confidence: confidence)
     }
 
+    /// Percentile bootstrap interval of mean(b) - mean(a), the rounds of each resampled on
+    /// their own: two sessions' log-ratios, which no round pairs across.
+    public static func differenceInterval(_ a: [Double], _ b: [Double], confidence: Double, resamples: Int,
+                                          seed: UInt64) -> (low: Double, high: Double)? {
+        guard !a.isEmpty, !b.isEmpty else { return nil }
+        var rng = SplitMix64(seed: seed)
+        var differences = [Double](repeating: 0, count: resamples)
+        func resampledMean(_ d: [Double]) -> Double {
+            var sum = 0.0
+            for _ in d.indices { sum += d[rng.next(below: d.count)] }
+            return sum / Double(d.count)
+        }
+        for r in 0..<resamples { differences[r] = resampledMean(b) - resampledMean(a) }
+        return SampleStatistics.percentileInterval(&differences, confidence: confidence)
+    }
+
     /// Two-sided p of the sign-flip test of mean(d) = 0: the share of sign arrangements whose
     /// |mean| is at least the observed one. Exact up to `exactUpTo` rounds.
     public static func signFlipP(_ d: [Double], seed: UInt64) -> Double {

@@ -108,15 +108,41 @@ public struct Summarizer: Sendable {
         let p = SampleStatistics.mannWhitneyP(values, baseline)
         let low = ci?.low ?? ratio, high = ci?.high ?? ratio
         let n = min(values.count, baseline.count)
-        // The smallest p the rank test can give with these sizes decides whether any change
-        // is detectable; the interval's width, how large it must be.
-        let smallest = SampleStatistics.mannWhitneyP((0..<values.count).map { Double($0 + baseline.count) },
-                                                     baseline.indices.map(Double.init))
-        let mde = smallest < method.alpha && low > 0 && ratio > 0
-            ? exp(log(1 + method.threshold) + (log(high) - log(low)) / 2) - 1 : nil
+        let mde = low > 0 && ratio > 0
+            ? unpairedDetectable(values.count, baseline.count, logInterval: (log(low), log(high))) : nil
         return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p,
                             significant: p < method.alpha && beyond(low, high) && clears(floor, values, baseline),
                             method: .unpaired, n: n, minimumDetectable: mde)
+    }
+
+    /// Two sessions' costs against native: each session's rounds give log-ratios d = ln(x /
+    /// x_native); cost(B) / cost(A) = exp(mean d_B - mean d_A), its interval a bootstrap of
+    /// that difference (the rounds of each session resampled on their own), its test the rank
+    /// test on the two sets of log-ratios. The figures themselves must still differ by the
+    /// metric's floor.
+    public func compareCosts(_ costs: [Double], against baselineCosts: [Double], values: [Double], baseline: [Double],
+                             salt: String, floor: Double? = nil) -> RatioSummary? {
+        guard costs.count >= 2, baselineCosts.count >= 2,
+              let ci = PairedStatistics.differenceInterval(baselineCosts, costs, confidence: method.confidence,
+                                                           resamples: method.bootstrapResamples, seed: seed(salt))
+        else { return nil }
+        let ratio = exp(PairedStatistics.mean(costs) - PairedStatistics.mean(baselineCosts))
+        let low = exp(ci.low), high = exp(ci.high)
+        let p = SampleStatistics.mannWhitneyP(costs, baselineCosts)
+        return RatioSummary(ratio: ratio, ciLow: low, ciHigh: high, pValue: p,
+                            significant: p < method.alpha && beyond(low, high) && clears(floor, values, baseline),
+                            method: .unpaired, n: min(costs.count, baselineCosts.count),
+                            minimumDetectable: unpairedDetectable(costs.count, baselineCosts.count, logInterval: ci))
+    }
+
+    /// The smallest change the rule could call between two unpaired sets: none when the
+    /// rank test cannot reach p < alpha with these sizes (its smallest p is when every value
+    /// of one set lies beyond the other's); otherwise the threshold plus the interval's
+    /// half-width, since the whole interval must clear the threshold.
+    func unpairedDetectable(_ n1: Int, _ n2: Int, logInterval: (low: Double, high: Double)) -> Double? {
+        let smallest = SampleStatistics.mannWhitneyP((0..<n1).map { Double($0 + n2) }, (0..<n2).map(Double.init))
+        guard smallest < method.alpha else { return nil }
+        return exp(log(1 + method.threshold) + (logInterval.high - logInterval.low) / 2) - 1
     }
 
     /// The medians differ by at least the metric's floor (any difference without one).

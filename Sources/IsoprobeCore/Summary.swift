@@ -140,18 +140,26 @@ public struct RatioSummary: Codable, Sendable, Equatable {
 /// One metric compared between two sets of runs (`isoprobe compare A B`).
 public struct MetricChange: Codable, Sendable, Equatable {
     public enum Verdict: String, Codable, Sendable { case regression, improvement, unchanged }
+    /// What was compared. `absolute`: the figure itself (native runs, and runs without
+    /// native rounds to pair with). `costVsNative`: the environment's cost against native,
+    /// from each session's paired rounds, so that a change of the host that moves native
+    /// and the environment alike is reported once, on native.
+    public enum Basis: String, Codable, Sendable { case absolute, costVsNative = "cost_vs_native" }
     public var workload: String
     public var environment: String
     public var metric: String
     public var unit: String
+    /// The medians (absolute), or the geometric-mean costs against native (costVsNative).
     public var medianA: Double
     public var medianB: Double
-    /// B against A: median(B) / median(A), with its bootstrap interval.
+    /// B against A: median(B) / median(A), or cost(B) / cost(A), with its bootstrap interval.
     public var ratio: RatioSummary
     public var verdict: Verdict
+    public var basis: Basis
 
     public init(workload: String, environment: String, metric: String, unit: String, medianA: Double,
-                medianB: Double, ratio: RatioSummary, verdict: Verdict) {
+                medianB: Double, ratio: RatioSummary, verdict: Verdict, basis: Basis = .absolute) {
+        self.basis = basis
         self.workload = workload
         self.environment = environment
         self.metric = metric

@@ -62,6 +62,9 @@ public struct MarkdownReport {
         var out = "# isoprobe compare: \(a) → \(b)\n\n"
         let order: [MetricChange.Verdict] = [.regression, .improvement, .unchanged]
         out += "Each ratio with its precision (±, half its interval) and the smallest change these runs could have detected.\n\n"
+        if changes.contains(where: { $0.basis == .costVsNative }) {
+            out += "Figures in × are costs against native from each session's paired rounds: a change of the host shows once, on native.\n\n"
+        }
         out += "| verdict | workload | environment | metric | \(a) | \(b) | ratio [95% CI] | p | ± | detectable |\n|---|---|---|---|---:|---:|---|---:|---:|---:|\n"
         for c in changes.sorted(by: { order.firstIndex(of: $0.verdict)! < order.firstIndex(of: $1.verdict)! }) {
             let verdict = c.verdict == .unchanged ? "unchanged" : "**\(c.verdict.rawValue)**" + (gating(c) ? "" : " (not gated)")

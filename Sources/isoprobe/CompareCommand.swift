@@ -10,8 +10,10 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "What regressed or improved between two recorded runs; exits 5 on a regression (for CI gates).",
         discussion: """
-        A metric changed only when the Mann-Whitney U test gives p < 0.01 and the medians differ by more than
-        the threshold (default 5%). Gating metrics (wall and CPU time, ns/op, syscall latency and counts, page
+        A metric changed only when the Mann-Whitney U test gives p < 0.01 and the interval of the change lies
+        wholly beyond the threshold (default 5%). Native figures are compared as they are; a container's or a
+        guest's, as its cost against native in each session's paired rounds, so that a change of the host
+        (its load, its clock, its disk) shows once, on native. Gating metrics (wall and CPU time, ns/op, syscall latency and counts, page
         faults, peak RSS) decide the exit code; scheduler placement and set-up time are listed as information.
         Workloads pair by spec; a workload whose parameters changed pairs by name when that is unambiguous.
         """)
@@ -90,6 +92,8 @@ struct CompareCommand: ParsableCommand {
             + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)"
             + (diagnostic > 0 ? "; \(diagnostic) change\(diagnostic == 1 ? "" : "s") in diagnostic metrics, not gated" : "") + "\n"
             + "± is the precision of each ratio (half its interval); detectable, the smallest change these runs could have called (unpaired: two sessions' runs cannot be matched)\n"
+            + (changes.contains { $0.basis == .costVsNative }
+                ? "figures in x are costs against native from each session's paired rounds: a change of the host shows once, on native\n" : "")
         if !shown.isEmpty { out += table.render() }
         return out
     }

@@ -69,4 +69,49 @@ func sample(_ centre: Double, spread: Double = 0.02, n: Int = 5, seed: UInt64) -
             #expect(flagged.isEmpty, "seed \(seed): \(flagged.map { "\($0.metric) \($0.ratio.ratio)" })")
         }
     }
+
+    /// One session in paired rounds: native and a container, each round's host speed shared
+    /// by both (a drift the rounds' pairs cancel), the container `cost` times native.
+    func session(host: Double, cost: Double, seed: UInt64, rounds: Int = 10) -> [RunResult] {
+        let drift = sample(1, spread: 0.10, n: rounds, seed: seed)
+        let own = sample(1, spread: 0.02, n: rounds, seed: seed + 1)
+        let envNoise = sample(1, spread: 0.02, n: rounds, seed: seed + 2)
+        var runs: [RunResult] = []
+        for i in 0..<rounds {
+            let speed: Double = 1e6 * host * drift[i]
+            runs.append(run("native", wall: speed * own[i], rep: i + 1))
+            runs.append(run("container", wall: speed * cost * envNoise[i], rep: i + 1))
+        }
+        return runs
+    }
+
+    @Test func aHostThatSlowedIsReportedOnNativeOnceAndAnEnvironmentsOwnCostOnIt() throws {
+        let detector = ChangeDetector(method: method)
+        let a = session(host: 1, cost: 1.1, seed: 50)
+        func wall(_ changes: [MetricChange], _ env: String) throws -> MetricChange {
+            try #require(changes.first { $0.metric == "wall_ns" && $0.environment == env })
+        }
+        // The whole host 30% slower: native regresses; the container's cost is unchanged.
+        let slowHost = detector.changes(from: a, to: session(host: 1.3, cost: 1.1, seed: 60))
+        #expect(try wall(slowHost, "native").verdict == .regression)
+        #expect(try wall(slowHost, "native").basis == .absolute)
+        let container = try wall(slowHost, "container")
+        #expect(container.basis == .costVsNative && container.unit == "x")
+        #expect(container.verdict == .unchanged, "cost \(container.medianA) -> \(container.medianB): \(container.ratio)")
+        #expect(abs(container.medianA - 1.1) < 0.03 && abs(container.medianB - 1.1) < 0.03)
+        // The container alone 30% dearer: native is unchanged, the container regresses.
+        let dearer = detector.changes(from: a, to: session(host: 1, cost: 1.43, seed: 70))
+        #expect(try wall(dearer, "native").verdict == .unchanged)
+        let c = try wall(dearer, "container")
+        #expect(c.verdict == .regression, "\(c.ratio)")
+        #expect(abs(c.ratio.ratio - 1.3) < 0.05 && c.ratio.ciLow > 1.2, "\(c.ratio)")
+        #expect(c.ratio.minimumDetectable != nil)
+        // Sessions of one host and one cost: nothing called, whatever each session's drift.
+        for seed in UInt64(100)..<UInt64(120) {
+            let flagged = detector.changes(from: session(host: 1, cost: 1.1, seed: seed),
+                                           to: session(host: 1, cost: 1.1, seed: seed + 1000))
+                .filter { $0.verdict != .unchanged && $0.environment == "container" }
+            #expect(flagged.isEmpty, "seed \(seed): \(flagged.map { "\($0.metric) \($0.ratio.ratio)" })")
+        }
+    }
 }
