@@ -42,6 +42,7 @@ enum SuiteRequest {
         request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel,
                            accel: flags.guest.accel ?? AccelRequest(rawValue: suite.vm.accel) ?? .auto,
                            vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB, fresh: flags.vmFresh || suite.vm.fresh)
+        request.vm.calibrate = !flags.guest.noCalibration
         if !suite.required { request.optionalEnvironments = Set(suite.environments) }
         request.continueOnFailure = true
         return Loaded(suite: suite, request: request)
