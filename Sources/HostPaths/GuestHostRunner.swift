@@ -153,6 +153,13 @@ public struct GuestHostRunner {
         if let clone = run.syscall("clone") {
             f.cloneEAGAIN = clone.errnos.first { $0.errno == "EAGAIN" }?.count ?? 0
         }
+        // Under KVM the run's host view has QEMU's VM exits by reason (the VM environment's own probe).
+        if let kvm = run.hostView?.kvm {
+            f.kvmExits = kvm.exits
+            f.kvmEntries = kvm.entries
+            f.kvmPortIO = kvm.portIO
+            f.reasons = kvm.reasons.map { .init(isa: $0.isa, name: $0.name, count: $0.count, exitToEntryNs: $0.totalNs) }
+        }
         f.accelerator = run.details?.accelerator
         f.guestKernel = run.details?.guestKernel
         f.bootSeconds = run.details?.bootNs.map { Double($0) / 1e9 }

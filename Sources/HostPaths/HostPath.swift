@@ -46,7 +46,7 @@ public enum HostPath: String, CaseIterable, Codable, Sendable {
         case .runcPidsLimit, .crunPidsLimit: return "--pids \(Self.pidsLimit): forks refused, each an EAGAIN the probes counted"
         case .kvmCalibration: return "KVM calibration against the guest's /dev/kvm, and the hypervisor leaf"
         case .kvmExits: return "KVM exits by reason from kvm_exit/kvm_entry, a KVM-API guest doing port I/O"
-        case .kvmOverride: return "--accel kvm refused by the calibration; --no-calibration boots a second-level guest on KVM"
+        case .kvmOverride: return "--accel kvm refused by the calibration; --no-calibration boots a second-level guest on KVM, its host view's exits by reason"
         }
     }
 

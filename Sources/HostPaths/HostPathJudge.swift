@@ -57,6 +57,10 @@ public enum HostPathJudge {
             need((f.refusalSeconds ?? .infinity) < 30, "--accel kvm took \(f.refusalSeconds ?? -1) s to be refused, not at once")
             need(f.accelerator == "kvm", "the override's run used \(f.accelerator ?? "no accelerator"), not kvm")
             need(f.exitKind == "exited", "the second-level guest's workload ended \(f.exitKind ?? "unknown")")
+            need((f.kvmExits ?? 0) > 0 && !(f.reasons ?? []).isEmpty,
+                 "the run's host view has no KVM exits by reason (\(f.kvmExits.map(String.init) ?? "none"))")
+            need((f.reasons ?? []).allSatisfy { !$0.name.hasPrefix("SVM_") && !$0.name.hasPrefix("VMX_") },
+                 "exit reasons without names: \((f.reasons ?? []).map(\.name).filter { $0.hasPrefix("SVM_") || $0.hasPrefix("VMX_") })")
             let small = UInt64(HostPath.overrideGetpidCalls)
             need(f.getpidCalls.map { (small...(small + UInt64(HostPath.countSlack))).contains($0) } == true,
                  "the second-level guest's probes counted \(f.getpidCalls.map(String.init) ?? "no") getpid calls, not \(small)")

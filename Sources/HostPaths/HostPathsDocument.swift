@@ -37,6 +37,12 @@ public struct HostPathsDocument: Codable, Sendable {
         public var facts: GuestHostFacts?
         /// Where the guest host's console and QEMU's log are kept.
         public var logDirectory: String
+
+        /// `memory_mib` in snake case (not `memory_mi_b`).
+        enum CodingKeys: String, CodingKey {
+            case kernel, accelerator, vcpus, bootSeconds, totalSeconds, facts, logDirectory
+            case memoryMiB = "memoryMib"
+        }
     }
 
     public var schema = HostPathsDocument.schemaName

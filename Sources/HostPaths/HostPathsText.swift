@@ -1,4 +1,5 @@
 import Foundation
+import KVM
 
 /// `host-paths`' text: one block per path, its verdict first, then its figures in words.
 public enum HostPathsText {
@@ -24,6 +25,15 @@ public enum HostPathsText {
         return out.joined(separator: "\n") + "\n"
     }
 
+    static func formatted(_ v: Double) -> String { String(format: "%g", v) }
+
+    /// The most frequent exit reasons, with the mean time from exit to the next entry.
+    static func reasonLines(_ f: HostPathFigures) -> [String] {
+        (f.reasons ?? []).prefix(8).map { r in
+            "  \(r.isa) \(r.name) x\(r.count) (exit to entry \(r.count > 0 ? r.exitToEntryNs / r.count : 0) ns mean)"
+        }
+    }
+
     static func figureLines(_ path: HostPath, _ f: HostPathFigures?) -> [String] {
         guard let f else { return [] }
         func n<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "?" }
@@ -38,19 +48,18 @@ public enum HostPathsText {
         case .kvmCalibration:
             var lines = ["verdict \(n(f.verdict)): \(n(f.verdictLine))"]
             lines.append("compares: ns per loop instruction at CPL0 in a KVM-API guest (\(f.nsPerInstruction.map { String(format: "%.2f", $0) } ?? "?") ns) "
-                         + "with a fixed 10 ns bound, not with this host's own speed")
+                         + "with a fixed \(formatted(KVMCalibration.usableBelowNsPerIteration / KVMCalibration.instructionsPerIteration)) ns bound, not with this host's own speed")
             lines.append("hypervisor leaf: \(f.hypervisorSignature ?? "none")\(f.emulator.map { " = \($0), an emulator" } ?? "")")
             return lines
         case .kvmExits:
-            let reasons = (f.reasons ?? []).map { r in
-                "\(r.isa) \(r.name) x\(r.count) (exit to entry \(r.count > 0 ? r.exitToEntryNs / r.count : 0) ns mean)"
-            }
             return ["port writes \(n(f.portWrites)); kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIO))"]
-                + reasons.prefix(8).map { "  " + $0 }
+                + reasonLines(f)
         case .kvmOverride:
             return ["without the override: exit \(n(f.refusalStatus)) in \(f.refusalSeconds.map { String(format: "%.1f s", $0) } ?? "?"): \(n(f.refusalLine))",
                     "with --no-calibration: accelerator \(n(f.accelerator)), guest kernel \(n(f.guestKernel)), boot \(f.bootSeconds.map { String(format: "%.1f s", $0) } ?? "?"); "
-                        + "getpid counted \(n(f.getpidCalls)); exit \(n(f.exitKind))"]
+                        + "getpid counted \(n(f.getpidCalls)); exit \(n(f.exitKind))",
+                    "host view of QEMU: kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIO))"]
+                + reasonLines(f)
         }
     }
 }

@@ -43,6 +43,8 @@ struct HostPathsTests {
             f.accelerator = "kvm"
             f.exitKind = "exited"
             f.getpidCalls = UInt64(HostPath.overrideGetpidCalls)
+            f.kvmExits = 4000
+            f.reasons = [.init(isa: "svm", name: "NPF", count: 3000, exitToEntryNs: 90_000_000)]
         }
         return f
     }
@@ -78,6 +80,7 @@ struct HostPathsTests {
             .contains { $0.contains("exit-to-entry") })
         #expect(problems(.kvmOverride) { $0.refusalStatus = 0 }.contains { $0.contains("not 3") })
         #expect(problems(.kvmOverride) { $0.accelerator = "tcg" }.contains { $0.contains("not kvm") })
+        #expect(problems(.kvmOverride) { $0.reasons = []; $0.kvmExits = 0 }.contains { $0.contains("no KVM exits") })
         #expect(problems(.runc) { $0.leftovers = ["/sys/fs/cgroup/isoprobe-ctr-1-1"] }.contains { $0.contains("left behind") })
         let failed = HostPathJudge.problems(HostPathReport(path: .runc, seconds: 1, figures: HostPathFigures(), error: "runc not found"))
         #expect(failed == ["runc not found"])
