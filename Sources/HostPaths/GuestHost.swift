@@ -84,6 +84,7 @@ public struct GuestHost {
             Interruption.shared.remove(token)
             machine.end()
         }
+        PausePoint.reached(.guestBoot)
         var facts: GuestHostFacts?
         var factsAt: Duration?
         var reports: [HostPath: HostPathReport] = [:]
@@ -113,6 +114,7 @@ public struct GuestHost {
         if timedOut { machine.kill() }
         machine.end()
         let total = ContinuousClock.now - machine.started
+        PausePoint.reached(.results)
 
         var outcomes = options.paths.map { HostPathsDocument.Outcome(path: $0, report: reports[$0]) }
         let why = timedOut ? "the guest host ran past \(options.timeout) and was stopped"
