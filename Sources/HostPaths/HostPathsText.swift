@@ -22,7 +22,15 @@ public enum HostPathsText {
         }
         let proven = doc.paths.filter(\.proven).count
         out.append("\(proven) of \(doc.paths.count) paths proven on the guest host")
-        return out.joined(separator: "\n") + "\n"
+        return terminalSafe(out.joined(separator: "\n") + "\n")
+    }
+
+    /// The guest's strings reach the terminal: every control character but the line break
+    /// goes (an escape sequence from a hostile guest must not drive the user's terminal).
+    static func terminalSafe(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { s in
+            s == "\n" || !(s.value < 0x20 || (0x7f...0x9f).contains(s.value))
+        }))
     }
 
     static func formatted(_ v: Double) -> String { String(format: "%g", v) }

@@ -129,6 +129,10 @@ struct HostPathsTests {
         #expect(back.paths.map(\.path) == [.runc, .kvmExits] && back.allProven)
         let rendered = HostPathsText.render(back)
         #expect(rendered.contains("proven  kvm-exits") && rendered.contains("svm IOIO x205"), "\(rendered)")
+        // A guest's escape sequence never reaches the terminal.
+        var hostile = back
+        hostile.paths[0].problems = ["\u{1b}]0;owned\u{07}\u{1b}[2J"]
+        #expect(!HostPathsText.render(hostile).unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
     }
 
     /// A KVM run's host view reads back through the result document's own decoder.
