@@ -5,6 +5,7 @@ import Harness
 import Host
 import HostPaths
 import IsoprobeCore
+import VMEnvironment
 
 struct HostPathsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,6 +72,10 @@ struct HostPathsCommand: ParsableCommand {
         }
         Interruption.shared.install()
         try Doctor.requireRunPrerequisites()
+        guard VMEnvironment.qemuPath != nil else {
+            throw IsoprobeError(.missing, "host-paths boots a guest host: it needs QEMU (qemu-system-x86_64) on PATH",
+                                fix: "apt-get install -y qemu-system-x86")
+        }
         let seconds = timeout ?? (ci ? 110 : 540)
         let host = GuestHost(options: .init(paths: paths, kernelPath: kernel, timeout: .milliseconds(Int64(seconds * 1000))),
                              binary: Resources.executablePath, probesDirectory: resources.probesDirectory)
