@@ -22,6 +22,11 @@ public enum HostPathsText {
         }
         let proven = doc.paths.filter(\.proven).count
         out.append("\(proven) of \(doc.paths.count) paths proven on the guest host")
+        let notRun = HostPath.allCases.filter { p in !doc.paths.contains { $0.path == p } }
+        if !notRun.isEmpty {
+            out.append("not run: \(notRun.map(\.rawValue).joined(separator: ", "))"
+                       + (notRun.contains(.kvmOverride) ? " (kvm-override boots a second-level guest: most of a minute under TCG)" : ""))
+        }
         return terminalSafe(out.joined(separator: "\n") + "\n")
     }
 
