@@ -91,7 +91,7 @@ public struct GuestHostRunner {
             f.vendorModule = c.host.vendorModule
             f.kvmExits = exits.exits
             f.kvmEntries = exits.entries
-            f.kvmPortIO = exits.portIO
+            f.kvmPortIo = exits.portIO
             f.reasons = exits.reasons.map { .init(isa: $0.isa, name: $0.name, count: $0.count, exitToEntryNs: $0.totalNs) }
         case .kvmOverride:
             let workload = ["--env", "vm", "--accel", "kvm", "--workload", "getpid:count=\(HostPath.overrideGetpidCalls)"]
@@ -151,13 +151,13 @@ public struct GuestHostRunner {
             f.refused = report.extra["refused"].flatMap(Int.init)
         }
         if let clone = run.syscall("clone") {
-            f.cloneEAGAIN = clone.errnos.first { $0.errno == "EAGAIN" }?.count ?? 0
+            f.cloneEagain = clone.errnos.first { $0.errno == "EAGAIN" }?.count ?? 0
         }
         // Under KVM the run's host view has QEMU's VM exits by reason (the VM environment's own probe).
         if let kvm = run.hostView?.kvm {
             f.kvmExits = kvm.exits
             f.kvmEntries = kvm.entries
-            f.kvmPortIO = kvm.portIO
+            f.kvmPortIo = kvm.portIO
             f.reasons = kvm.reasons.map { .init(isa: $0.isa, name: $0.name, count: $0.count, exitToEntryNs: $0.totalNs) }
         }
         f.accelerator = run.details?.accelerator
@@ -178,7 +178,7 @@ public struct GuestHostRunner {
         let modules = ["kvm", "kvm_amd", "kvm_intel"].filter { access("/sys/module/" + $0, F_OK) == 0 }
         return GuestHostFacts(kernelRelease: release, cgroupLayout: hierarchy?.layout.rawValue ?? "none",
                               cgroupControllers: (controllers ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
-                              cpuFlags: flags, kvmModules: modules, devKVM: access("/dev/kvm", F_OK) == 0,
+                              cpuFlags: flags, kvmModules: modules, kvmDevice: access("/dev/kvm", F_OK) == 0,
                               hypervisorSignature: KVMCalibration.FirstLevelHost.signature(),
                               clocksource: (try? String(contentsOfFile: "/sys/devices/system/clocksource/clocksource0/current_clocksource",
                                                         encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -16,7 +16,7 @@ public struct HostPathFigures: Codable, Sendable, Equatable {
     public var peakRssBytes: UInt64?
     public var forked: Int?
     public var refused: Int?
-    public var cloneEAGAIN: UInt64?
+    public var cloneEagain: UInt64?
     public var pidsLimitHits: UInt64?
     /// isoprobe's own cgroups, runtime state, bundles and scratch left in the guest host after the run.
     public var leftovers: [String]?
@@ -32,7 +32,7 @@ public struct HostPathFigures: Codable, Sendable, Equatable {
     public var portWrites: Int?
     public var kvmExits: UInt64?
     public var kvmEntries: UInt64?
-    public var kvmPortIO: UInt64?
+    public var kvmPortIo: UInt64?
     public var reasons: [ExitReason]?
     /// `--accel kvm` without the override: its exit code and how long it took to refuse.
     public var refusalStatus: Int32?
@@ -85,19 +85,19 @@ public struct GuestHostFacts: Codable, Sendable, Equatable {
     public var cpuFlags: [String]
     /// The kvm modules loaded at boot, and whether /dev/kvm is there.
     public var kvmModules: [String]
-    public var devKVM: Bool
+    public var kvmDevice: Bool
     public var hypervisorSignature: String?
     /// The guest host's clocksource: what the probes' times (exit to entry) are read from.
     public var clocksource: String?
 
     public init(kernelRelease: String, cgroupLayout: String, cgroupControllers: String, cpuFlags: [String],
-                kvmModules: [String], devKVM: Bool, hypervisorSignature: String?, clocksource: String?) {
+                kvmModules: [String], kvmDevice: Bool, hypervisorSignature: String?, clocksource: String?) {
         self.kernelRelease = kernelRelease
         self.cgroupLayout = cgroupLayout
         self.cgroupControllers = cgroupControllers
         self.cpuFlags = cpuFlags
         self.kvmModules = kvmModules
-        self.devKVM = devKVM
+        self.kvmDevice = kvmDevice
         self.hypervisorSignature = hypervisorSignature
         self.clocksource = clocksource
     }

@@ -32,8 +32,8 @@ public enum HostPathJudge {
             need(forked + refused == HostPath.forkAttempts, "\(forked) forked + \(refused) refused, not \(HostPath.forkAttempts) attempts")
             need(refused >= 1, "no fork was refused under --pids \(HostPath.pidsLimit)")
             need(forked < HostPath.pidsLimit, "\(forked) forks succeeded under --pids \(HostPath.pidsLimit)")
-            need(f.cloneEAGAIN == UInt64(max(refused, 0)),
-                 "the probes saw \(f.cloneEAGAIN.map(String.init) ?? "no") clone EAGAIN, the workload \(refused) refusals")
+            need(f.cloneEagain == UInt64(max(refused, 0)),
+                 "the probes saw \(f.cloneEagain.map(String.init) ?? "no") clone EAGAIN, the workload \(refused) refusals")
             need((f.pidsLimitHits ?? 0) >= 1, "pids.events counted no limit hit")
             need(f.hybridWorkaround == false, "the hybrid workaround was used on pure cgroup2")
         case .kvmCalibration:

@@ -8,7 +8,7 @@ public enum HostPathsText {
         let g = doc.guestHost
         let facts = g.facts.map { f in
             "kernel \(f.kernelRelease), cgroup2 \(f.cgroupLayout) (\(f.cgroupControllers)), cpu \(f.cpuFlags.joined(separator: " ")), "
-                + "/dev/kvm \(f.devKVM ? "from \(f.kvmModules.joined(separator: "+"))" : "missing")"
+                + "/dev/kvm \(f.kvmDevice ? "from \(f.kvmModules.joined(separator: "+"))" : "missing")"
                 + (f.hypervisorSignature.map { ", hypervisor leaf \($0)" } ?? "")
                 + (f.clocksource.map { ", clocksource \($0)" } ?? "")
         } ?? "no facts reported"
@@ -57,7 +57,7 @@ public enum HostPathsText {
         case .runcOOMKill, .crunOOMKill:
             return ["\(n(f.runtime)): exit \(n(f.exitKind)); OOM kills \(n(f.oomKills)); peak RSS \(f.peakRssBytes.map { "\($0 >> 20) MiB" } ?? "?")"]
         case .runcPidsLimit, .crunPidsLimit:
-            return ["\(n(f.runtime)): forked \(n(f.forked)), refused \(n(f.refused)); clone EAGAIN counted \(n(f.cloneEAGAIN)); pids.events max \(n(f.pidsLimitHits))"]
+            return ["\(n(f.runtime)): forked \(n(f.forked)), refused \(n(f.refused)); clone EAGAIN counted \(n(f.cloneEagain)); pids.events max \(n(f.pidsLimitHits))"]
         case .kvmCalibration:
             var lines = ["verdict \(n(f.verdict)): \(n(f.verdictLine))"]
             lines.append("compares: ns per loop instruction at CPL0 in a KVM-API guest (\(f.nsPerInstruction.map { String(format: "%.2f", $0) } ?? "?") ns) "
@@ -65,13 +65,13 @@ public enum HostPathsText {
             lines.append("hypervisor leaf: \(f.hypervisorSignature ?? "none")\(f.emulator.map { " = \($0), an emulator" } ?? "")")
             return lines
         case .kvmExits:
-            return ["port writes \(n(f.portWrites)); kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIO))"]
+            return ["port writes \(n(f.portWrites)); kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIo))"]
                 + reasonLines(f)
         case .kvmOverride:
             return ["without the override: exit \(n(f.refusalStatus)) in \(f.refusalSeconds.map { String(format: "%.1f s", $0) } ?? "?"): \(n(f.refusalLine))",
                     "with --no-calibration: accelerator \(n(f.accelerator)), guest kernel \(n(f.guestKernel)), boot \(f.bootSeconds.map { String(format: "%.1f s", $0) } ?? "?"); "
                         + "getpid counted \(n(f.getpidCalls)); exit \(n(f.exitKind))",
-                    "host view of QEMU: kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIO))"]
+                    "host view of QEMU: kvm_exit \(n(f.kvmExits)), kvm_entry \(n(f.kvmEntries)), kvm_pio \(n(f.kvmPortIo))"]
                 + reasonLines(f)
         }
     }

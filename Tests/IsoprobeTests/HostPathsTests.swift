@@ -26,7 +26,7 @@ struct HostPathsTests {
             f.runtime = path.runtime
             f.forked = 31
             f.refused = 33
-            f.cloneEAGAIN = 33
+            f.cloneEagain = 33
             f.pidsLimitHits = 33
             f.hybridWorkaround = false
         case .kvmCalibration:
@@ -68,7 +68,7 @@ struct HostPathsTests {
         #expect(problems(.crun) { $0.hybridWorkaround = true }.contains { $0.contains("hybrid workaround") })
         #expect(problems(.crun) { $0.runtime = "runc" }.contains { $0.contains("not crun") })
         #expect(problems(.runcOOMKill) { $0.exitKind = "signaled" }.contains { $0.contains("not oom_killed") })
-        #expect(problems(.crunPidsLimit) { $0.cloneEAGAIN = 32 }.contains { $0.contains("clone EAGAIN") })
+        #expect(problems(.crunPidsLimit) { $0.cloneEagain = 32 }.contains { $0.contains("clone EAGAIN") })
         #expect(problems(.crunPidsLimit) { $0.forked = 32; $0.refused = 32 }.contains { $0.contains("forks succeeded") })
         #expect(problems(.kvmCalibration) { $0.verdict = "usable" }.contains { $0.contains("emulated by") })
         #expect(problems(.kvmCalibration) { $0.nsPerInstruction = nil }.contains { $0.contains("measured nothing") })
@@ -133,6 +133,74 @@ struct HostPathsTests {
         var hostile = back
         hostile.paths[0].problems = ["\u{1b}]0;owned\u{07}\u{1b}[2J"]
         #expect(!HostPathsText.render(hostile).unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
+    }
+
+    /// Every figure survives the document's snake case both ways (a key that does not comes
+    /// back nil, silently: `portIO` would be written `port_io` and looked for as `portIo`).
+    /// Every figure filled in, through JSON: each key its Swift name, a value of its type.
+    static func everyFigure() throws -> HostPathFigures {
+        var object: [String: Any] = [:]
+        for child in Mirror(reflecting: HostPathFigures()).children {
+            guard let name = child.label else { continue }
+            switch name {
+            case "leftovers": object[name] = ["x"]
+            case "reasons": object[name] = [["isa": "svm", "name": "IOIO", "count": 1, "exitToEntryNs": 2]]
+            case "hybridWorkaround": object[name] = true
+            case "verdict": object[name] = "emulated-host"
+            case "nsPerInstruction", "refusalSeconds", "bootSeconds": object[name] = 1.5
+            case "getpidCalls", "ops", "oomKills", "peakRssBytes", "cloneEagain", "pidsLimitHits", "kvmExits", "kvmEntries",
+                 "kvmPortIo", "forked", "refused", "portWrites", "refusalStatus": object[name] = 7
+            default: object[name] = "s"
+            }
+        }
+        return try JSONDecoder().decode(HostPathFigures.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    static func document(_ figures: HostPathFigures) -> HostPathsDocument {
+        let outcome = HostPathsDocument.Outcome(path: .kvmExits, report: HostPathReport(path: .kvmExits, seconds: 1, figures: figures))
+        let facts = GuestHostFacts(kernelRelease: "6.12", cgroupLayout: "unified", cgroupControllers: "cpu memory pids",
+                                   cpuFlags: ["svm", "npt"], kvmModules: ["kvm", "kvm_amd"], kvmDevice: true,
+                                   hypervisorSignature: "TCGTCGTCGTCG", clocksource: "tsc")
+        return HostPathsDocument(isoprobeVersion: "0", hostKernel: "k",
+                                 guestHost: .init(kernel: "g", accelerator: "tcg", vcpus: 1, memoryMiB: 2560, bootSeconds: 1,
+                                                  totalSeconds: 2, facts: facts, logDirectory: "/l"),
+                                 paths: [outcome])
+    }
+
+    /// Every figure survives the document's snake case both ways (a key that does not comes
+    /// back nil, silently: `portIO` would be written `port_io` and looked for as `portIo`).
+    @Test func everyFigureReadsBack() throws {
+        let f = try Self.everyFigure()
+        let back = try HostPathsDocument.decoder().decode(HostPathsDocument.self,
+                                                          from: HostPathsDocument.encoder().encode(Self.document(f)))
+        #expect(back.paths[0].figures == f)
+        #expect(Mirror(reflecting: back.paths[0].figures!).children.allSatisfy { "\($0.value)" != "nil" })
+        #expect(back.guestHost.memoryMiB == 2560)
+    }
+
+    /// The document, every field present, against docs/host-paths.schema.json; a renamed key fails.
+    @Test(.enabled(if: Requirements.inCI || Requirements.which("python3").map { _ in
+        (try? runProcess("/usr/bin/python3", ["-c", "import jsonschema"]).status) == 0 } == true,
+        "needs python3-jsonschema"))
+    func documentValidatesAgainstItsSchema() throws {
+        let data = try HostPathsDocument.encoder().encode(Self.document(try Self.everyFigure()))
+        let path = temporaryPath("host-paths", ".json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            errors = [f"{e.json_path}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2])))]
+            print("\\n".join(errors) or "valid")
+            sys.exit(1 if errors else 0)
+            """
+        try data.write(to: URL(fileURLWithPath: path))
+        let r = try runProcess("/usr/bin/python3", ["-c", script, Repo.root + "/docs/host-paths.schema.json", path])
+        #expect(r.status == 0 && r.stdout == "valid\n", "\(r.stdout)\(r.stderr)")
+        try Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"clone_eagain\"", with: "\"clone_eagain_count\"").utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let bad = try runProcess("/usr/bin/python3", ["-c", script, Repo.root + "/docs/host-paths.schema.json", path])
+        #expect(bad.status != 0, "a renamed key passed the schema")
     }
 
     /// A KVM run's host view reads back through the result document's own decoder.
