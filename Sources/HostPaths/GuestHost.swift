@@ -85,51 +85,64 @@ public struct GuestHost {
             machine.end()
         }
         PausePoint.reached(.guestBoot)
-        var facts: GuestHostFacts?
-        var factsAt: Duration?
-        var reports: [HostPath: HostPathReport] = [:]
-        var unreadable: [String] = []
         var lines = BoundedLines(maxLine: Self.maxLine, maxLines: options.paths.count + 1)
-        let deadline = machine.started + options.timeout
-        if let fd = machine.agentFD {
-            Self.read(fd, until: deadline, exited: { machine.hasExited }) { chunk in
-                for line in lines.feed(chunk) {
-                    switch Self.decode(line) {
-                    case .success(let decoded):
-                        if let f = decoded.facts, facts == nil {
-                            facts = f
-                            factsAt = ContinuousClock.now - machine.started
-                        }
-                        if let r = decoded.report, options.paths.contains(r.path), reports[r.path] == nil {
-                            reports[r.path] = r
-                            progress(HostPathsDocument.Outcome(path: r.path, report: r))
-                        }
-                    case .failure(let why):
-                        unreadable.append(why.reason)
-                    }
-                }
-            }
-        }
-        let timedOut = !machine.waitForExit(until: max(deadline, .now + .seconds(2)))
+        let heard = collect(from: machine, into: &lines, progress: progress)
+        let timedOut = !machine.waitForExit(until: max(machine.started + options.timeout, .now + .seconds(2)))
         if timedOut { machine.kill() }
         machine.end()
         let total = ContinuousClock.now - machine.started
         PausePoint.reached(.results)
 
-        var outcomes = options.paths.map { HostPathsDocument.Outcome(path: $0, report: reports[$0]) }
-        let why = timedOut ? "the guest host ran past \(options.timeout) and was stopped"
+        var outcomes = options.paths.map { HostPathsDocument.Outcome(path: $0, report: heard.reports[$0]) }
+        let why = Interruption.shared.isInterrupted ? "interrupted before the guest host reported it"
+            : timedOut ? "the guest host ran past \(options.timeout) and was stopped"
             : "the guest host ended before reporting it (console: \(machine.consoleTail(lines: 3)))"
-        for i in outcomes.indices where reports[outcomes[i].path] == nil {
-            outcomes[i].problems = [why] + unreadable.prefix(3).map { "unreadable report line: \($0)" }
+        for i in outcomes.indices where heard.reports[outcomes[i].path] == nil {
+            outcomes[i].problems = [why] + heard.unreadable.prefix(3).map { "unreadable report line: \($0)" }
             if lines.overlong > 0 { outcomes[i].problems.append("\(lines.overlong) report lines over \(Self.maxLine) bytes were cut") }
         }
         return HostPathsDocument(
             isoprobeVersion: IsoprobeVersion.current, hostKernel: KernelLocator.hostRelease(),
             guestHost: .init(kernel: "\(kernel.version) (\(kernel.path))", accelerator: configuration.accelerator.rawValue,
                              vcpus: options.vcpus, memoryMiB: options.memoryMiB,
-                             bootSeconds: factsAt.map(Self.seconds), totalSeconds: Self.seconds(total), facts: facts,
+                             bootSeconds: heard.factsAt.map(Self.seconds), totalSeconds: Self.seconds(total), facts: heard.facts,
                              logDirectory: logs),
             paths: outcomes)
+    }
+
+    /// What came back on the report port.
+    struct Heard {
+        var facts: GuestHostFacts?
+        /// From QEMU's start to the facts line.
+        var factsAt: Duration?
+        var reports: [HostPath: HostPathReport] = [:]
+        var unreadable: [String] = []
+    }
+
+    /// Reads the report port until the guest host ends or the timeout, one bounded line at a
+    /// time; the first facts line and the first report of each asked-for path count.
+    func collect(from machine: GuestMachine, into lines: inout BoundedLines,
+                 progress: (HostPathsDocument.Outcome) -> Void) -> Heard {
+        var heard = Heard()
+        guard let fd = machine.agentFD else { return heard }
+        Self.read(fd, until: machine.started + options.timeout, exited: { machine.hasExited }) { chunk in
+            for line in lines.feed(chunk) {
+                switch Self.decode(line) {
+                case .success(let decoded):
+                    if let f = decoded.facts, heard.facts == nil {
+                        heard.facts = f
+                        heard.factsAt = ContinuousClock.now - machine.started
+                    }
+                    if let r = decoded.report, options.paths.contains(r.path), heard.reports[r.path] == nil {
+                        heard.reports[r.path] = r
+                        progress(HostPathsDocument.Outcome(path: r.path, report: r))
+                    }
+                case .failure(let why):
+                    heard.unreadable.append(why.reason)
+                }
+            }
+        }
+        return heard
     }
 
     static func seconds(_ d: Duration) -> Double {
@@ -164,7 +177,6 @@ public struct GuestHost {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var draining = false
         while draining || ContinuousClock.now < deadline {
-            try? Interruption.shared.check()
             if Interruption.shared.isInterrupted { return }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = retryingOnInterrupt { poll(&p, 1, draining ? 0 : 250) }
