@@ -2,19 +2,19 @@ import Foundation
 import Testing
 
 /// What the KVM tests need. Tests that run a real guest carry
-/// `.enabled(if: KVMSupport.kvmDeviceUsable || KVMSupport.inCI, ...)`: skipped with a one-line
+/// `.enabled(if: KVMSupport.devKVMUsable || KVMSupport.inCI, ...)`: skipped with a one-line
 /// reason on a machine without a read-write /dev/kvm, run in CI (`CI=true`), where
 /// `requireDevKVM` turns a missing /dev/kvm into a failure instead of a silent skip.
 enum KVMSupport {
     static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-    static var kvmDeviceUsable: Bool { access("/dev/kvm", R_OK | W_OK) == 0 }
+    static var devKVMUsable: Bool { access("/dev/kvm", R_OK | W_OK) == 0 }
     static let skipReason: Comment = "no read-write /dev/kvm here (no kvm module, or not root / not in the kvm group)"
 
     static func requireDevKVM(sourceLocation: SourceLocation = #_sourceLocation) throws {
         try #require(FileManager.default.fileExists(atPath: "/dev/kvm"),
                      "/dev/kvm is missing: load kvm_intel/kvm_amd (or kvm_pvm) on the CI machine",
                      sourceLocation: sourceLocation)
-        try #require(kvmDeviceUsable, "/dev/kvm is not read-write for euid \(geteuid()): run the tests as root",
+        try #require(devKVMUsable, "/dev/kvm is not read-write for euid \(geteuid()): run the tests as root",
                      sourceLocation: sourceLocation)
     }
 

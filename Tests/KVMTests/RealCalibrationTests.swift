@@ -5,7 +5,7 @@ import Testing
 
 /// The calibration against this machine's /dev/kvm. Serialized: two guests at once on a
 /// two-core machine would slow each other down.
-@Suite(.serialized, .enabled(if: KVMSupport.kvmDeviceUsable || KVMSupport.inCI, KVMSupport.skipReason))
+@Suite(.serialized, .enabled(if: KVMSupport.devKVMUsable || KVMSupport.inCI, KVMSupport.skipReason))
 struct RealCalibrationTests {
     @Test func returnsWithinTheCapWithTheMachinesVerdict() throws {
         try KVMSupport.requireDevKVM()
