@@ -35,9 +35,8 @@ public struct GuestHostRunner {
             if path.runtime != nil || path == .cgroup2Native || path == .kvmOverride {
                 figures.leftovers = Self.leftovers()
             }
-            let took = (ContinuousClock.now - start).components
-            let seconds = Double(took.seconds) + Double(took.attoseconds) / 1e18
-            write(GuestHostLine(report: HostPathReport(path: path, seconds: seconds, figures: figures, error: failure)))
+            write(GuestHostLine(report: HostPathReport(path: path, seconds: GuestHost.seconds(ContinuousClock.now - start),
+                                                       figures: figures, error: failure)))
         }
     }
 
