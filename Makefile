@@ -11,7 +11,7 @@ SWIFT_FLAGS ?=
 
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
-            iproute2 python3 gzip tar runc busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
+            iproute2 python3 gzip tar runc crun busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
             python3-jsonschema python3-prometheus-client python3-pil chromium
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
@@ -25,7 +25,7 @@ CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
 .PHONY: all setup setup-debug deps probes workloads checks binary binary-debug run test bench install clean \
-        syscall-table faults faults-ci fuzz fuzz-ci fuzz-build fuzz-seeds
+        syscall-table faults faults-ci fuzz fuzz-ci fuzz-build fuzz-seeds host-paths host-paths-ci
 
 # `make`, `make run` and `make install` build the optimized binary; the tests, the fault
 # matrix and fuzzing build the debug one (faster to build, the same behaviour).
@@ -112,6 +112,18 @@ faults: setup-debug
 
 faults-ci: setup-debug
 	scripts/faults.sh ci
+
+# The paths users' hosts take, proven in a TCG guest booted as a test host (isoprobe
+# host-paths; README, "Proven where"): pure cgroup2 native, runc and crun, OOM kill and pids
+# limit in each, the KVM calibration and KVM exits by reason on kvm_amd, and --accel kvm
+# --no-calibration booting a second-level guest. About 2 minutes here (10 at most);
+# host-paths-ci leaves out the second-level guest (about 1 minute, 2 at most). Each writes
+# its JSON to $(BUILD)/host-paths.json.
+host-paths: setup-debug
+	$(BUILD)/bin/isoprobe host-paths --json $(BUILD)/host-paths.json
+
+host-paths-ci: setup-debug
+	$(BUILD)/bin/isoprobe host-paths --ci --json $(BUILD)/host-paths.json
 
 # libFuzzer over the readers of untrusted bytes (scripts/fuzz.sh; RELIABILITY.md, Fuzzing):
 # the suite parser, --oci-config, --workload specs, the agent's frames and its messages.

@@ -80,11 +80,16 @@ let package = Package(
         // inside measures, and the host's probes watch QEMU.
         .target(name: "VMEnvironment", dependencies: ["AgentProtocol", "Environments", "GuestImage", "Host", "IsoprobeCore", "KVM",
                                                       "Probes", "VM"]),
+        // `isoprobe host-paths`: a guest booted as a test host (pure cgroup2, the host's root over
+        // 9p, kvm_amd on TCG's emulated AMD-V) runs the paths users' hosts take; the host judges.
+        .target(name: "HostPaths", dependencies: ["AgentProtocol", "Container", "Environments", "GuestImage", "Host",
+                                                  "IsoprobeCore", "KVM", "Probes", "VM", "VMEnvironment",
+                                                  .product(name: "SystemPackage", package: "swift-system")]),
         // The host-guest protocol: checksummed frames that survive a serial console.
         .target(name: "AgentProtocol", dependencies: ["IsoprobeCore", .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "isoprobe", dependencies: [
             "Agent", "AgentProtocol", "Analysis", "Container", "Diagnostics", "Environments", "Harness", "History", "Host",
-            "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify",
+            "IsoprobeCore", "KVM", "OCI", "Probes", "Reports", "Suite", "VMEnvironment", "Verify", "HostPaths",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -106,6 +111,7 @@ let package = Package(
         .testTarget(name: "IsoprobeTests", dependencies: [
             "BPF", "Probes", "Environments", "Reports", "IsoprobeCore", "Harness", "Container", "OCI", "AgentProtocol",
             "KVM", "VM", "VMEnvironment", "Analysis", "Suite", "History", "Verify", "Neighbours", "Agent", "Diagnostics",
+            "HostPaths",
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "IsoprobeCore"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "IsoprobeCore"]),

@@ -22,7 +22,7 @@ chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 # Limits from the issue: 2 s to exit, 5 s with a guest.
-limit_for() { case $1 in vm*) echo 5 ;; *) echo 2 ;; esac; }
+limit_for() { case $1 in vm*|host-paths) echo 5 ;; *) echo 2 ;; esac; }
 
 command_for() {
     local db=$1
@@ -31,6 +31,7 @@ command_for() {
         container) echo "run --env container --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         vm)        echo "run --env vm --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         verify)    echo "verify --env container --no-neighbours --json $WORK/verify.json" ;;
+        host-paths) echo "host-paths --paths cgroup2-native --json $WORK/host-paths.json" ;;
     esac
 }
 
@@ -40,6 +41,7 @@ phases_for() {
         container) echo "bundle runtime-create hook probe-load workload results reports" ;;
         vm)        echo "guest-boot probe-load workload results reports" ;;
         verify)    echo "canaries bundle hook workload" ;;
+        host-paths) echo "guest-boot results" ;;
     esac
 }
 
@@ -147,7 +149,7 @@ FAILED=0
 SIGNALS=(INT TERM HUP KILL)
 printf '%-34s %6s %7s %-12s %-10s %s\n' case exit seconds history verdict leftovers
 start=$(date +%s)
-envs=${FAULT_ENVS:-native container vm verify}
+envs=${FAULT_ENVS:-native container vm verify host-paths}
 [ -n "${FAULT_PHASES:-}" ] && phases_for() { echo "$FAULT_PHASES"; }
 for env in $envs; do
     i=0

@@ -3,9 +3,9 @@ import Foundation
 /// How deep arrays and objects nest in a JSON text, found in one pass without parsing, so a
 /// payload nested past a limit is refused before a decoder spends recursion on it. Brackets
 /// inside strings do not count; the text need not be valid JSON (the decoder judges that).
-enum JSONDepth {
+public enum JSONDepth {
     /// The depth reached when it passes `limit` (then the scan stops), else nil.
-    static func exceeded(in data: Data, limit: Int) -> Int? {
+    public static func exceeded(in data: Data, limit: Int) -> Int? {
         data.withUnsafeBytes { bytes -> Int? in
             var depth = 0
             var inString = false

@@ -67,6 +67,10 @@ public enum Doctor {
             var detail = path ?? "not found"
             if let path, ["runc", "crun"].contains(tool) {
                 detail += ": " + OCIRuntime.version(of: path)
+                // crun refuses hybrid hosts by itself: say that isoprobe works round it.
+                if tool == "crun", (try? CgroupHierarchy.detect())?.layout == .hybrid {
+                    detail += " (hybrid cgroups: run with cgroup2's controller list hidden)"
+                }
             }
             checks.append(Check(name: tool, ok: path != nil, detail: detail,
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))

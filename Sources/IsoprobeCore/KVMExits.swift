@@ -28,6 +28,13 @@ public struct KVMExits: Codable, Sendable, Equatable {
     /// Why there is nothing to show, when the tracepoints stayed silent.
     public var note: String?
 
+    /// `portIO` is written `port_io`; read back through the snake-case decoder that is
+    /// `portIo`, so the key names itself that way (else no KVM run's document reads back).
+    enum CodingKeys: String, CodingKey {
+        case exits, entries, reasons, note
+        case portIO = "portIo"
+    }
+
     public init(exits: UInt64, entries: UInt64, portIO: UInt64, reasons: [Reason], note: String? = nil) {
         self.exits = exits
         self.entries = entries

@@ -29,6 +29,15 @@ public enum AccelChoice {
         requested == .tcg ? .tcg : try resolve(requested: requested, calibration: calibrate())
     }
 
+    /// `--accel kvm --no-calibration`: KVM as asked, the calibration never run (a host the
+    /// calibration refuses, such as one that is itself emulated, can still be used on purpose).
+    /// `skipCalibration` with anything but `kvm` changes nothing.
+    public static func resolve(requested: AccelRequest, skipCalibration: Bool,
+                               calibrate: () -> KVMCalibration.Result = { KVMCalibration.shared }) throws -> Accelerator {
+        if skipCalibration, requested == .kvm { return .kvm }
+        return try resolve(requested: requested, calibrate: calibrate)
+    }
+
     /// "--accel kvm: KVM is not usable here: guest kernel code is emulated (kvm_pvm, ~410 ns
     /// per instruction) (use --accel tcg, or --accel auto)"; exit code 3 (missing).
     public static func refusal(_ calibration: KVMCalibration.Result) -> IsoprobeError {
@@ -47,6 +56,9 @@ public enum AccelChoice {
             return reason
         case .hung(let after):
             return "a test guest did not come back within \(String(format: "%.2f", after)) s"
+        case .emulatedHost(let ns, let emulator):
+            return "KVM works (\(formatNs(ns)) per instruction), but this host is itself emulated by \(emulator), "
+                + "so KVM's figures here do not stand for KVM on hardware"
         }
     }
 }

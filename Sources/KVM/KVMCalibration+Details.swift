@@ -10,6 +10,10 @@ extension KVMCalibration.Result {
         if modules.isEmpty { modules = ["none"] }
         let flags = [("vmx", host.vmx), ("svm", host.svm), ("hypervisor", host.hypervisor)].filter { $0.1 }.map { $0.0 }
         lines.append("modules: \(modules.joined(separator: " ")); cpu flags: \(flags.isEmpty ? "no vmx/svm" : flags.joined(separator: " "))")
+        if let signature = host.hypervisorSignature {
+            lines.append("hypervisor leaf: \(signature)\(host.emulator.map { " (\($0), an emulator)" } ?? "")")
+        }
+        if portWrites > 0 { lines.append("port writes: \(portWrites) exited as KVM_EXIT_IO") }
         if let e = openErrno {
             lines.append("/dev/kvm: \(ErrorWords.of(errno: e)) (errno \(e))")
         } else {

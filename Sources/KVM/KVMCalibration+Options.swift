@@ -14,6 +14,9 @@ extension KVMCalibration {
         var repeats: Int
         /// Runs `l: jmp l` once instead of the loops: the path of a guest that never exits.
         var spin: Bool
+        /// After the measurement, this many more runs of the `out` program with one iteration:
+        /// a guest doing port I/O, one KVM_EXIT_IO each (for the kvm exit probes to count).
+        var portWrites = 0
 
         init(maxIterations: Int, timeLimitNs: UInt64, minimumRunNs: UInt64 = 5_000_000, repeats: Int = 3,
              spin: Bool = false) {

@@ -15,6 +15,8 @@ extension KVMCalibration {
         var nsPerIteration: Double?
         var measuredIterations = 0
         var measurementFinished = false
+        /// The port writes asked for after the measurement that ended in KVM_EXIT_IO.
+        var portWrites = 0
     }
 
     /// The calibration's rules as a value: which KVM_RUN comes next, and what the samples so

@@ -24,6 +24,8 @@ extension KVMCalibration {
         public var totalSeconds: TimeInterval
         public var timeLimit: TimeInterval
         public var samples: [Sample]
+        /// Port writes after the measurement that exited to isoprobe as KVM_EXIT_IO (0 unless asked for).
+        public var portWrites = 0
 
         public init(host: HostSignals = HostSignals(), openErrno: Int32? = nil, apiVersion: Int? = 12,
                     vmCreated: Bool = true, vcpuCreated: Bool = true, failure: Failure? = nil,
@@ -71,6 +73,10 @@ extension KVMCalibration {
                 return "KVM: unavailable (\(reason)); using TCG"
             case .hung(let after):
                 return "KVM: the test guest did not come back within \(String(format: "%.2f", after)) s; using TCG"
+            case .emulatedHost(let ns, let emulator):
+                let module = host.vendorModule.map { ", \($0)" } ?? ""
+                return "KVM: works (\(formatNs(ns)) per instruction\(module)), but this host is itself emulated by \(emulator): "
+                    + "its figures do not stand for KVM on hardware; using TCG (--accel kvm --no-calibration uses it anyway)"
             }
         }
 
@@ -79,6 +85,7 @@ extension KVMCalibration {
             switch verdict {
             case .usable: return nil
             case .emulated, .hung: return "use a host with VT-x/AMD-V (or nested virtualization enabled); meanwhile --accel tcg"
+            case .emulatedHost: return "use a host with VT-x/AMD-V for figures that stand for hardware; --accel kvm --no-calibration runs on this KVM anyway"
             case .unavailable:
                 if let e = openErrno {
                     if e == EACCES || e == EPERM { return "run as root or add the user to the kvm group" }
@@ -102,6 +109,7 @@ extension KVMCalibration {
                       measurementFinished: measurement.measurementFinished, watchdogFired: watchdogFired,
                       threadReturned: threadReturned, totalSeconds: totalSeconds, timeLimit: timeLimit,
                       samples: measurement.samples)
+            portWrites = measurement.portWrites
         }
     }
 }

@@ -74,6 +74,15 @@ extension KVMCalibration {
                 let measurement = plan.measurement
                 state.withLock { $0.measurement = measurement }
             }
+            var measurement = plan.measurement
+            for _ in 0..<options.portWrites {
+                guard !state.withLock({ $0.stopRequested }),
+                      case .success(let sample) = vcpu.run(Run(program: .io, iterations: 1)), sample.exit == .io
+                else { break }
+                measurement.portWrites += 1
+                let counted = measurement
+                state.withLock { $0.measurement = counted }
+            }
         }
 
         /// Asks the thread to stop, and gets it out of KVM_RUN (or whatever call it is in).

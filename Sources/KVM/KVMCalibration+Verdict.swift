@@ -20,6 +20,9 @@ extension KVMCalibration {
         if let ns = r.nsPerIteration, ns > 0 {
             let perInstruction = ns / instructionsPerIteration
             if ns < usableBelowNsPerIteration {
+                if let emulator = r.host.emulator {
+                    return .emulatedHost(nsPerInstruction: perInstruction, emulator: emulator)
+                }
                 return .usable(nsPerInstruction: perInstruction)
             }
             return .emulated(nsPerInstruction: perInstruction, module: r.host.vendorModule ?? "kvm")

@@ -34,6 +34,9 @@ public enum KVMCalibration {
         case unavailable(reason: String)
         /// The test guest did not come back before the watchdog (seconds after the start).
         case hung(after: TimeInterval)
+        /// The loop ran fast, but this host is itself emulated (`emulator`: QEMU's TCG, from
+        /// CPUID's hypervisor leaf): KVM works, and its figures do not stand for KVM on hardware.
+        case emulatedHost(nsPerInstruction: Double, emulator: String)
 
         public var isUsable: Bool {
             if case .usable = self { return true }
@@ -47,6 +50,15 @@ public enum KVMCalibration {
     public static func run(iterations: Int = defaultIterations,
                            timeLimit: TimeInterval = defaultTimeLimit) -> Result {
         run(iterations: iterations, timeLimit: timeLimit, spin: false)
+    }
+
+    /// The calibration, then `portWrites` runs of a guest that writes one byte to port 0xe9
+    /// (one KVM_EXIT_IO each), under the same watchdog: the exits a kvm exit probe should count.
+    public static func run(iterations: Int = defaultIterations, timeLimit: TimeInterval = defaultTimeLimit,
+                           portWrites: Int) -> Result {
+        var options = Options(iterations: iterations, timeLimit: timeLimit, spin: false, minimumRun: nil)
+        options.portWrites = max(0, portWrites)
+        return Watchdog.calibrate(options)
     }
 
     /// For the tests: `spin` makes the guest `l: jmp l`, which only the watchdog ends (the hung

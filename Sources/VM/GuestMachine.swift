@@ -85,6 +85,7 @@ public final class GuestMachine: @unchecked Sendable {
             console: .inheritedSocket(fd: 3),
             agent: configuration.agentTransport.map { AgentPort(transport: $0, endpoint: .inheritedSocket(fd: 4)) })
         if monitorPair != nil { command.monitor = .inheritedSocket(fd: 5) }
+        command.shares = configuration.shares
         if let mib = configuration.scratchDiskMiB {
             command.disks = [try ScratchDisk.make(at: work + "/scratch.img", mib: mib)]
         }

@@ -34,6 +34,8 @@ public struct QEMUCommand: Equatable, Sendable {
     public var disks: [String] = []
     /// A QMP monitor (to pause and resume the guest); nil: none.
     public var monitor: SerialEndpoint?
+    /// Host folders shared over 9p (they put the machine on PCIe, like a virtio agent channel).
+    public var shares: [HostShare] = []
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -55,7 +57,7 @@ public struct QEMUCommand: Equatable, Sendable {
     /// The whole argv, executable first.
     public var argv: [String] {
         [executable]
-            + Self.machineArguments(agent: agent)
+            + Self.machineArguments(agent: agent, pcie: !shares.isEmpty)
             + Self.acceleratorArguments(accelerator)
             + ["-m", String(memoryMiB), "-smp", String(vcpus)]
             + ["-kernel", kernel.path, "-initrd", initramfs]
@@ -63,6 +65,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + Self.consoleArguments(console, log: consoleLog)
             + (agent?.arguments() ?? [])
             + (monitor.map { ["-chardev", $0.chardev(id: "monitor"), "-mon", "chardev=monitor,mode=control"] } ?? [])
+            + shares.enumerated().flatMap { $1.arguments(index: $0) }
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
     }
 
@@ -91,8 +94,8 @@ public struct QEMUCommand: Equatable, Sendable {
 
     /// microvm with its defaults; PCIe only for a virtio agent channel (it costs boot time).
     /// No firmware, monitor, display or default devices; a guest reboot ends QEMU.
-    public static func machineArguments(agent: AgentPort?) -> [String] {
-        let machine = agent?.transport == .virtioSerial ? "microvm,pcie=on" : "microvm"
+    public static func machineArguments(agent: AgentPort?, pcie: Bool = false) -> [String] {
+        let machine = pcie || agent?.transport == .virtioSerial ? "microvm,pcie=on" : "microvm"
         return ["-M", machine, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
     }
 

@@ -37,6 +37,8 @@ public final class VMEnvironment: Environment {
         /// `--vm-fresh`: a fresh guest for every run, booted and powered off around it.
         /// Otherwise one guest serves every run of the plan, paused between them.
         public var fresh: Bool
+        /// False (`--no-calibration`, with `--accel kvm` only): KVM is used without the calibration.
+        public var calibrate = true
         /// A word put on the guest kernel's command line, so QEMU's process can be found on
         /// the host by it (verify's neighbours); nil: none.
         public var marker: String?
@@ -120,7 +122,12 @@ public final class VMEnvironment: Environment {
         self.options = options
         kernel = try KernelLocator(explicitPath: options.kernelPath).locate()
         let calibration = { KVMCalibration.shared }
-        accelerator = try AccelChoice.resolve(requested: options.accel, calibrate: calibration)
+        accelerator = try AccelChoice.resolve(requested: options.accel, skipCalibration: !options.calibrate,
+                                              calibrate: calibration)
+        if !options.calibrate, accelerator == .kvm {
+            notice("--no-calibration: using KVM as asked; nothing checked that it runs guest kernel code natively, "
+                   + "so VM figures stand for this host's KVM only")
+        }
         if options.accel == .auto, accelerator == .tcg {
             notice("\(calibration().description); VM figures under TCG do not stand for KVM's overhead")
         }

@@ -13,6 +13,10 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("accel"), help: "VM accelerator: auto (default: KVM where it runs guest kernel code natively, else TCG), kvm, tcg.")
     var accel: AccelRequest?
 
+    @Flag(name: .customLong("no-calibration"),
+          help: "With --accel kvm: use KVM even where the KVM calibration refuses it (a host that is itself emulated); figures then stand for this host's KVM only.")
+    var noCalibration = false
+
     @Option(name: .customLong("kernel"), help: "Guest kernel for --env vm (default: /boot's, else isoprobe's cache; `make kernel`).")
     var kernel: String?
 
@@ -22,11 +26,19 @@ struct GuestOptions: ParsableArguments {
     /// the flag and the environment it needs.
     func checkApplies(to environments: [EnvironmentKind]) throws {
         let vmFlags = [kernel.map { _ in "--kernel" }, accel.map { _ in "--accel" }].compactMap { $0 }
+        try checkCalibrationFlag()
         if !environments.contains(.vm), let flag = vmFlags.first {
             throw ValidationError("\(flag) applies to VM guests (--env vm)")
         }
         if !environments.contains(.container), runtimeFlag != nil {
             throw ValidationError("--runtime applies to containers (--env container)")
+        }
+    }
+
+    /// `--no-calibration` only overrides the calibration's refusal of `--accel kvm`.
+    func checkCalibrationFlag() throws {
+        if noCalibration, accel != .kvm {
+            throw ValidationError("--no-calibration applies to --accel kvm (it skips the KVM calibration that --accel kvm otherwise needs)")
         }
     }
 

@@ -11,7 +11,7 @@ struct Isoprobe: ParsableCommand {
         commandName: "isoprobe",
         abstract: "What does isolation cost, and does it hold? Measure one workload natively, in a container and in a VM with the same eBPF probes.",
         version: IsoprobeVersion.current,
-        subcommands: [RunCommand.self, VerifyCommand.self, HistoryCommand.self, CompareCommand.self, ExportCommand.self, ProbesCommand.self, DoctorCommand.self, CleanupCommand.self, BenchCommand.self, AgentCommand.self]
+        subcommands: [RunCommand.self, VerifyCommand.self, HistoryCommand.self, CompareCommand.self, ExportCommand.self, ProbesCommand.self, DoctorCommand.self, CleanupCommand.self, BenchCommand.self, HostPathsCommand.self, AgentCommand.self]
     )
 
     /// Errors are one line (no usage block after it); bad input exits 2 like isoprobe's own

@@ -165,6 +165,7 @@ struct RunCommand: ParsableCommand {
                              userNamespace: userns.choice))
         request.vm = .init(kernelPath: guest.kernel, accel: guest.accel ?? .auto, vcpus: vcpus, memoryMiB: vmMemory,
                            fresh: vmFresh)
+        request.vm.calibrate = !guest.noCalibration
         request.warmups = warmups ?? 0
         return request
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Harness
 import IsoprobeCore
@@ -42,6 +43,10 @@ enum SuiteRequest {
         request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel,
                            accel: flags.guest.accel ?? AccelRequest(rawValue: suite.vm.accel) ?? .auto,
                            vcpus: suite.vm.vcpus, memoryMiB: suite.vm.memoryMiB, fresh: flags.vmFresh || suite.vm.fresh)
+        if flags.guest.noCalibration, request.vm.accel != .kvm {
+            throw ValidationError("--no-calibration applies to --accel kvm (the suite's vm.accel is \(request.vm.accel.rawValue))")
+        }
+        request.vm.calibrate = !flags.guest.noCalibration
         if !suite.required { request.optionalEnvironments = Set(suite.environments) }
         request.continueOnFailure = true
         return Loaded(suite: suite, request: request)

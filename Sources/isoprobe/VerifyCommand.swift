@@ -76,7 +76,9 @@ struct VerifyCommand: ParsableCommand {
                     throw IsoprobeError(.missing, "--env vm needs QEMU (qemu-system-x86_64) on PATH",
                                         fix: "install qemu-system-x86 (`make deps`)")
                 }
-                target = .vm(.init(kernelPath: guest.kernel, accel: guest.accel ?? .auto))
+                var options = VMEnvironment.Options(kernelPath: guest.kernel, accel: guest.accel ?? .auto)
+                options.calibrate = !guest.noCalibration
+                target = .vm(options)
             case .container:
                 target = .container(.init(runtime: guest.runtime, ociConfigPath: ociConfig))
             }

@@ -4,20 +4,21 @@ import Probes
 import Testing
 
 extension KernelTests {
-    /// `isoprobe run --env container`: workloads in OCI containers started by runc, under the
-    /// same probes. What the probes count, what the limits do, what the hardened profile
+    /// `isoprobe run --env container`: workloads in OCI containers started by runc (and, for
+    /// the exact counts, the limits and the clean-up, by crun too), under the same probes. What the probes count, what the limits do, what the hardened profile
     /// isolates (observed from inside the container), and that nothing of a container (cgroups
     /// in every hierarchy, runtime state, bundle, mounts, runtime processes) outlives its run:
     /// the `isoprobe` helper checks that after every run.
     @Suite(.enabled(if: (Requirements.rootAndBPF && Requirements.runc != nil) || Requirements.inCI,
                     "needs root, kernel BTF and runc (apt-get install -y runc)"))
     struct ContainerTests {
-        /// `isoprobe run --env container ARGS`.
-        func container(_ arguments: [String], json: Bool = true, timeout: Double = 60,
+        /// `isoprobe run --env container [--runtime RUNTIME] ARGS`; runc is the default runtime.
+        func container(_ arguments: [String], runtime: OCIRuntimeName = .runc, json: Bool = true, timeout: Double = 60,
                        whileRunning: ((Process) -> Void)? = nil,
                        sourceLocation: SourceLocation = #_sourceLocation) throws -> IsoprobeRun {
-            _ = try Requirements.requireRunc(sourceLocation: sourceLocation)
-            return try isoprobe(["run", "--env", "container"] + arguments, json: json, timeout: timeout,
+            _ = try Requirements.requireRuntime(runtime, sourceLocation: sourceLocation)
+            let choice = runtime == .runc ? [] : ["--runtime", runtime.rawValue]
+            return try isoprobe(["run", "--env", "container"] + choice + arguments, json: json, timeout: timeout,
                                 whileRunning: whileRunning, sourceLocation: sourceLocation)
         }
 
@@ -71,8 +72,8 @@ extension KernelTests {
 
         // MARK: - Measurements
 
-        @Test func getpidInAContainer() throws {
-            let r = try container(["--workload", "getpid:count=100000", "--quiet"])
+        @Test(arguments: OCIRuntimeName.allCases) func getpidInAContainer(runtime: OCIRuntimeName) throws {
+            let r = try container(["--workload", "getpid:count=100000", "--quiet"], runtime: runtime)
             let run = try onlyRun(r)
             let getpid = count(run, "getpid")
             #expect((100_000...100_010).contains(getpid), "getpid counted \(getpid) times")
@@ -91,11 +92,11 @@ extension KernelTests {
             #expect(memory.peakRssBytes > 0 && memory.peakRssBytes < 4 << 20, "peak RSS \(memory.peakRssBytes)")
 
             let details = try details(run)
-            let runtime = try #require(details.runtime, "no runtime in details")
-            #expect(runtime.name == "runc")
-            #expect(!runtime.version.isEmpty && runtime.version != "unknown", "runtime version '\(runtime.version)'")
-            #expect(runtime.version.contains { $0.isNumber }, "runtime version '\(runtime.version)' has no number")
-            #expect(FileManager.default.isExecutableFile(atPath: runtime.path), "runtime path \(runtime.path)")
+            let used = try #require(details.runtime, "no runtime in details")
+            #expect(used.name == runtime.rawValue)
+            #expect(!used.version.isEmpty && used.version != "unknown", "runtime version '\(used.version)'")
+            #expect(used.version.contains { $0.isNumber }, "runtime version '\(used.version)' has no number")
+            #expect(FileManager.default.isExecutableFile(atPath: used.path), "runtime path \(used.path)")
             #expect(details.limits == nil, "no limits were asked for: \(String(describing: details.limits))")
             #expect(details.limitEvents?.oomKills ?? 0 == 0)
             #expect(details.limitEvents?.pidsLimitHits ?? 0 == 0)
@@ -258,8 +259,8 @@ extension KernelTests {
 
         // MARK: - Limits
 
-        @Test func memoryLimitOOMKills() throws {
-            let r = try container(["--memory", "64M", "--workload", "memhog:mib=256", "--quiet"])
+        @Test(arguments: OCIRuntimeName.allCases) func memoryLimitOOMKills(runtime: OCIRuntimeName) throws {
+            let r = try container(["--memory", "64M", "--workload", "memhog:mib=256", "--quiet"], runtime: runtime)
             #expect(r.process.status == 4, "an OOM-killed workload is a failed run (exit 4), got \(r.process.status): \(r.process.stderr)")
             #expect(r.process.stderr.contains("OOM"), "stderr: \(r.process.stderr)")
             let run = try onlyRun(r, succeeded: false)
@@ -278,8 +279,8 @@ extension KernelTests {
             #expect(peak >= 32 << 20 && peak <= 66 << 20, "peak RSS \(peak) bytes under a 64 MiB limit")
         }
 
-        @Test func pidsLimitRefusesForks() throws {
-            let r = try container(["--pids", "32", "--workload", "forkbomb:count=64,hold_ms=300", "--quiet"])
+        @Test(arguments: OCIRuntimeName.allCases) func pidsLimitRefusesForks(runtime: OCIRuntimeName) throws {
+            let r = try container(["--pids", "32", "--workload", "forkbomb:count=64,hold_ms=300", "--quiet"], runtime: runtime)
             let run = try onlyRun(r)
             let report = try #require(run.workloadReport, "no forkbomb result line")
             let forked = try #require(report.extra["forked"].flatMap(Int.init), "extra: \(report.extra)")
@@ -422,10 +423,10 @@ extension KernelTests {
             }
         }
 
-        @Test func sigintStopsTheContainerAndReleasesEverything() throws {
+        @Test(arguments: OCIRuntimeName.allCases) func sigintStopsTheContainerAndReleasesEverything(runtime: OCIRuntimeName) throws {
             var live = LivePieces()
             let start = Date()
-            let r = try container(["--workload", "sleep:ms=5000", "--quiet"], timeout: 30) { process in
+            let r = try container(["--workload", "sleep:ms=5000", "--quiet"], runtime: runtime, timeout: 30) { process in
                 while Date().timeIntervalSince(start) < 1.5 {
                     live.look(pid: process.processIdentifier)
                     usleep(20_000)
@@ -448,8 +449,8 @@ extension KernelTests {
             }
         }
 
-        @Test func timeoutKillsTheContainer() throws {
-            let r = try container(["--workload", "sleep:ms=5000", "--timeout", "1", "--quiet"], timeout: 30)
+        @Test(arguments: OCIRuntimeName.allCases) func timeoutKillsTheContainer(runtime: OCIRuntimeName) throws {
+            let r = try container(["--workload", "sleep:ms=5000", "--timeout", "1", "--quiet"], runtime: runtime, timeout: 30)
             #expect(r.process.status == 4, "a timed-out workload is a failed run (exit 4), got \(r.process.status)")
             #expect(r.process.seconds < 4, "took \(r.process.seconds) s with --timeout 1")
             let run = try onlyRun(r, succeeded: false)
@@ -459,8 +460,8 @@ extension KernelTests {
         }
 
         /// A workload that leaves a child behind: the container goes, child and all.
-        @Test func backgroundChildrenDoNotOutliveTheContainer() throws {
-            let r = try container(["--quiet", "--", "/bin/sh", "-c", "sleep 30 & echo started"], timeout: 30)
+        @Test(arguments: OCIRuntimeName.allCases) func backgroundChildrenDoNotOutliveTheContainer(runtime: OCIRuntimeName) throws {
+            let r = try container(["--quiet", "--", "/bin/sh", "-c", "sleep 30 & echo started"], runtime: runtime, timeout: 30)
             let run = try onlyRun(r)
             #expect(r.process.seconds < 10, "isoprobe waited \(r.process.seconds) s for a background child")
             #expect(run.exit.succeeded)

@@ -53,6 +53,19 @@ enum Requirements {
                      sourceLocation: sourceLocation)
     }
 
+    /// crun, where Debian's package puts it (/usr/bin), else on PATH.
+    static var crun: String? { which("crun") }
+
+    static func requireRuntime(_ runtime: OCIRuntimeName, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        switch runtime {
+        case .runc:
+            return try requireRunc(sourceLocation: sourceLocation)
+        case .crun:
+            return try #require(crun, "crun not found on PATH (the container tests run under runc and crun): apt-get install -y crun (or `make deps`)",
+                                sourceLocation: sourceLocation)
+        }
+    }
+
     static func requireRunc(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         try #require(runc, "runc not found in /usr/sbin or on PATH (needed for --env container): apt-get install -y runc",
                      sourceLocation: sourceLocation)
@@ -73,4 +86,12 @@ enum Requirements {
         }
         return nil
     }
+}
+
+/// The OCI runtimes the container tests that assert exact counts, limits and clean-up run
+/// under: on a hybrid host crun runs with isoprobe's workaround (cgroup2's controller list
+/// hidden in a private mount namespace), on a pure cgroup2 host without it.
+enum OCIRuntimeName: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case runc, crun
+    var testDescription: String { rawValue }
 }

@@ -71,4 +71,8 @@ void isoprobe_kvm_accept_only(int sig);
  * v->run must stay mapped during the call. */
 void isoprobe_kvm_kick(struct isoprobe_kvm_vcpu *v, pthread_t thread, int sig);
 
+/* CPUID leaf (subleaf 0): EAX, EBX, ECX, EDX into out[0..3]. The calibration reads the
+ * hypervisor leaf (0x40000000) with it: which hypervisor, if any, runs this host. */
+void isoprobe_cpuid(uint32_t leaf, uint32_t out[4]);
+
 #endif
