@@ -65,10 +65,9 @@ public struct GuestHost {
             kernel: kernel, root: root,
             initScript: GuestInit.script(running: GuestHostScript.initCommands(command: inside, rawPort: transport == .isaSerial
                                                                                 ? transport.guestDevice : nil)))
+        // Under TCG the kernel command line keeps the TSC (tsc=reliable, QEMUCommand): without
+        // it, refined-jiffies' 4 ms steps would swallow every exit-to-entry time.
         configuration.accelerator = .tcg
-        // microvm has no HPET or PM timer to vouch for the TSC, and without one the kernel
-        // falls back to refined-jiffies: 4 ms steps, which would swallow every exit-to-entry time.
-        configuration.kernelArguments = ["tsc=reliable"]
         configuration.vcpus = options.vcpus
         configuration.memoryMiB = options.memoryMiB
         configuration.shares = [HostShare(path: "/", tag: GuestHostScript.shareTag)]
