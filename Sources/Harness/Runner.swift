@@ -154,6 +154,8 @@ public final class Runner {
     /// The isoprobe binary guests run as their agent.
     public let agentBinary: String
     private var environments: [EnvironmentKind: Environment] = [:]
+    /// The plan's network, made when it has network workloads (Runner+Network).
+    var network: TestNetwork?
 
     public init(resources: Resources, agentBinary: String = Resources.executablePath) throws {
         self.resources = resources
@@ -179,6 +181,8 @@ public final class Runner {
     public func close() {
         for env in environments.values { env.close() }
         environments.removeAll()
+        network?.close()
+        network = nil
     }
 
     /// Checks everything that can be checked before anything runs.
@@ -230,6 +234,7 @@ public final class Runner {
     public func run(_ request: RunRequest, onEvent: (RunEvent) -> Void) throws -> [RunResult] {
         defer { close() }
         let request = try validated(request) { onEvent(.skippedEnvironment($0, reason: $1)) }
+        try connectNetwork(for: request)
         for kind in Set(request.items.flatMap(\.environments)) {
             let invocations = try request.items.filter { $0.environments.contains(kind) }.map { try invocation($0.spec, request: request) }
             try environment(kind, request: request).prepare(for: invocations)
@@ -287,7 +292,8 @@ public final class Runner {
 
     /// The workload as this host executes it.
     public func invocation(_ spec: WorkloadSpec, request: RunRequest) throws -> WorkloadInvocation {
-        WorkloadInvocation(spec: spec, argv: try catalog.argv(for: spec), environment: Self.workloadEnvironment(),
+        WorkloadInvocation(spec: spec, argv: try catalog.argv(for: spec) + peerArguments(for: spec),
+                           environment: Self.workloadEnvironment(),
                            timeout: request.timeout, echoOutput: request.echoOutput)
     }
 
@@ -297,10 +303,13 @@ public final class Runner {
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
         do {
+            let server = try peerServer(for: spec)
+            defer { _ = server?.stop() }
             var measured = try environment.measure(MeasureRequest(
                 invocation: try invocation(spec, request: request), repetition: repetition,
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
                 observers: observers, keepOutput: keepOutput))
+            if let server { measured.result.network = networkFigures(in: environment, server: server) }
             if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
                 measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)
             }

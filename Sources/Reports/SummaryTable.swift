@@ -18,6 +18,8 @@ public enum SummaryTable {
         case "ns": return Format.duration(ns: v)
         case "bytes": return Format.bytes(UInt64(max(v, 0)))
         case "ns/op": return String(format: "%.2f ns/op", v)
+        case "1/s": return String(format: "%.0f/s", v)
+        case "bit/s": return v >= 1e9 ? String(format: "%.2f Gbit/s", v / 1e9) : String(format: "%.1f Mbit/s", v / 1e6)
         default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
         }
     }

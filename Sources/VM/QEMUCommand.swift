@@ -34,6 +34,8 @@ public struct QEMUCommand: Equatable, Sendable {
     public var disks: [String] = []
     /// A QMP monitor (to pause and resume the guest); nil: none.
     public var monitor: SerialEndpoint?
+    /// A virtio-net card on a tap QEMU inherits (`GuestNetworkCard`); nil: none.
+    public var network: GuestNetworkCard?
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -55,7 +57,7 @@ public struct QEMUCommand: Equatable, Sendable {
     /// The whole argv, executable first.
     public var argv: [String] {
         [executable]
-            + Self.machineArguments(agent: agent)
+            + Self.machineArguments(agent: agent, pcie: network != nil)
             + Self.acceleratorArguments(accelerator)
             + ["-m", String(memoryMiB), "-smp", String(vcpus)]
             + ["-kernel", kernel.path, "-initrd", initramfs]
@@ -64,6 +66,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + (agent?.arguments() ?? [])
             + (monitor.map { ["-chardev", $0.chardev(id: "monitor"), "-mon", "chardev=monitor,mode=control"] } ?? [])
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
+            + (network.map { GuestNetworkCard.arguments(vhost: $0.vhost, mac: $0.mac) } ?? [])
     }
 
     public var commandLine: String {
@@ -89,10 +92,10 @@ public struct QEMUCommand: Equatable, Sendable {
 
     // MARK: - Pieces
 
-    /// microvm with its defaults; PCIe only for a virtio agent channel (it costs boot time).
-    /// No firmware, monitor, display or default devices; a guest reboot ends QEMU.
-    public static func machineArguments(agent: AgentPort?) -> [String] {
-        let machine = agent?.transport == .virtioSerial ? "microvm,pcie=on" : "microvm"
+    /// microvm with its defaults; PCIe only for a virtio agent channel or a network card (it
+    /// costs boot time). No firmware, monitor, display or default devices; a guest reboot ends QEMU.
+    public static func machineArguments(agent: AgentPort?, pcie: Bool = false) -> [String] {
+        let machine = agent?.transport == .virtioSerial || pcie ? "microvm,pcie=on" : "microvm"
         return ["-M", machine, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
     }
 

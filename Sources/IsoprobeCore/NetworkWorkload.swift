@@ -1,0 +1,31 @@
+/// The workloads whose far end is a server in isoprobe's peer namespace (fixtures/network):
+/// each environment reaches it over the path isoprobe builds (`NetworkPath`).
+public enum NetworkWorkload: String, CaseIterable, Sendable {
+    case tcpRR = "tcp-rr"
+    case tcpCRR = "tcp-crr"
+    case udpRR = "udp-rr"
+    case tcpStream = "tcp-stream"
+
+    /// The fixture this spec names, when it is a network workload.
+    public init?(spec: WorkloadSpec) {
+        guard spec.command == nil else { return nil }
+        self.init(rawValue: spec.name)
+    }
+
+    /// The figure a report leads with: throughput for a stream, transactions per second
+    /// for request/response (netperf's own headline figures).
+    public var primaryMetric: String {
+        self == .tcpStream ? "net_throughput_bps" : "net_transactions_per_sec"
+    }
+
+    /// The workload's argument that names the peer's address (isoprobe adds it).
+    public static let hostParameter = "host"
+}
+
+/// `--network`: how a container reaches the peer. `bridge` gives it a namespace of its own
+/// joined to isoprobe's bridge by a veth pair, as Docker's default bridge network does;
+/// `host` runs it in the host's namespace (a labelled variant of the container environment);
+/// `none` leaves it only loopback.
+public enum NetworkMode: String, CaseIterable, Sendable, Codable {
+    case bridge, host, none
+}
