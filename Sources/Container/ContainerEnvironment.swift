@@ -79,7 +79,9 @@ public final class ContainerEnvironment: LocalEnvironment {
     public private(set) var userConfigChanges: [ConfigChange] = []
 
     var usesUserNamespace: Bool {
-        options.userNamespace ?? ["runc", "crun"].contains(runtime.name)
+        // A user namespace cannot mount sysfs for the host's network namespace, which it does
+        // not own: `--network host` goes without one, as Docker's does.
+        options.userNamespace ?? (["runc", "crun"].contains(runtime.name) && options.network != .host)
     }
 
     public func close() {

@@ -207,7 +207,10 @@ public final class Runner {
                 onSkip(env.rawValue, error.description)
             }
         }
-        for item in request.items { try catalog.validate(item.spec) }
+        for item in request.items {
+            try catalog.validate(item.spec)
+            try NetworkWorkload.checkPeer(of: item.spec)
+        }
         if !unavailable.isEmpty {
             request.plan = request.items.map {
                 RunItem(spec: $0.spec, environments: $0.environments.filter { !unavailable.contains($0) },

@@ -20,6 +20,21 @@ public enum NetworkWorkload: String, CaseIterable, Sendable {
 
     /// The workload's argument that names the peer's address (isoprobe adds it).
     public static let hostParameter = "host"
+
+    /// A peer named in the spec must be on the path isoprobe builds (198.18.0.0/15) or
+    /// loopback: no other address is ever a target.
+    public static func checkPeer(of spec: WorkloadSpec) throws {
+        guard NetworkWorkload(spec: spec) != nil, let host = spec.parameter(hostParameter) else { return }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0 != nil }) else {
+            throw IsoprobeError(.usage, "workload '\(spec.text)': host '\(host)' is not an IPv4 address")
+        }
+        let a = octets.map { $0! }
+        guard (a[0] == 198 && (a[1] == 18 || a[1] == 19)) || a[0] == 127 else {
+            throw IsoprobeError(.usage, "workload '\(spec.text)': host \(host) is outside 198.18.0.0/15 and loopback",
+                                fix: "leave host out: isoprobe names its own peer")
+        }
+    }
 }
 
 /// `--network`: how a container reaches the peer. `bridge` gives it a namespace of its own

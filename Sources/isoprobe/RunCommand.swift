@@ -141,6 +141,9 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
         if suiteFile == nil { try guest.checkApplies(to: envs) }
+        if network == .host && userns == .on {
+            throw ValidationError("--network host cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
+        }
         if ociConfig != nil && userns != .auto {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
