@@ -1,5 +1,6 @@
 import Environments
 import Foundation
+import Host
 import IsoprobeCore
 
 /// A plan with network workloads gets one network (`TestNetwork`) for all its environments,
@@ -20,6 +21,8 @@ extension Runner {
             }
             try attachable.attach(to: made)
         }
+        PausePoint.reached(.network)
+        try Interruption.shared.check()
     }
 
     /// `host=<peer>` for a network workload that does not name one.
