@@ -25,15 +25,25 @@ extension Runner {
         try Interruption.shared.check()
     }
 
-    /// `host=<peer>` for a network workload that does not name one.
+    /// `host=<peer>` for a network fixture that does not name one.
     func peerArguments(for spec: WorkloadSpec) -> [String] {
-        guard let network, NetworkWorkload(spec: spec) != nil, spec.parameter(NetworkWorkload.hostParameter) == nil else { return [] }
+        guard let network, NetworkWorkload(spec: spec) != nil, ToolWorkload(spec: spec) == nil,
+              spec.parameter(NetworkWorkload.hostParameter) == nil else { return [] }
         return ["\(NetworkWorkload.hostParameter)=\(network.peerAddress)"]
+    }
+
+    /// A tool's client aimed at the peer (its argv as this host runs it).
+    func toolArgv(_ tool: ToolWorkload, spec: WorkloadSpec) throws -> [String] {
+        guard let program = HostTool.find(tool.executable) else {
+            throw IsoprobeError(.missing, "\(tool.executable) not found", fix: "apt-get install -y \(tool.executable) (or `make deps`)")
+        }
+        return [program] + (try tool.clientArguments(spec, peer: network?.peerAddress ?? NetworkWorkload.defaultPeer))
     }
 
     /// The server in the peer for one run of a network workload; nil for any other.
     func peerServer(for spec: WorkloadSpec) throws -> PeerServer? {
         guard let network, NetworkWorkload(spec: spec) != nil else { return nil }
+        if let tool = ToolWorkload(spec: spec) { return try PeerServer(tool: tool, network: network) }
         guard let directory = catalog.directory else {
             throw IsoprobeError(.missing, "fixture workloads are not built", fix: "run `make workloads`")
         }

@@ -295,7 +295,8 @@ public final class Runner {
 
     /// The workload as this host executes it.
     public func invocation(_ spec: WorkloadSpec, request: RunRequest) throws -> WorkloadInvocation {
-        WorkloadInvocation(spec: spec, argv: try catalog.argv(for: spec) + peerArguments(for: spec),
+        WorkloadInvocation(spec: spec, argv: try ToolWorkload(spec: spec).map { try toolArgv($0, spec: spec) }
+                               ?? (try catalog.argv(for: spec) + peerArguments(for: spec)),
                            environment: Self.workloadEnvironment(),
                            timeout: request.timeout, echoOutput: request.echoOutput)
     }
@@ -308,10 +309,16 @@ public final class Runner {
         do {
             let server = try peerServer(for: spec)
             defer { _ = server?.stop() }
+            let tool = ToolWorkload(spec: spec)
             var measured = try environment.measure(MeasureRequest(
                 invocation: try invocation(spec, request: request), repetition: repetition,
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
-                observers: observers, keepOutput: keepOutput))
+                observers: observers, keepOutput: keepOutput || tool != nil))
+            if let tool {
+                // The tool's own figures, in the place a fixture's result line goes.
+                if measured.result.exit.succeeded { measured.result.workloadReport = tool.report(output: measured.output ?? "") }
+                if !keepOutput { measured.output = nil }
+            }
             if let server { measured.result.network = networkFigures(in: environment, server: server) }
             if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
                 measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)

@@ -20,6 +20,10 @@ public struct WorkloadCatalog: Sendable {
     /// argv for a spec: the fixture binary with `key=value` arguments, or the command itself.
     public func argv(for spec: WorkloadSpec) throws -> [String] {
         if let command = spec.command { return command }
+        if let tool = ToolWorkload(spec: spec) {
+            return [HostTool.find(tool.executable) ?? tool.executable]
+                + (try tool.clientArguments(spec, peer: NetworkWorkload.defaultPeer))
+        }
         guard let directory else {
             throw IsoprobeError(.missing, "workload '\(spec.name)': fixture workloads are not built",
                                 fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
@@ -36,6 +40,10 @@ public struct WorkloadCatalog: Sendable {
     /// A fixture exits 2 with one line naming the bad parameter; that line becomes the error.
     public func validate(_ spec: WorkloadSpec) throws {
         guard spec.command == nil else { return }
+        if let tool = ToolWorkload(spec: spec) {
+            _ = try tool.values(of: spec)
+            return
+        }
         let argv = try self.argv(for: spec)
         let result = try HelperCommand.run(argv + ["--validate"])
         let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)

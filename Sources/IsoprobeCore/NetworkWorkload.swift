@@ -5,6 +5,9 @@ public enum NetworkWorkload: String, CaseIterable, Sendable {
     case tcpCRR = "tcp-crr"
     case udpRR = "udp-rr"
     case tcpStream = "tcp-stream"
+    /// The field's own tools (`ToolWorkload`).
+    case iperf3
+    case sockperf
 
     /// The fixture this spec names, when it is a network workload.
     public init?(spec: WorkloadSpec) {
@@ -15,11 +18,13 @@ public enum NetworkWorkload: String, CaseIterable, Sendable {
     /// The figure a report leads with: throughput for a stream, transactions per second
     /// for request/response (netperf's own headline figures).
     public var primaryMetric: String {
-        self == .tcpStream ? "net_throughput_bps" : "net_transactions_per_sec"
+        [.tcpStream, .iperf3].contains(self) ? "net_throughput_bps" : "net_transactions_per_sec"
     }
 
     /// The workload's argument that names the peer's address (isoprobe adds it).
     public static let hostParameter = "host"
+    /// The fixtures' own default (a spec checked before the network exists).
+    public static let defaultPeer = "198.18.0.1"
 
     /// A peer named in the spec must be on the path isoprobe builds (198.18.0.0/15) or
     /// loopback: no other address is ever a target.

@@ -14,24 +14,47 @@ public final class PeerServer {
     private var token: ResourceLedger.Token?
     private var interruptToken: Int?
     private var stopped = false
+    private let figures: (String) -> PeerServerFigures?
+    /// A server that ends by itself after its one client (iperf3 -1) is given this long
+    /// to write its account before it is signalled.
+    var grace: Duration = .zero
 
     /// The binary beside the fixture workloads.
     public static let binaryName = "peer-server"
-    /// The server's lines are short; a server that writes more is cut off here.
-    static let outputLimit = 1 << 16
+    /// What a server may print in one run (iperf3's JSON is a few tens of KiB).
+    static let outputLimit = 4 << 20
 
-    /// Starts the server in the network's peer namespace and waits (at most 5 s) for its
-    /// `listening` line.
-    public init(binary: String, network: TestNetwork, port: Int = TestNetwork.serverPort) throws {
+    /// The fixtures' server (fixtures/network/peer-server).
+    public convenience init(binary: String, network: TestNetwork) throws {
         guard access(binary, X_OK) == 0 else {
             throw IsoprobeError(.missing, "the network workloads' server \(binary) is not built", fix: "run `make workloads`")
         }
+        try self.init(argv: [binary, "port=\(TestNetwork.serverPort)"], port: TestNetwork.serverPort, network: network) { text in
+            text.split(separator: "\n").lazy.compactMap(PeerServerFigures.parse(line:)).last
+        }
+    }
+
+    /// A tool's server (iperf3 -s, sockperf server), its account parsed by the tool.
+    public convenience init(tool: ToolWorkload, network: TestNetwork) throws {
+        guard let program = HostTool.find(tool.executable) else {
+            throw IsoprobeError(.missing, "\(tool.executable) not found: its server runs in the peer", fix: "apt-get install -y \(tool.executable)")
+        }
+        try self.init(argv: [program] + tool.serverArguments(peer: network.peerAddress), port: tool.port, network: network) {
+            tool.serverFigures(output: $0)
+        }
+        if tool == .iperf3 { grace = .seconds(2) }
+    }
+
+    /// Starts argv in the network's peer namespace and waits (at most 5 s) until it listens
+    /// on `port` (the server's own /proc/<pid>/net/tcp, which shows its namespace).
+    public init(argv: [String], port: Int, network: TestNetwork, figures: @escaping (String) -> PeerServerFigures?) throws {
         guard let ip = HostTool.find("ip") else {
             throw IsoprobeError(.missing, "ip (iproute2) not found", fix: "apt-get install -y iproute2")
         }
+        self.figures = figures
         let pipe = try HelperCommand.pipe()
         let spawned = Result {
-            try HelperCommand.spawn([ip, "netns", "exec", network.peerNamespace, binary, "port=\(port)"],
+            try HelperCommand.spawn([ip, "netns", "exec", network.peerNamespace] + argv,
                                     stdoutFD: pipe.write, stderrFD: pipe.write, newProcessGroup: true, closeOthers: true)
         }
         close(pipe.write)
@@ -44,61 +67,59 @@ public final class PeerServer {
         }
         token = ProcFS.stat(of: pid).map { ResourceLedger.shared.record(.process(pid: pid, startTime: $0.starttime)) }
         interruptToken = Interruption.shared.onInterrupt { [pid] in kill(-pid, SIGKILL) }
-        do {
-            guard let line = try readLine(until: .now + .seconds(5)), line.hasPrefix("isoprobe-peer listening") else {
-                throw IsoprobeError(.failed, "the peer's server did not start in \(network.peerNamespace)",
-                                    cause: String(decoding: pending, as: UTF8.self))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !Self.listens(pid: pid, port: port) {
+            if ContinuousClock.now >= deadline || (ProcFS.stat(of: pid)?.hasExited ?? true) {
+                _ = stop()
+                throw IsoprobeError(.failed, "the peer's server (\((argv[0] as NSString).lastPathComponent)) did not listen on port \(port) in \(network.peerNamespace)",
+                                    cause: String(decoding: pending.suffix(400), as: UTF8.self))
             }
-        } catch {
-            _ = stop()
-            throw error
+            try? Interruption.shared.check()
+            usleep(2_000)
         }
     }
 
-    /// Ends the server (SIGTERM: it prints its account and exits) and returns its account;
-    /// nil when it gave none. Idempotent: later calls return nil.
+    /// Whether the process has a TCP socket listening on `port` in its network namespace.
+    static func listens(pid: pid_t, port: Int) -> Bool {
+        guard let table = ProcFS.text("/proc/\(pid)/net/tcp") else { return false }
+        let suffix = String(format: ":%04X", port)
+        return table.split(separator: "\n").dropFirst().contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1].hasSuffix(suffix) && fields[3] == "0A"
+        }
+    }
+
+    /// Ends the server (SIGTERM: ours prints its account and exits; iperf3's one-off server
+    /// has already) and returns its account; nil when it gave none. Idempotent: later calls
+    /// return nil.
     public func stop() -> PeerServerFigures? {
         guard !stopped else { return nil }
         stopped = true
+        let graceEnd = ContinuousClock.now + grace
+        while ContinuousClock.now < graceEnd && !(ProcFS.stat(of: pid)?.hasExited ?? true) { usleep(2_000) }
         kill(pid, SIGTERM)
-        var figures: PeerServerFigures?
-        while let line = try? readLine(until: .now + .seconds(5)) {
-            if let f = PeerServerFigures.parse(line: Substring(line)) { figures = f }
-        }
+        drain(until: .now + .seconds(5))
         kill(-pid, SIGKILL)
         _ = HelperCommand.wait(pid)
         close(output)
         if let interruptToken { Interruption.shared.remove(interruptToken) }
         ResourceLedger.shared.release(token)
-        return figures
+        return figures(String(decoding: pending, as: UTF8.self))
     }
 
     deinit { _ = stop() }
 
-    /// The next line, nil at end of file; throws at the deadline.
-    private func readLine(until deadline: ContinuousClock.Instant) throws -> String? {
-        while true {
-            if let nl = pending.firstIndex(of: 10) {
-                let line = String(decoding: pending[..<nl], as: UTF8.self)
-                pending.removeSubrange(...nl)
-                return line
-            }
+    /// Reads the server's output until end of file, the deadline or the limit.
+    private func drain(until deadline: ContinuousClock.Instant) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while pending.count < Self.outputLimit {
             let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw IsoprobeError(.failed, "the peer's server did not answer within 5 s") }
+            guard left > .zero else { return }
             var p = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, Int32(left.components.seconds * 1000 + 1)) > 0 else { continue }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = read(output, &buffer, buffer.count)
+            let n = read(output, &buffer, min(buffer.count, Self.outputLimit - pending.count))
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                // End of file: a last line without its newline still counts.
-                guard !pending.isEmpty else { return nil }
-                defer { pending = [] }
-                return String(decoding: pending, as: UTF8.self)
-            }
-            guard pending.count + n <= Self.outputLimit else {
-                throw IsoprobeError(.failed, "the peer's server wrote more than \(Self.outputLimit) bytes")
-            }
+            if n <= 0 { return }
             pending += buffer[0..<n]
         }
     }
