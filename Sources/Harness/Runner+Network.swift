@@ -2,6 +2,7 @@ import Environments
 import Foundation
 import Host
 import IsoprobeCore
+import Probes
 
 /// A plan with network workloads gets one network (`TestNetwork`) for all its environments,
 /// made before their first run and removed with them; each run of a network workload gets
@@ -50,10 +51,39 @@ extension Runner {
         return try PeerServer(binary: (directory as NSString).appendingPathComponent(PeerServer.binaryName), network: network)
     }
 
-    /// The run's path and the server's account (the server stops here).
-    func networkFigures(in environment: Environment, server: PeerServer) -> NetworkFigures? {
+    /// What watches one network run beside the probes: the network probe, and the peer's
+    /// interface counters read before it.
+    struct NetworkWatch {
+        var probe: NetworkProbe
+        var before: (received: UInt64, sent: UInt64)?
+    }
+
+    func watchNetwork(for spec: WorkloadSpec, probes: Bool) -> NetworkWatch? {
+        guard let network, NetworkWorkload(spec: spec) != nil, probes else { return nil }
+        return NetworkWatch(probe: NetworkProbe(directory: resources.probesDirectory, subnet: network.address(0)),
+                            before: network.peerCounters())
+    }
+
+    /// The run's path, the server's account (the server stops here), the network probe's
+    /// and, for a guest, the VMM's CPU per transaction.
+    func networkFigures(in environment: Environment, server: PeerServer, watch: NetworkWatch?,
+                        result: RunResult) -> NetworkFigures? {
         let peer = server.stop()
         guard let path = (environment as? NetworkAttachable)?.networkPath else { return nil }
-        return NetworkFigures(path: path, peer: peer)
+        var figures = NetworkFigures(path: path, peer: peer)
+        if let watch {
+            var probes = (try? watch.probe.collect())
+                ?? NetworkProbeFigures(kernel: "host", retransmits: 0, drops: [], softirq: [], note: "the network probe could not be read")
+            if let before = watch.before, let after = network?.peerCounters() {
+                // What the peer received is what the environment sent, and the other way round.
+                probes.bytesSent = after.received - min(before.received, after.received)
+                probes.bytesReceived = after.sent - min(before.sent, after.sent)
+            }
+            figures.probes = probes
+        }
+        if let oncpu = result.hostView?.sched?.oncpuTotalNs, let n = peer.map({ max($0.transactions, $0.datagrams) }), n > 0 {
+            figures.vmmCPUPerTransactionNs = Double(oncpu) / Double(n)
+        }
+        return figures
     }
 }

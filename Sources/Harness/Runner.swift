@@ -309,17 +309,21 @@ public final class Runner {
         do {
             let server = try peerServer(for: spec)
             defer { _ = server?.stop() }
+            let watch = watchNetwork(for: spec, probes: !request.probeFamilies.isEmpty)
+            defer { watch?.probe.close() }
             let tool = ToolWorkload(spec: spec)
             var measured = try environment.measure(MeasureRequest(
                 invocation: try invocation(spec, request: request), repetition: repetition,
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
-                observers: observers, keepOutput: keepOutput || tool != nil))
+                observers: observers + (watch.map { [$0.probe] } ?? []), keepOutput: keepOutput || tool != nil))
             if let tool {
                 // The tool's own figures, in the place a fixture's result line goes.
                 if measured.result.exit.succeeded { measured.result.workloadReport = tool.report(output: measured.output ?? "") }
                 if !keepOutput { measured.output = nil }
             }
-            if let server { measured.result.network = networkFigures(in: environment, server: server) }
+            if let server {
+                measured.result.network = networkFigures(in: environment, server: server, watch: watch, result: measured.result)
+            }
             if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
                 measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)
             }

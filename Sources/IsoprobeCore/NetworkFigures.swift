@@ -3,10 +3,16 @@ public struct NetworkFigures: Codable, Sendable, Equatable {
     public var path: NetworkPath
     /// The server's own account of the run; nil when it gave none.
     public var peer: PeerServerFigures?
+    /// The network probe's account; nil when it did not run.
+    public var probes: NetworkProbeFigures?
+    /// The VMM's CPU time (its whole cgroup, from the host's sched probe) per transaction
+    /// the peer served; guests only.
+    public var vmmCPUPerTransactionNs: Double?
 
-    public init(path: NetworkPath, peer: PeerServerFigures?) {
+    public init(path: NetworkPath, peer: PeerServerFigures?, probes: NetworkProbeFigures? = nil) {
         self.path = path
         self.peer = peer
+        self.probes = probes
     }
 }
 
@@ -105,5 +111,55 @@ extension RunResult {
     public func workloadFigure(_ key: String) -> Double? {
         guard exit.succeeded else { return nil }
         return workloadReport?.extra[key].flatMap(Double.init)
+    }
+}
+
+/// The network probe's account of a run (probes/network.bpf.c), in the kernel it loaded in:
+/// the host's for native and container runs, and for a guest the host's view of its tap.
+public struct NetworkProbeFigures: Codable, Sendable, Equatable {
+    /// `host` (this kernel); a guest's own kernel is not probed for the network yet.
+    public var kernel: String
+    /// TCP segments retransmitted on the run's /24.
+    public var retransmits: UInt64
+    /// Packets of the run's /24 freed as dropped (skb:kfree_skb), by the kernel's reason.
+    public var drops: [Drop]
+    /// Each CPU's NET_RX and NET_TX softirq time over the run. Softirqs run on whatever task
+    /// they interrupt, so this time cannot be charged to a cgroup: it is the whole CPU's.
+    public var softirq: [SoftirqTime]
+    /// Bytes and packets through the environment's interface on the path, from its
+    /// counters (the bridge side of the veth or tap) before and after the run.
+    public var bytesSent: UInt64?
+    public var bytesReceived: UInt64?
+    /// Why a figure is missing (the probe could not load here), when it is.
+    public var note: String?
+
+    public struct Drop: Codable, Sendable, Equatable {
+        public var reason: String
+        public var code: Int
+        public var count: UInt64
+        public init(reason: String, code: Int, count: UInt64) {
+            self.reason = reason
+            self.code = code
+            self.count = count
+        }
+    }
+
+    public struct SoftirqTime: Codable, Sendable, Equatable {
+        public var cpu: Int
+        public var netRxNs: UInt64
+        public var netTxNs: UInt64
+        public init(cpu: Int, netRxNs: UInt64, netTxNs: UInt64) {
+            self.cpu = cpu
+            self.netRxNs = netRxNs
+            self.netTxNs = netTxNs
+        }
+    }
+
+    public init(kernel: String, retransmits: UInt64, drops: [Drop], softirq: [SoftirqTime], note: String? = nil) {
+        self.kernel = kernel
+        self.retransmits = retransmits
+        self.drops = drops
+        self.softirq = softirq
+        self.note = note
     }
 }

@@ -275,6 +275,17 @@ public final class TestNetwork: @unchecked Sendable {
                     mtu: Self.mtu, vhost: Self.vhostNet)
     }
 
+    /// The peer's interface counters (bytes received, bytes sent): every byte a run sends
+    /// to the peer, or gets from it, passes there, whichever environment runs.
+    public func peerCounters() -> (received: UInt64, sent: UInt64)? {
+        guard let text = try? NetworkNames.ip(["-n", peerNamespace, "-s", "-j", "link", "show", interfaceName("p")]),
+              let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
+              let stats = list.first?["stats64"] as? [String: Any],
+              let rx = (stats["rx"] as? [String: Any])?["bytes"] as? NSNumber,
+              let tx = (stats["tx"] as? [String: Any])?["bytes"] as? NSNumber else { return nil }
+        return (rx.uint64Value, tx.uint64Value)
+    }
+
     /// vhost-net serves a guest's queues where the host kernel offers it.
     public static var vhostNet: Bool { access("/dev/vhost-net", R_OK | W_OK) == 0 }
 
