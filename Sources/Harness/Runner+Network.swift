@@ -82,7 +82,7 @@ extension Runner {
             figures.probes = probes
         }
         if let oncpu = result.hostView?.sched?.oncpuTotalNs, let n = peer.map({ max($0.transactions, $0.datagrams) }), n > 0 {
-            figures.vmmCPUPerTransactionNs = Double(oncpu) / Double(n)
+            figures.vmmCpuPerTransactionNs = Double(oncpu) / Double(n)
         }
         return figures
     }

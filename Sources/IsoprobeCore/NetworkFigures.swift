@@ -7,7 +7,7 @@ public struct NetworkFigures: Codable, Sendable, Equatable {
     public var probes: NetworkProbeFigures?
     /// The VMM's CPU time (its whole cgroup, from the host's sched probe) per transaction
     /// the peer served; guests only.
-    public var vmmCPUPerTransactionNs: Double?
+    public var vmmCpuPerTransactionNs: Double?
 
     public init(path: NetworkPath, peer: PeerServerFigures?, probes: NetworkProbeFigures? = nil) {
         self.path = path

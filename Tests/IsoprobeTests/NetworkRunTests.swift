@@ -38,8 +38,9 @@ extension KernelTests {
             #expect(devices["native"] == "veth" && devices["container"] == "veth")
             if VMRequirements.available {
                 #expect(devices["vm"] == "tap")
-                let vm = doc.runs.first { $0.environment == "vm" }?.network?.path
-                #expect(vm?.vhost == FileManager.default.fileExists(atPath: "/dev/vhost-net"))
+                let vm = doc.runs.first { $0.environment == "vm" }?.network
+                #expect(vm?.path.vhost == FileManager.default.fileExists(atPath: "/dev/vhost-net"))
+                #expect((vm?.vmmCpuPerTransactionNs ?? 0) > 0, "the VMM's CPU per transaction")
             }
             #expect(Set(doc.runs.compactMap { $0.network?.path.address }).count == doc.runs.count,
                     "each environment has its own address on the bridge")
@@ -60,11 +61,19 @@ extension KernelTests {
                 let peer = try #require(run.network?.peer, "\(run.environment): no server figures")
                 #expect(run.workloadFigure("bytes") == Double(bytes))
                 #expect((run.workloadFigure("throughput_bps") ?? 0) > 0)
+                // The network probe and the peer's interface counters saw the same bytes go by
+                // (with TCP/IP headers, so a little more).
+                let probes = try #require(run.network?.probes, "\(run.environment): no network probe figures")
+                #expect(probes.note == nil, "\(probes.note ?? "")")
+                #expect(probes.softirq.count == ProcessInfo.processInfo.activeProcessorCount || probes.softirq.count > 0)
                 if run.workload.parameters["direction"] == "tx" {
                     #expect(peer.bytesIn == UInt64(24 + bytes), "the server received \(peer.bytesIn)")
+                    #expect((probes.bytesSent ?? 0) >= UInt64(bytes) && (probes.bytesSent ?? 0) < UInt64(bytes) * 11 / 10)
                 } else {
                     #expect(peer.bytesOut == UInt64(bytes), "the server sent \(peer.bytesOut)")
+                    #expect((probes.bytesReceived ?? 0) >= UInt64(bytes) && (probes.bytesReceived ?? 0) < UInt64(bytes) * 11 / 10)
                 }
+                #expect(probes.softirq.contains { $0.netRxNs > 0 }, "a stream of \(bytes) bytes took no NET_RX softirq time")
             }
             let host = doc.runs.filter { $0.environment == "container-host" }
             #expect(host.allSatisfy { $0.network?.path.mode == "host" && $0.network?.path.device == "veth" })
@@ -106,11 +115,13 @@ extension KernelTests {
             var env = smallEnvironment()
             env["ISOPROBE_STATE_DIR"] = state
             var seen: [String] = []
+            // Other runs on this machine may hold networks of their own: only new ones are this run's.
+            let before = Set(Self.namespaces())
             let killed = try runProcess(Repo.binary, ["run", "--no-history", "--quiet", "--workload", "tcp-rr:duration_ms=20000"],
                                         environment: env, timeout: 60) { process in
                 let deadline = Date().addingTimeInterval(20)
                 while Date() < deadline && seen.count < 2 {
-                    seen = Self.namespaces()
+                    seen = Self.namespaces().filter { !before.contains($0) }
                     usleep(50_000)
                 }
                 usleep(300_000)
@@ -118,12 +129,15 @@ extension KernelTests {
             }
             #expect(killed.reason == .uncaughtSignal)
             #expect(seen.count >= 2, "the run's switch and peer namespaces never appeared: \(seen)")
-            #expect(!Self.namespaces().isEmpty, "a SIGKILLed run cannot have removed its namespaces")
+            #expect(seen.allSatisfy(Self.namespaces().contains), "a SIGKILLed run cannot have removed its namespaces")
             let cleanup = try runProcess(Repo.binary, ["cleanup"], environment: env, timeout: 60)
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             #expect(cleanup.stdout.contains("network namespace"), "\(cleanup.stdout)")
             for name in seen { #expect(!Self.namespaces().contains(name), "\(name) is still there after cleanup") }
-            #expect(Self.benchmarkAddresses().isEmpty, "198.18/15 addresses left: \(Self.benchmarkAddresses())")
+            // isoprobe-3-switch: the run's host veth is isoprobe3h.
+            let hosts = seen.map { "isoprobe" + $0.split(separator: "-")[1] + "h" }
+            #expect(!Self.benchmarkAddresses().contains { line in hosts.contains { line.hasPrefix($0) } },
+                    "198.18/15 addresses left: \(Self.benchmarkAddresses())")
             let server = try runProcess("/usr/bin/pgrep", ["-f", "peer-server port="])
             #expect(server.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "the peer's server still runs")
         }
