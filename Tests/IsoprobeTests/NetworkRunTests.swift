@@ -117,7 +117,7 @@ extension KernelTests {
             var seen: [String] = []
             // Other runs on this machine may hold networks of their own: only new ones are this run's.
             let before = Set(Self.namespaces())
-            let killed = try runProcess(Repo.binary, ["run", "--no-history", "--quiet", "--workload", "tcp-rr:duration_ms=20000"],
+            let killed = try runProcess(Repo.binary, ["run", "--no-history", "--quiet", "--workload", "tcp-rr:duration_ms=4000"],
                                         environment: env, timeout: 60) { process in
                 let deadline = Date().addingTimeInterval(20)
                 while Date() < deadline && seen.count < 2 {
