@@ -14,7 +14,10 @@ public struct WorkloadCatalog: Sendable {
 
     public var names: [String] {
         guard let directory, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return entries.filter { access((directory as NSString).appendingPathComponent($0), X_OK) == 0 }.sorted()
+        // The network workloads' server runs in the peer, never as a workload; the field's
+        // tools are workloads without a fixture of their own.
+        return (entries.filter { $0 != PeerServer.binaryName && access((directory as NSString).appendingPathComponent($0), X_OK) == 0 }
+            + ToolWorkload.allCases.map(\.rawValue)).sorted()
     }
 
     /// argv for a spec: the fixture binary with `key=value` arguments, or the command itself.
@@ -29,7 +32,7 @@ public struct WorkloadCatalog: Sendable {
                                 fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
         }
         let path = (directory as NSString).appendingPathComponent(spec.name)
-        guard access(path, X_OK) == 0 else {
+        guard spec.name != PeerServer.binaryName, access(path, X_OK) == 0 else {
             throw IsoprobeError(.usage, "unknown workload '\(spec.name)'",
                                 fix: "known: \(names.joined(separator: ", ")); or run any command after --")
         }
