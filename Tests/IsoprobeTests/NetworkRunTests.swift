@@ -142,6 +142,21 @@ extension KernelTests {
             #expect(server.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "the peer's server still runs")
         }
 
+        /// doctor makes a veth and a bridge in a throwaway namespace and names every tool
+        /// the network path needs; nothing it made is left.
+        @Test func doctorChecksWhatTheNetworkPathNeeds() throws {
+            let before = Set(Self.namespaces())
+            let r = try isoprobe(["doctor"], json: false)
+            let rows = r.process.stdout.split(separator: "\n").map(String.init)
+            for name in ["veth", "bridge", "/dev/net/tun", "/dev/vhost-net", "ip", "nsenter", "ethtool", "iperf3", "sockperf"] {
+                #expect(rows.contains { $0.hasPrefix(name + " ") }, "doctor has no \(name) row:\n\(r.process.stdout)")
+            }
+            #expect(rows.contains { $0.hasPrefix("veth ") && $0.contains("ok") }, "this kernel makes veth pairs")
+            #expect(Set(Self.namespaces()) == before)
+            let links = try runProcess("/usr/sbin/ip", ["-o", "link"]).stdout
+            #expect(!links.contains("isoprobe-d0"), "doctor's throwaway veth is left")
+        }
+
         static func inBenchmarkRange(_ address: String) -> Bool {
             address.hasPrefix("198.18.") || address.hasPrefix("198.19.")
         }

@@ -62,7 +62,8 @@ public final class TestNetwork: @unchecked Sendable {
     /// everything made so far is removed.
     public static func create() throws -> TestNetwork {
         try requireSupport()
-        let lockPath = ResourceLedger.stateDirectory + "/network.lock"
+        // One lock for the machine, whatever state folder a run keeps: the namespaces are the machine's.
+        let lockPath = access("/run/lock", W_OK) == 0 ? "/run/lock/isoprobe-network.lock" : ResourceLedger.stateDirectory + "/network.lock"
         try? FileManager.default.createDirectory(atPath: ResourceLedger.stateDirectory, withIntermediateDirectories: true)
         let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else {
@@ -114,9 +115,19 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A namespace of this plan with loopback up, IPv6 and forwarding off.
     private func makeNamespace(_ name: String) throws {
-        record(.networkNamespace(name: name))
-        lock.withLock { namespaces.append(name) }
-        try NetworkNames.ip(["netns", "add", name])
+        // In the ledger before it exists; deleted on close only once it is ours (never
+        // someone else's of the same name).
+        let token = ResourceLedger.shared.record(.networkNamespace(name: name))
+        do {
+            try NetworkNames.ip(["netns", "add", name])
+        } catch {
+            ResourceLedger.shared.release(token)
+            throw error
+        }
+        lock.withLock {
+            held.append(token)
+            namespaces.append(name)
+        }
         try NetworkNames.ip(["-n", name, "link", "set", "lo", "up"])
         try Self.quiet(namespace: name, interfaces: ["all", "default"])
     }
