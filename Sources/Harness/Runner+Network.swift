@@ -81,6 +81,7 @@ extension Runner {
             }
             figures.probes = probes
         }
+        figures.guestProbes = result.guestNetworkProbes
         if let oncpu = result.hostView?.sched?.oncpuTotalNs, let n = peer.map({ max($0.transactions, $0.datagrams) }), n > 0 {
             figures.vmmCpuPerTransactionNs = Double(oncpu) / Double(n)
         }

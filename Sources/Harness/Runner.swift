@@ -323,6 +323,7 @@ public final class Runner {
             }
             if let server {
                 measured.result.network = networkFigures(in: environment, server: server, watch: watch, result: measured.result)
+                measured.result.guestNetworkProbes = nil
             }
             if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
                 measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)

@@ -3,8 +3,10 @@ public struct NetworkFigures: Codable, Sendable, Equatable {
     public var path: NetworkPath
     /// The server's own account of the run; nil when it gave none.
     public var peer: PeerServerFigures?
-    /// The network probe's account; nil when it did not run.
+    /// The network probe's account in the host's kernel; nil when it did not run.
     public var probes: NetworkProbeFigures?
+    /// A guest's: the same probe in the guest's own kernel.
+    public var guestProbes: NetworkProbeFigures?
     /// The VMM's CPU time (its whole cgroup, from the host's sched probe) per transaction
     /// the peer served; guests only.
     public var vmmCpuPerTransactionNs: Double?
@@ -117,7 +119,7 @@ extension RunResult {
 /// The network probe's account of a run (probes/network.bpf.c), in the kernel it loaded in:
 /// the host's for native and container runs, and for a guest the host's view of its tap.
 public struct NetworkProbeFigures: Codable, Sendable, Equatable {
-    /// `host` (this kernel); a guest's own kernel is not probed for the network yet.
+    /// `host` or `guest`: the kernel the probe ran in.
     public var kernel: String
     /// TCP segments retransmitted on the run's /24.
     public var retransmits: UInt64

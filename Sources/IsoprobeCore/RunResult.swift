@@ -31,6 +31,9 @@ public struct RunResult: Codable, Sendable {
     public var hostView: HostView?
     /// Network workloads: the path to the peer and what the peer's server saw.
     public var network: NetworkFigures?
+    /// A guest's network probe, as its agent sends it; the host moves it into
+    /// `network.guest_probes` (absent from a finished result).
+    public var guestNetworkProbes: NetworkProbeFigures?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

@@ -10,12 +10,15 @@ public final class NetworkProbe: RunObserver {
     let directory: String
     /// The run's /24 as `a.b.c.0`.
     let subnet: String
+    /// `host` or `guest`: which kernel the figures are from.
+    let kernel: String
     private let probe = TargetedObject()
     private var unavailable: String?
 
-    public init(directory: String, subnet: String) {
+    public init(directory: String, subnet: String, kernel: String = "host") {
         self.directory = directory
         self.subnet = subnet
+        self.kernel = kernel
     }
 
     deinit { close() }
@@ -44,7 +47,7 @@ public final class NetworkProbe: RunObserver {
 
     public func collect() throws -> NetworkProbeFigures {
         guard let object = probe.object else {
-            return NetworkProbeFigures(kernel: "host", retransmits: 0, drops: [], softirq: [],
+            return NetworkProbeFigures(kernel: kernel, retransmits: 0, drops: [], softirq: [],
                                        note: unavailable ?? "the network probe did not load")
         }
         let perCPU = try object.map(named: "stats").lookup(UInt32(0), as: Stat.self) ?? []
@@ -57,7 +60,7 @@ public final class NetworkProbe: RunObserver {
             guard let count = try map.lookup(key, as: UInt64.self)?.first else { continue }
             drops.append(.init(reason: names[Int64(key)] ?? "reason \(key)", code: Int(key), count: count))
         }
-        return NetworkProbeFigures(kernel: "host", retransmits: perCPU.reduce(0) { $0 + $1.retransmits },
+        return NetworkProbeFigures(kernel: kernel, retransmits: perCPU.reduce(0) { $0 + $1.retransmits },
                                    drops: drops.sorted { $0.count > $1.count }, softirq: softirq)
     }
 

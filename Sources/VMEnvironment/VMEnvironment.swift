@@ -165,11 +165,14 @@ public final class VMEnvironment: Environment {
         session = guest
         defer { if options.fresh { close() } }
 
-        let guestRequest = GuestRunRequest(
+        var guestRequest = GuestRunRequest(
             workload: invocation.spec,
             argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil),
             timeoutSeconds: invocation.timeout, probes: request.probes.families.map(\.rawValue),
             repetition: request.repetition, returnOutput: request.keepOutput || invocation.echoOutput ? true : nil)
+        if let network, NetworkWorkload(spec: invocation.spec) != nil, !request.probes.families.isEmpty {
+            guestRequest.networkSubnet = network.address(0)
+        }
         // The host's probes on QEMU's cgroup for this run only; under KVM, exits by reason too.
         var hostSettings = request.probes
         hostSettings.directory = probesDirectory

@@ -41,6 +41,10 @@ extension KernelTests {
                 let vm = doc.runs.first { $0.environment == "vm" }?.network
                 #expect(vm?.path.vhost == FileManager.default.fileExists(atPath: "/dev/vhost-net"))
                 #expect((vm?.vmmCpuPerTransactionNs ?? 0) > 0, "the VMM's CPU per transaction")
+                // The network probe ran in the guest's own kernel too, and on the host.
+                #expect(vm?.guestProbes?.kernel == "guest" && vm?.guestProbes?.note == nil, "\(String(describing: vm?.guestProbes))")
+                #expect(vm?.probes?.kernel == "host")
+                #expect((vm?.guestProbes?.softirq.count ?? 0) >= 1)
             }
             #expect(Set(doc.runs.compactMap { $0.network?.path.address }).count == doc.runs.count,
                     "each environment has its own address on the bridge")
