@@ -146,6 +146,33 @@ extension KernelTests {
             #expect(server.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "the peer's server still runs")
         }
 
+        /// Seen from inside: the bridged container's namespace has IPv6 off everywhere (no
+        /// address at all) and one route, its /24's, no default; the host's veth has IPv6 and
+        /// forwarding off. A command workload in the same plan runs on the same path.
+        @Test func thePathHasNoIPv6NoForwardingAndNoDefaultRoute() throws {
+            let look = "for f in /proc/sys/net/ipv6/conf/*/disable_ipv6 /proc/sys/net/ipv4/conf/isoprobe*/forwarding; "
+                + "do echo \"$f $(cat $f)\"; done; ip -4 route; cat /proc/net/if_inet6"
+            let inside = try isoprobe(["run", "--env", "container", "--workload", "tcp-rr:count=10", "--quiet", "--show-output",
+                                       "--", "sh", "-c", look], timeout: 60)
+            #expect(inside.process.status == 0, "\(inside.process.stderr)")
+            let lines = inside.process.stdout.split(separator: "\n").map(String.init)
+            let ipv6 = lines.filter { $0.contains("/disable_ipv6 ") }
+            #expect(ipv6.count >= 3 && ipv6.allSatisfy { $0.hasSuffix(" 1") }, "\(ipv6)")
+            #expect(lines.contains { $0.contains("/forwarding 0") } && !lines.contains { $0.contains("/forwarding 1") })
+            let routes = lines.filter { $0.contains(" dev ") }
+            #expect(routes.count == 1 && routes[0].hasPrefix("198.18.") && routes[0].contains("/24 dev isoprobe"), "\(routes)")
+            #expect(!lines.contains { $0.hasPrefix("default") }, "a default route in the container")
+            // /proc/net/if_inet6: one line per address, 32 hex digits first.
+            #expect(!lines.contains { $0.count > 32 && $0.prefix(32).allSatisfy(\.isHexDigit) }, "an IPv6 address inside")
+
+            let host = try isoprobe(["run", "--env", "native", "--workload", "tcp-rr:count=10", "--quiet", "--show-output",
+                                     "--", "sh", "-c", "for f in /proc/sys/net/ipv6/conf/isoprobe*/disable_ipv6 "
+                                        + "/proc/sys/net/ipv4/conf/isoprobe*/forwarding; do echo \"$f $(cat $f)\"; done"], timeout: 60)
+            let hostLines = host.process.stdout.split(separator: "\n").filter { $0.hasPrefix("/proc/sys/") }
+            #expect(hostLines.contains { $0.contains("ipv6") && $0.hasSuffix(" 1") }, "\(hostLines)")
+            #expect(hostLines.contains { $0.contains("forwarding") && $0.hasSuffix(" 0") }, "\(hostLines)")
+        }
+
         /// doctor makes a veth and a bridge in a throwaway namespace and names every tool
         /// the network path needs; nothing it made is left.
         @Test func doctorChecksWhatTheNetworkPathNeeds() throws {
