@@ -75,7 +75,7 @@ public final class TestNetwork: @unchecked Sendable {
 
         let taken = addressesInUse()
         guard let subnet = (0..<512).first(where: { n in
-            !NetworkNames.namespaceExists("\(NetworkNames.prefix)-\(n)-switch") && !taken.contains(n)
+            !["switch", "peer"].contains { NetworkNames.namespaceExists("\(NetworkNames.prefix)-\(n)-\($0)") } && !taken.contains(n)
         }) else {
             throw IsoprobeError(.failed, "every /24 of 198.18.0.0/15 is in use by other isoprobe runs",
                                 fix: "`isoprobe cleanup` removes what killed runs left")
@@ -101,8 +101,9 @@ public final class TestNetwork: @unchecked Sendable {
         return out
     }
 
-    /// veth and bridge support, /dev/net/tun for guests: a missing one is said before
-    /// anything is made.
+    /// iproute2, which makes the path: missing, it is said before anything is made (a
+    /// kernel without veth or bridges fails the first `ip link add`, in ip's words; a guest
+    /// without /dev/net/tun fails at its tap).
     static func requireSupport() throws {
         guard HostTool.find("ip") != nil else {
             throw IsoprobeError(.missing, "ip (iproute2) not found: network workloads need it", fix: "apt-get install -y iproute2")
