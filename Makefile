@@ -12,7 +12,7 @@ SWIFT_FLAGS ?=
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
             iproute2 python3 gzip tar runc crun busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
-            python3-jsonschema python3-prometheus-client python3-pil chromium
+            python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))
@@ -22,6 +22,10 @@ WORKLOADS := $(patsubst fixtures/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_S
 # environment (container rootfs, VM initramfs) carries it the same way.
 CHECK_SRCS := $(wildcard fixtures/checks/*.c)
 CHECKS := $(patsubst fixtures/checks/%.c,$(BUILD)/workloads/%,$(CHECK_SRCS))
+# The network workloads' far end, which isoprobe starts in its peer namespace: built like a
+# workload, found beside them.
+NETWORK_SRCS := $(wildcard fixtures/network/*.c)
+NETWORK := $(patsubst fixtures/network/%.c,$(BUILD)/workloads/%,$(NETWORK_SRCS))
 VMLINUX_H := $(BUILD)/include/vmlinux.h
 
 .PHONY: all setup setup-debug deps probes workloads checks binary binary-debug run test bench install clean \
@@ -68,7 +72,7 @@ $(REJECTED_PROBE): fixtures/probes/rejected-syscalls.bpf.c probes/*.bpf.c probes
 
 probes: $(PROBE_OBJS) $(REJECTED_PROBE)
 
-$(BUILD)/workloads/%: fixtures/workloads/%.c fixtures/workloads/workload.h
+$(BUILD)/workloads/%: fixtures/workloads/%.c fixtures/workloads/*.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
@@ -76,7 +80,11 @@ $(BUILD)/workloads/%: fixtures/checks/%.c fixtures/checks/*.h fixtures/workloads
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
-workloads: $(WORKLOADS) $(CHECKS)
+$(BUILD)/workloads/%: fixtures/network/%.c fixtures/workloads/*.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+
+workloads: $(WORKLOADS) $(CHECKS) $(NETWORK)
 
 checks: $(CHECKS)
 
@@ -154,7 +162,7 @@ install: all
 	install -D -m 755 $(BUILD)/bin/isoprobe $(DESTDIR)$(PREFIX)/bin/isoprobe
 	install -d $(DESTDIR)$(PREFIX)/lib/isoprobe/probes $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads
 	install -m 644 $(PROBE_OBJS) $(DESTDIR)$(PREFIX)/lib/isoprobe/probes/
-	install -m 755 $(WORKLOADS) $(CHECKS) $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads/
+	install -m 755 $(WORKLOADS) $(CHECKS) $(NETWORK) $(DESTDIR)$(PREFIX)/lib/isoprobe/workloads/
 
 syscall-table:
 	scripts/gen-tables.sh

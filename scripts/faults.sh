@@ -22,7 +22,7 @@ chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 # Limits from the issue: 2 s to exit, 5 s with a guest.
-limit_for() { case $1 in vm*|host-paths) echo 5 ;; *) echo 2 ;; esac; }
+limit_for() { case $1 in vm*|net-vm*|host-paths) echo 5 ;; *) echo 2 ;; esac; }
 
 command_for() {
     local db=$1
@@ -32,6 +32,10 @@ command_for() {
         vm)        echo "run --env vm --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         verify)    echo "verify --env container --no-neighbours --json $WORK/verify.json" ;;
         host-paths) echo "host-paths --paths cgroup2-native --json $WORK/host-paths.json" ;;
+        # A network workload: the peer and switch namespaces, the bridge, the veths or tap, the peer's server.
+        net-native)    echo "run --env native --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
+        net-container) echo "run --env container --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
+        net-vm)        echo "run --env vm --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
     esac
 }
 
@@ -42,6 +46,9 @@ phases_for() {
         vm)        echo "guest-boot probe-load workload results reports" ;;
         verify)    echo "canaries bundle hook workload" ;;
         host-paths) echo "guest-boot results" ;;
+        net-native)    echo "network workload results" ;;
+        net-container) echo "network hook workload" ;;
+        net-vm)        echo "network guest-boot workload" ;;
     esac
 }
 
@@ -52,7 +59,7 @@ shm_count() { ipcs -m 2>/dev/null | grep -c '^0x'; }
 leftovers() {
     local out=()
     local procs
-    procs=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' | grep -E 'qemu-system|runc |crun |/workloads/|boundaries plant|isoprobe (run|verify|agent)' | grep -v grep | wc -l)
+    procs=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' | grep -E 'qemu-system|runc |crun |/workloads/|peer-server|boundaries plant|isoprobe (run|verify|agent)' | grep -v grep | wc -l)
     [ "$procs" -gt 0 ] && out+=("processes:$procs")
     local cg
     cg=$(find /sys/fs/cgroup -maxdepth 2 -name 'isoprobe-*' 2>/dev/null | wc -l)
@@ -75,6 +82,14 @@ leftovers() {
     local canary
     canary=$(ls /tmp/isoprobe-canary-* 2>/dev/null | wc -l)
     [ "$canary" -gt 0 ] && out+=("canary-files:$canary")
+    # The network path: isoprobe's namespaces, interfaces and 198.18.0.0/15 addresses.
+    local netns links addrs
+    netns=$(ip -all netns list 2>/dev/null | grep -c '^isoprobe-')
+    [ "$netns" -gt 0 ] && out+=("netns:$netns")
+    links=$(ip -o link show 2>/dev/null | grep -c ': isoprobe')
+    [ "$links" -gt 0 ] && out+=("interfaces:$links")
+    addrs=$(ip -br -4 addr 2>/dev/null | grep -c -E ' 198\.1[89]\.')
+    [ "$addrs" -gt 0 ] && out+=("198.18/15-addresses:$addrs")
     local state
     state=$(find "$WORK/state/owners" -type f 2>/dev/null | wc -l)
     [ "$state" -gt 0 ] && out+=("state-records:$state")
@@ -149,7 +164,7 @@ FAILED=0
 SIGNALS=(INT TERM HUP KILL)
 printf '%-34s %6s %7s %-12s %-10s %s\n' case exit seconds history verdict leftovers
 start=$(date +%s)
-envs=${FAULT_ENVS:-native container vm verify host-paths}
+envs=${FAULT_ENVS:-native container vm verify host-paths net-native net-container net-vm}
 [ -n "${FAULT_PHASES:-}" ] && phases_for() { echo "$FAULT_PHASES"; }
 for env in $envs; do
     i=0

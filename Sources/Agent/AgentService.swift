@@ -78,10 +78,16 @@ public final class AgentService {
             let invocation = WorkloadInvocation(spec: spec, argv: argv,
                                                 environment: request.environment.isEmpty ? Runner.workloadEnvironment() : request.environment,
                                                 timeout: request.timeoutSeconds)
-            let measured = try native.measure(MeasureRequest(
+            // A network workload: the network probe in this (the guest's) kernel too.
+            let networkProbe = request.networkSubnet.map {
+                NetworkProbe(directory: resources.probesDirectory, subnet: $0, kernel: "guest")
+            }
+            defer { networkProbe?.close() }
+            var measured = try native.measure(MeasureRequest(
                 invocation: invocation, repetition: request.repetition,
                 probes: .init(directory: resources.probesDirectory, families: families),
-                keepOutput: request.returnOutput == true))
+                observers: networkProbe.map { [$0] } ?? [], keepOutput: request.returnOutput == true))
+            if let networkProbe { measured.result.guestNetworkProbes = try? networkProbe.collect() }
             heartbeat.stop()
             if let output = measured.output { try writer.send(.output(output)) }
             try writer.send(.result(measured.result))

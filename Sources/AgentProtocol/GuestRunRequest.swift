@@ -25,6 +25,9 @@ public struct GuestRunRequest: Codable, Sendable, Equatable {
     /// Send the workload's standard output back (an `output` message before the result).
     /// Absent means no.
     public var returnOutput: Bool?
+    /// A network workload's /24 (`a.b.c.0`): the agent runs the network probe on it in the
+    /// guest's kernel. Absent: no network probe.
+    public var networkSubnet: String?
 
     public struct Parameter: Codable, Sendable, Equatable {
         public var key: String

@@ -24,6 +24,29 @@ public enum KernelBTF {
         }
     }
 
+    /// The names of an enum's values in the kernel's BTF (`skb_drop_reason`: 2 ->
+    /// "NO_SOCKET"), its common prefix (`SKB_DROP_REASON_`) dropped; empty without it.
+    public static func enumerators(of name: String, droppingPrefix prefix: String = "") -> [Int64: String] {
+        cache.withLock { state in
+            if state.btf == nil && !state.triedLoad {
+                state.triedLoad = true
+                state.btf = btf__load_vmlinux_btf()
+            }
+            guard let btf = state.btf else { return [:] }
+            let id = btf__find_by_name_kind(btf, name, 6 /* BTF_KIND_ENUM */)
+            guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { return [:] }
+            var out: [Int64: String] = [:]
+            let values = btf_enum(type)
+            for i in 0..<Int(btf_vlen(type)) {
+                guard let values, let cName = btf__name_by_offset(btf, values[i].name_off) else { continue }
+                var word = String(cString: cName)
+                if word.hasPrefix(prefix) { word.removeFirst(prefix.count) }
+                out[Int64(values[i].val)] = word
+            }
+            return out
+        }
+    }
+
     private struct State: @unchecked Sendable {
         var btf: OpaquePointer?
         var triedLoad = false

@@ -25,13 +25,16 @@ public final class ContainerEnvironment: LocalEnvironment {
         public var ociConfigPath: String?
         /// nil: a user namespace where the runtime supports one (runc, crun).
         public var userNamespace: Bool?
+        /// `--network`; nil: a bridge for network workloads, loopback only otherwise.
+        public var network: NetworkMode?
 
         public init(runtime: String = "runc", limits: ResourceLimits = .none, ociConfigPath: String? = nil,
-                    userNamespace: Bool? = nil) {
+                    userNamespace: Bool? = nil, network: NetworkMode? = nil) {
             self.runtime = runtime
             self.limits = limits
             self.ociConfigPath = ociConfigPath
             self.userNamespace = userNamespace
+            self.network = network
         }
     }
 
@@ -41,6 +44,9 @@ public final class ContainerEnvironment: LocalEnvironment {
     let hierarchy: CgroupHierarchy
     let userConfig: Spec?
     private var bundles: [[String]: ContainerBundle] = [:]
+    /// The network a bridged container is plugged into, each run (ContainerEnvironment+Network).
+    var bridgedTo: TestNetwork?
+    public internal(set) var networkPath: NetworkPath?
 
     public init(options: Options, hierarchy: CgroupHierarchy) throws {
         self.options = options
@@ -73,7 +79,9 @@ public final class ContainerEnvironment: LocalEnvironment {
     public private(set) var userConfigChanges: [ConfigChange] = []
 
     var usesUserNamespace: Bool {
-        options.userNamespace ?? ["runc", "crun"].contains(runtime.name)
+        // A user namespace cannot mount sysfs for the host's network namespace, which it does
+        // not own: `--network host` goes without one, as Docker's does.
+        options.userNamespace ?? (["runc", "crun"].contains(runtime.name) && options.network != .host)
     }
 
     public func close() {
@@ -115,7 +123,8 @@ public final class ContainerEnvironment: LocalEnvironment {
     /// The config for one run: the hardened profile, or the user's made runnable.
     func spec(for bundle: ContainerBundle, id: String, cgroupsPath: String) throws -> Spec {
         if let userConfig {
-            let (spec, changes) = try userConfig.runnable(args: bundle.args, rootPath: bundle.rootfs, cgroupsPath: cgroupsPath)
+            var (spec, changes) = try userConfig.runnable(args: bundle.args, rootPath: bundle.rootfs, cgroupsPath: cgroupsPath)
+            changes += applyNetwork(to: &spec)
             userConfigChanges = changes
             return spec
         }
@@ -123,6 +132,7 @@ public final class ContainerEnvironment: LocalEnvironment {
                                      env: Spec.defaultEnv + ["TMPDIR=\(ContainerBundle.scratchMountPoint)"],
                                      cgroupsPath: cgroupsPath, limits: options.limits, userNamespace: usesUserNamespace)
         spec.mounts = (spec.mounts ?? []) + bundle.hostBinds + [bundle.scratchMount]
+        _ = applyNetwork(to: &spec)
         return spec
     }
 
@@ -218,6 +228,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             // The hook runs in the container's pid namespace (the state it is given names
             // pid 1, or 0 with crun); the host's pid of that process is the runtime's child.
             containerPid = try Self.containerProcess(of: runtimePid)
+            try plugNetwork(into: containerPid)
             PausePoint.reached(.hook)
             var target = try ContainerCgroups.target(ofProcess: containerPid, hierarchy: hierarchy)
             // Its exit status, which `<runtime> run` only passes on folded into one byte.

@@ -76,6 +76,7 @@ public enum Doctor {
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))
         }
         checks += virtualMachineChecks()
+        checks += networkChecks()
         return checks
     }
 

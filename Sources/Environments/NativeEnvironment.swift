@@ -3,7 +3,7 @@ import IsoprobeCore
 
 /// The workload as a plain child process, in a fresh cgroup2 directory of its own, with a
 /// fresh scratch directory as its TMPDIR.
-public final class NativeEnvironment: LocalEnvironment {
+public final class NativeEnvironment: LocalEnvironment, NetworkAttachable {
     public struct Options: EnvironmentOptions {
         public static let kind = EnvironmentKind.native
         public init() {}
@@ -20,6 +20,13 @@ public final class NativeEnvironment: LocalEnvironment {
     }
 
     public func close() {}
+
+    public private(set) var networkPath: NetworkPath?
+
+    /// The host's own namespace, through a veth whose other end is on isoprobe's bridge.
+    public func attach(to network: TestNetwork) throws {
+        networkPath = try network.attachHost()
+    }
 
     public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
         let setupStart = DispatchTime.now().uptimeNanoseconds

@@ -154,6 +154,8 @@ public final class Runner {
     /// The isoprobe binary guests run as their agent.
     public let agentBinary: String
     private var environments: [EnvironmentKind: Environment] = [:]
+    /// The plan's network, made when it has network workloads (Runner+Network).
+    var network: TestNetwork?
 
     public init(resources: Resources, agentBinary: String = Resources.executablePath) throws {
         self.resources = resources
@@ -179,6 +181,8 @@ public final class Runner {
     public func close() {
         for env in environments.values { env.close() }
         environments.removeAll()
+        network?.close()
+        network = nil
     }
 
     /// Checks everything that can be checked before anything runs.
@@ -203,7 +207,10 @@ public final class Runner {
                 onSkip(env.rawValue, error.description)
             }
         }
-        for item in request.items { try catalog.validate(item.spec) }
+        for item in request.items {
+            try catalog.validate(item.spec)
+            try NetworkWorkload.checkPeer(of: item.spec)
+        }
         if !unavailable.isEmpty {
             request.plan = request.items.map {
                 RunItem(spec: $0.spec, environments: $0.environments.filter { !unavailable.contains($0) },
@@ -230,6 +237,7 @@ public final class Runner {
     public func run(_ request: RunRequest, onEvent: (RunEvent) -> Void) throws -> [RunResult] {
         defer { close() }
         let request = try validated(request) { onEvent(.skippedEnvironment($0, reason: $1)) }
+        try connectNetwork(for: request)
         for kind in Set(request.items.flatMap(\.environments)) {
             let invocations = try request.items.filter { $0.environments.contains(kind) }.map { try invocation($0.spec, request: request) }
             try environment(kind, request: request).prepare(for: invocations)
@@ -287,7 +295,9 @@ public final class Runner {
 
     /// The workload as this host executes it.
     public func invocation(_ spec: WorkloadSpec, request: RunRequest) throws -> WorkloadInvocation {
-        WorkloadInvocation(spec: spec, argv: try catalog.argv(for: spec), environment: Self.workloadEnvironment(),
+        WorkloadInvocation(spec: spec, argv: try ToolWorkload(spec: spec).map { try toolArgv($0, spec: spec) }
+                               ?? (try catalog.argv(for: spec) + peerArguments(for: spec)),
+                           environment: Self.workloadEnvironment(),
                            timeout: request.timeout, echoOutput: request.echoOutput)
     }
 
@@ -297,10 +307,24 @@ public final class Runner {
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
         do {
+            let server = try peerServer(for: spec)
+            defer { _ = server?.stop() }
+            let watch = watchNetwork(for: spec, probes: !request.probeFamilies.isEmpty)
+            defer { watch?.probe.close() }
+            let tool = ToolWorkload(spec: spec)
             var measured = try environment.measure(MeasureRequest(
                 invocation: try invocation(spec, request: request), repetition: repetition,
                 probes: .init(directory: resources.probesDirectory, families: request.probeFamilies),
-                observers: observers, keepOutput: keepOutput))
+                observers: observers + (watch.map { [$0.probe] } ?? []), keepOutput: keepOutput || tool != nil))
+            if let tool {
+                // The tool's own figures, in the place a fixture's result line goes.
+                if measured.result.exit.succeeded { measured.result.workloadReport = tool.report(output: measured.output ?? "") }
+                if !keepOutput { measured.output = nil }
+            }
+            if let server {
+                measured.result.network = networkFigures(in: environment, server: server, watch: watch, result: measured.result)
+                measured.result.guestNetworkProbes = nil
+            }
             if let sig = Interruption.shared.signal, !measured.result.exit.succeeded {
                 measured.result.exit = RunAssembly.interrupted(measured.result.exit, by: sig)
             }

@@ -14,18 +14,25 @@ public struct WorkloadCatalog: Sendable {
 
     public var names: [String] {
         guard let directory, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return entries.filter { access((directory as NSString).appendingPathComponent($0), X_OK) == 0 }.sorted()
+        // The network workloads' server runs in the peer, never as a workload; the field's
+        // tools are workloads without a fixture of their own.
+        return (entries.filter { $0 != PeerServer.binaryName && access((directory as NSString).appendingPathComponent($0), X_OK) == 0 }
+            + ToolWorkload.allCases.map(\.rawValue)).sorted()
     }
 
     /// argv for a spec: the fixture binary with `key=value` arguments, or the command itself.
     public func argv(for spec: WorkloadSpec) throws -> [String] {
         if let command = spec.command { return command }
+        if let tool = ToolWorkload(spec: spec) {
+            return [HostTool.find(tool.executable) ?? tool.executable]
+                + (try tool.clientArguments(spec, peer: NetworkWorkload.defaultPeer))
+        }
         guard let directory else {
             throw IsoprobeError(.missing, "workload '\(spec.name)': fixture workloads are not built",
                                 fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
         }
         let path = (directory as NSString).appendingPathComponent(spec.name)
-        guard access(path, X_OK) == 0 else {
+        guard spec.name != PeerServer.binaryName, access(path, X_OK) == 0 else {
             throw IsoprobeError(.usage, "unknown workload '\(spec.name)'",
                                 fix: "known: \(names.joined(separator: ", ")); or run any command after --")
         }
@@ -36,6 +43,10 @@ public struct WorkloadCatalog: Sendable {
     /// A fixture exits 2 with one line naming the bad parameter; that line becomes the error.
     public func validate(_ spec: WorkloadSpec) throws {
         guard spec.command == nil else { return }
+        if let tool = ToolWorkload(spec: spec) {
+            _ = try tool.values(of: spec)
+            return
+        }
         let argv = try self.argv(for: spec)
         let result = try HelperCommand.run(argv + ["--validate"])
         let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)

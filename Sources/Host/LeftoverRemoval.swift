@@ -25,6 +25,10 @@ enum LeftoverRemoval {
             if id >= 0 { shmctl(id, IPC_RMID, nil) }
         case .historySession:
             break
+        case .networkNamespace(let name):
+            NetworkNames.deleteNamespace(name)
+        case .networkInterface(let name):
+            NetworkNames.deleteInterface(name)
         }
     }
 }

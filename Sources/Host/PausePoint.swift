@@ -25,6 +25,8 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case reports
     /// verify: the host's canaries planted, the guests not yet started.
     case canaries
+    /// The plan's network made (namespaces, bridge, veths), no run yet.
+    case network
 
     static let requested: PausePoint? = {
         guard let v = ProcessInfo.processInfo.environment["ISOPROBE_PAUSE_AT"], !v.isEmpty else { return nil }

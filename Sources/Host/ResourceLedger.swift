@@ -52,6 +52,11 @@ public final class ResourceLedger: @unchecked Sendable {
         case sharedMemory(key: Int32)
         /// A history session in progress: an abandoned one is marked so by whoever sweeps.
         case historySession(database: String, session: Int64)
+        /// A named network namespace (`ip netns`): deleted, and with it every interface inside.
+        case networkNamespace(name: String)
+        /// A network interface in the host's namespace (a veth's host end): deleted, and its
+        /// peer with it.
+        case networkInterface(name: String)
     }
 
     /// A holding's place in its owner's record; `release` takes it.
@@ -241,6 +246,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .mount: "mount"
         case .sharedMemory: "shared-memory segment"
         case .historySession: "history session"
+        case .networkNamespace: "network namespace"
+        case .networkInterface: "network interface"
         }
     }
 
@@ -253,6 +260,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .mount(let path): "mount \(path)"
         case .sharedMemory(let key): "shared-memory segment key \(key)"
         case .historySession(let db, let id): "history session \(id) in \(db)"
+        case .networkNamespace(let name): "network namespace \(name)"
+        case .networkInterface(let name): "network interface \(name)"
         }
     }
 }

@@ -55,9 +55,10 @@ public struct MetricDefinition: Sendable {
         self.value = value
     }
 
-    /// A workload's primary metric, by preference: ns per op where a fixture reports it,
-    /// else wall time (commands). The answer table's verdicts are on it.
-    public static let primaryChoices = ["workload_ns_per_op", "wall_ns"]
+    /// A workload's primary metric, by preference: a network workload's own headline
+    /// (`NetworkWorkload.primaryMetric`: throughput, else transactions per second), ns per op
+    /// where a fixture reports it, else wall time (commands). The answer table's verdicts are on it.
+    public static let primaryChoices = ["net_throughput_bps", "net_transactions_per_sec", "workload_ns_per_op", "wall_ns"]
 
     /// The primary metric among those a workload has (`primaryChoices`' first present).
     public static func primary(among names: some Sequence<String>) -> String? {
@@ -120,7 +121,22 @@ public struct MetricDefinition: Sendable {
         .init("peak_rss_bytes", unit: "bytes", label: "peak RSS", gating: true, floor: 256 * 1024) { r in
             r.memory.flatMap { $0.peakRssBytes > 0 ? Double($0.peakRssBytes) : nil }
         },
-    ]
+    ] + network
 
     public static func named(_ name: String) -> MetricDefinition? { all.first { $0.name == name } }
+
+    /// The network workloads' figures, from their result line (fixtures/workloads/README):
+    /// transactions per second and throughput gate `compare`, as does the median latency;
+    /// the tail percentiles swing with whatever else the machine runs and are shown only.
+    static let network: [MetricDefinition] = [
+        .init("net_transactions_per_sec", unit: "1/s", label: "transactions per second", summaryLabel: "transactions/s",
+              lowerIsBetter: false, gating: true, shown: [.sideBySide, .summary, .plot]) { $0.workloadFigure("transactions_per_sec") },
+        .init("net_latency_p50_ns", unit: "ns", label: "latency p50", gating: true, shown: [.sideBySide, .summary]) {
+            $0.workloadFigure("p50_ns")
+        },
+        .init("net_latency_p99_ns", unit: "ns", label: "latency p99", gating: false) { $0.workloadFigure("p99_ns") },
+        .init("net_latency_p999_ns", unit: "ns", label: "latency p99.9", gating: false) { $0.workloadFigure("p999_ns") },
+        .init("net_throughput_bps", unit: "bit/s", label: "throughput", lowerIsBetter: false, gating: true,
+              shown: [.sideBySide, .summary, .plot]) { $0.workloadFigure("throughput_bps") },
+    ]
 }

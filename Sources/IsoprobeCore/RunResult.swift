@@ -29,6 +29,11 @@ public struct RunResult: Codable, Sendable {
     public var details: EnvironmentDetails?
     /// VMs: the host's probes on the VMM (QEMU's cgroup) during the same run.
     public var hostView: HostView?
+    /// Network workloads: the path to the peer and what the peer's server saw.
+    public var network: NetworkFigures?
+    /// A guest's network probe, as its agent sends it; the host moves it into
+    /// `network.guest_probes` (absent from a finished result).
+    public var guestNetworkProbes: NetworkProbeFigures?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

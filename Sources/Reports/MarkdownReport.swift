@@ -40,6 +40,8 @@ public struct MarkdownReport {
                 + "exit: \(run.exit.description)\n"
             out += "- environment: set-up \(Format.duration(ns: run.setupNs)), tear-down \(Format.duration(ns: run.teardownNs))\n"
             if let r = run.workloadReport { out += "- workload: \(r.ops) ops, " + String(format: "%.2f ns/op", r.nsPerOp) + "\n" }
+            if let path = run.network?.path { out += "- network path: \(cell(path.summary))\n" }
+            if let figures = NetworkNote.figures(run) { out += "- network: \(cell(figures))\n" }
             if let s = run.sched {
                 out += "- scheduling: \(s.contextSwitches.voluntary) voluntary + \(s.contextSwitches.involuntary) involuntary switches, \(s.migrations) migrations\n"
             }

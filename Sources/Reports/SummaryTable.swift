@@ -20,6 +20,8 @@ public enum SummaryTable {
         case "ns/op": return String(format: "%.2f ns/op", v)
         // A cost against native.
         case "x": return String(format: "%.3fx", v)
+        case "1/s": return String(format: "%.0f/s", v)
+        case "bit/s": return v >= 1e9 ? String(format: "%.2f Gbit/s", v / 1e9) : String(format: "%.1f Mbit/s", v / 1e6)
         default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
         }
     }

@@ -33,7 +33,7 @@ public struct TextReport {
             let answer = AnswerTable.text(summary, colour: colour, findingsShown: detail ? nil : findingsShown)
             if !answer.isEmpty { out += "\n" + answer }
         }
-        let notes = StorageNote.lines(document.runs)
+        let notes = StorageNote.lines(document.runs) + NetworkNote.lines(document.runs)
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
         if let summary = document.summary, !summary.metrics.isEmpty {
             out += "\n" + SummaryTable.text(summary, colour: colour)
@@ -108,6 +108,8 @@ public struct TextReport {
                 out += "  limit events: \(e.oomKills) OOM kills, \(e.pidsLimitHits) forks refused with EAGAIN\n"
             }
         }
+        if let path = run.network?.path { out += "  network path: \(path.summary)\n" }
+        if let figures = NetworkNote.figures(run) { out += "  network: \(figures)\n" }
         out += "  environment: set-up \(Format.duration(ns: run.setupNs)), tear-down \(Format.duration(ns: run.teardownNs))\n"
         out += "  probes: " + run.probes.map { "\($0.family) \($0.attached ? $0.mode : "not attached")" }
             .joined(separator: ", ") + "\n"

@@ -29,6 +29,8 @@ public struct Suite: Sendable {
         public var pids: Int64?
         /// Resolved against the suite file's folder.
         public var ociConfig: String?
+        /// `network = "bridge" | "host" | "none"` (`--network`); nil: bridge for network workloads.
+        public var network: NetworkMode?
     }
 
     public struct VMSettings: Sendable, Equatable {

@@ -6,7 +6,7 @@ import IsoprobeCore
 public enum SuiteFile {
     static let topKeys = ["name", "description", "repetitions", "warmups", "environments", "required", "threshold",
                           "precision", "max_time", "timeout", "container", "vm", "workload"]
-    static let containerKeys = ["runtime", "memory", "cpus", "pids", "oci_config"]
+    static let containerKeys = ["runtime", "memory", "cpus", "pids", "oci_config", "network"]
     static let vmKeys = ["vcpus", "memory_mib", "kernel", "accel", "fresh"]
     static let workloadKeys = ["spec", "name", "params", "environments", "repetitions"]
 
@@ -65,6 +65,12 @@ public enum SuiteFile {
             }
             suite.container.pids = try reader.integer(t, "pids", min: 1, prefix: "container.").map(Int64.init)
             suite.container.ociConfig = try reader.string(t, "oci_config", prefix: "container.").map(resolve)
+            if let network = try reader.string(t, "network", prefix: "container.") {
+                guard let mode = NetworkMode(rawValue: network) else {
+                    throw reader.fail(t["network"]!.position, "container.network", "expected \"bridge\", \"host\" or \"none\", got \"\(network)\"")
+                }
+                suite.container.network = mode
+            }
         }
         if let node = root["vm"] {
             let t = try reader.table(node, field: "vm")

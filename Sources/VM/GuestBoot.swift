@@ -38,6 +38,8 @@ public struct GuestBoot: Sendable {
         public var scratchDiskMiB: Int?
         /// Host folders the guest can mount over 9p.
         public var shares: [HostShare] = []
+        /// A virtio-net card on a tap; nil: no network card.
+        public var network: GuestNetworkCard?
 
         public init(kernel: GuestKernel, root: FileSet, initScript: String) {
             self.kernel = kernel

@@ -86,6 +86,7 @@ public final class GuestMachine: @unchecked Sendable {
             agent: configuration.agentTransport.map { AgentPort(transport: $0, endpoint: .inheritedSocket(fd: 4)) })
         if monitorPair != nil { command.monitor = .inheritedSocket(fd: 5) }
         command.shares = configuration.shares
+        command.network = configuration.network
         if let mib = configuration.scratchDiskMiB {
             command.disks = [try ScratchDisk.make(at: work + "/scratch.img", mib: mib)]
         }
@@ -94,6 +95,7 @@ public final class GuestMachine: @unchecked Sendable {
         var inherited = [(source: console.guestEnd, target: Int32(3))]
         if let agent { inherited.append((source: agent.guestEnd, target: 4)) }
         if let monitorPair { inherited.append((source: monitorPair.guestEnd, target: 5)) }
+        if let card = configuration.network { inherited.append((source: card.tapFD, target: GuestNetworkCard.qemuDescriptor)) }
 
         started = ContinuousClock.now
         qemu = try QEMUProcess(argv: command.argv, logFD: logFD, inherited: inherited,

@@ -36,6 +36,8 @@ public struct QEMUCommand: Equatable, Sendable {
     public var monitor: SerialEndpoint?
     /// Host folders shared over 9p (they put the machine on PCIe, like a virtio agent channel).
     public var shares: [HostShare] = []
+    /// A virtio-net card on a tap QEMU inherits (`GuestNetworkCard`); nil: none.
+    public var network: GuestNetworkCard?
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -57,7 +59,7 @@ public struct QEMUCommand: Equatable, Sendable {
     /// The whole argv, executable first.
     public var argv: [String] {
         [executable]
-            + Self.machineArguments(agent: agent, pcie: !shares.isEmpty)
+            + Self.machineArguments(agent: agent, pcie: !shares.isEmpty || network != nil)
             + Self.acceleratorArguments(accelerator)
             + ["-m", String(memoryMiB), "-smp", String(vcpus)]
             + ["-kernel", kernel.path, "-initrd", initramfs]
@@ -67,6 +69,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + (monitor.map { ["-chardev", $0.chardev(id: "monitor"), "-mon", "chardev=monitor,mode=control"] } ?? [])
             + shares.enumerated().flatMap { $1.arguments(index: $0) }
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
+            + (network.map { GuestNetworkCard.arguments(vhost: $0.vhost, mac: $0.mac) } ?? [])
     }
 
     public var commandLine: String {
@@ -92,10 +95,11 @@ public struct QEMUCommand: Equatable, Sendable {
 
     // MARK: - Pieces
 
-    /// microvm with its defaults; PCIe only for a virtio agent channel (it costs boot time).
-    /// No firmware, monitor, display or default devices; a guest reboot ends QEMU.
+    /// microvm with its defaults; PCIe only for a virtio agent channel, 9p shares or a network
+    /// card (it costs boot time). No firmware, monitor, display or default devices; a guest
+    /// reboot ends QEMU.
     public static func machineArguments(agent: AgentPort?, pcie: Bool = false) -> [String] {
-        let machine = pcie || agent?.transport == .virtioSerial ? "microvm,pcie=on" : "microvm"
+        let machine = agent?.transport == .virtioSerial || pcie ? "microvm,pcie=on" : "microvm"
         return ["-M", machine, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
     }
 

@@ -114,6 +114,9 @@ public final class VMEnvironment: Environment {
     private var workloads: [String] = []
     private var session: GuestSession?
     private var boots = 0
+    /// The plan's network, when it has network workloads (VMEnvironment+Network).
+    var network: TestNetwork?
+    public internal(set) var networkPath: NetworkPath?
 
     /// Finds the kernel and picks the accelerator (the KVM calibration decides `auto`; the
     /// notice says so when it falls back to TCG).
@@ -169,11 +172,14 @@ public final class VMEnvironment: Environment {
         session = guest
         defer { if options.fresh { close() } }
 
-        let guestRequest = GuestRunRequest(
+        var guestRequest = GuestRunRequest(
             workload: invocation.spec,
             argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil),
             timeoutSeconds: invocation.timeout, probes: request.probes.families.map(\.rawValue),
             repetition: request.repetition, returnOutput: request.keepOutput || invocation.echoOutput ? true : nil)
+        if let network, NetworkWorkload(spec: invocation.spec) != nil, !request.probes.families.isEmpty {
+            guestRequest.networkSubnet = network.address(0)
+        }
         // The host's probes on QEMU's cgroup for this run only; under KVM, exits by reason too.
         var hostSettings = request.probes
         hostSettings.directory = probesDirectory
@@ -242,10 +248,12 @@ public final class VMEnvironment: Environment {
         case .failure(let error):
             Self.printNotice("no scratch disk for guests (\(error)); they write to their in-memory root")
         }
+        let networkSetUp = try network.map { try networkScript(root: &root, network: $0) } ?? ""
         let script = GuestInit.script(running: """
             mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
             mount -t bpf bpf /sys/fs/bpf 2>/dev/null
             \(scratch)
+            \(networkSetUp)
             \(GuestLayout.agentBinary) agent --serve\(Self.misbehaviourArgument)
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
@@ -255,6 +263,8 @@ public final class VMEnvironment: Environment {
         configuration.memoryMiB = options.memoryMiB
         configuration.kernelArguments = options.marker.map { [Self.kernelArgument(marker: $0)] } ?? []
         configuration.agentTransport = AgentPort.transport(for: kernel)
+        let tap = try network.map { try addNetworkCard(to: &configuration, network: $0) }
+        defer { if let tap { Glibc.close(tap) } }
         configuration.marker = AgentMessage.consoleReadyLine
         // The guest console (and QEMU's own messages) go to a log of their own, never into results.
         Self.pruneGuestLogs(keeping: Self.keptGuestLogs - 1)

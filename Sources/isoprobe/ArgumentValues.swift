@@ -98,3 +98,6 @@ enum PolicyChoice: ExpressibleByArgument, Sendable, Equatable {
         }
     }
 }
+
+/// `--network bridge|host|none`.
+extension NetworkMode: ExpressibleByArgument {}

@@ -61,6 +61,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
     var userns = UserNamespaceMode.auto
 
+    @Option(name: .customLong("network"), help: "Container network: bridge (its own namespace on isoprobe's bridge; the default for network workloads), host (the host's namespace, reported as container-host), none (loopback only).")
+    var network: NetworkMode?
+
     @Option(name: .customLong("vcpus"), help: "Guest vCPUs for --env vm.")
     var vcpus: Int = 1
 
@@ -131,12 +134,16 @@ struct RunCommand: ParsableCommand {
         }
         if let cpus, let problem = ContainerLimitRules.cpusProblem(cpus) { throw ValidationError("--cpus \(cpus): \(problem)") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
-                              ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil].compactMap { $0 }
+                              ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil,
+                              network.map { _ in "--network" }].compactMap { $0 }
         let envs = environments.kinds
         if suiteFile == nil, !envs.contains(.container), let flag = containerFlags.first {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
         if suiteFile == nil { try guest.checkApplies(to: envs) }
+        if network == .host && userns == .on {
+            throw ValidationError("--network host cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
+        }
         if ociConfig != nil && userns != .auto {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
         }
@@ -162,7 +169,7 @@ struct RunCommand: ParsableCommand {
             container: .init(runtime: guest.runtime,
                              limits: .init(cpus: cpus, memoryBytes: memory.flatMap(ByteSize.parse), pids: pids),
                              ociConfigPath: ociConfig,
-                             userNamespace: userns.choice))
+                             userNamespace: userns.choice, network: network))
         request.vm = .init(kernelPath: guest.kernel, accel: guest.accel ?? .auto, vcpus: vcpus, memoryMiB: vmMemory,
                            fresh: vmFresh)
         request.vm.calibrate = !guest.noCalibration

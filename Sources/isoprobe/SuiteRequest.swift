@@ -37,7 +37,7 @@ enum SuiteRequest {
             probeFamilies: flags.probes.families, timeout: suite.timeout ?? flags.timeout,
             echoOutput: flags.showOutput,
             container: .init(runtime: flags.guest.runtimeFlag ?? c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
-                             ociConfigPath: c.ociConfig))
+                             ociConfigPath: c.ociConfig, network: flags.network ?? c.network))
         request.plan = items
         request.warmups = flags.warmups ?? suite.warmups
         request.vm = .init(kernelPath: flags.guest.kernel ?? suite.vm.kernel,

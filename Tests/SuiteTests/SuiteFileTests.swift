@@ -144,3 +144,19 @@ import Testing
         #expect(throws: IsoprobeError.self) { try SuiteFile.load(path: dir + "/no-such-suite.toml") }
     }
 }
+
+/// `[container] network`: the words `--network` takes, and one line naming a wrong one.
+@Suite struct SuiteNetworkTests {
+    @Test func containerNetworkIsAMode() throws {
+        let suite = try SuiteFile.parse(text: "[container]\nnetwork = \"host\"\n[[workload]]\nspec = \"tcp-rr\"\n", path: "s.toml")
+        #expect(suite.container.network == .host)
+        let plain = try SuiteFile.parse(text: "[[workload]]\nspec = \"tcp-rr\"\n", path: "s.toml")
+        #expect(plain.container.network == nil, "unsaid: bridge for network workloads")
+        do {
+            _ = try SuiteFile.parse(text: "[container]\nnetwork = \"nat\"\n[[workload]]\nspec = \"tcp-rr\"\n", path: "s.toml")
+            Issue.record("network = \"nat\" was accepted")
+        } catch let e as IsoprobeError {
+            #expect(e.description == "s.toml:2:11: container.network: expected \"bridge\", \"host\" or \"none\", got \"nat\"")
+        }
+    }
+}

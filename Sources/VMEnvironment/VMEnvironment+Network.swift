@@ -1,0 +1,42 @@
+import Environments
+import GuestImage
+import IsoprobeCore
+import VM
+
+/// A guest reaches the peer through a virtio-net card on a tap that isoprobe makes on its
+/// bridge for each boot and hands to QEMU as a descriptor; the guest's /init loads the
+/// card's modules and gives it its address.
+extension VMEnvironment: NetworkAttachable {
+    public func attach(to network: TestNetwork) throws {
+        self.network = network
+        networkPath = network.tapRoute()
+    }
+
+    /// Where the card's modules go in the guest's root, apart from the scratch disk's.
+    static let networkModulesDirectory = "/lib/modules/isoprobe-net"
+
+    /// The card's modules into the root, and the /init lines that bring it up.
+    func networkScript(root: inout FileSet, network: TestNetwork) throws -> String {
+        let modules = try GuestModules.resolve(GuestNetworkCard.modules, for: kernel)
+        if !modules.modules.isEmpty {
+            try? root.addDirectory(at: "/lib/modules")
+            try root.addDirectory(at: Self.networkModulesDirectory)
+            for (i, module) in modules.modules.enumerated() {
+                try root.addFile(at: Self.networkModulesDirectory + "/" + String(format: "%02d-", i) + module.name + ".ko",
+                                 contents: module.contents)
+            }
+        }
+        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, guestAddress: network.cidr(TestNetwork.guestHost))
+        return card.initScript(modulesDirectory: Self.networkModulesDirectory)
+    }
+
+    /// A fresh tap for this boot, on the configuration; the caller closes the returned
+    /// descriptor once QEMU holds its copy.
+    func addNetworkCard(to configuration: inout GuestBoot.Configuration, network: TestNetwork) throws -> Int32 {
+        let (fd, route) = try network.attachTap()
+        networkPath = route
+        configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false,
+                                                 guestAddress: network.cidr(TestNetwork.guestHost))
+        return fd
+    }
+}
