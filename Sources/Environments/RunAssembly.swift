@@ -33,6 +33,7 @@ public enum RunAssembly {
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
             setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
         result.schedEvents = measured.schedEvents
+        result.blockIo = BlockIOFigures(report: result.workloadReport)
         return result
     }
 

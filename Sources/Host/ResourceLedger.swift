@@ -52,6 +52,10 @@ public final class ResourceLedger: @unchecked Sendable {
         case sharedMemory(key: Int32)
         /// A history session in progress: an abandoned one is marked so by whoever sweeps.
         case historySession(database: String, session: Int64)
+        /// A loop device attached to a backing file: detached while still attached to it.
+        case loopDevice(path: String, backing: String)
+        /// A device node lent to another owner (a container's mapped root): given back.
+        case deviceOwner(path: String, uid: UInt32, gid: UInt32, mode: UInt32)
     }
 
     /// A holding's place in its owner's record; `release` takes it.
@@ -241,6 +245,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .mount: "mount"
         case .sharedMemory: "shared-memory segment"
         case .historySession: "history session"
+        case .loopDevice: "loop device"
+        case .deviceOwner: "lent device node"
         }
     }
 
@@ -253,6 +259,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .mount(let path): "mount \(path)"
         case .sharedMemory(let key): "shared-memory segment key \(key)"
         case .historySession(let db, let id): "history session \(id) in \(db)"
+        case .loopDevice(let path, let backing): "loop device \(path) over \(backing)"
+        case .deviceOwner(let path, _, _, _): "device node \(path) lent out"
         }
     }
 }

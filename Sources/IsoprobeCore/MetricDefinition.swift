@@ -4,7 +4,7 @@
 public struct MetricDefinition: Sendable {
     /// The JSON and CSV name, e.g. `wall_ns`.
     public var name: String
-    /// `ns`, `ns/op`, `bytes` or `count`.
+    /// `ns`, `ns/op`, `bytes`, `count`, `IO/s` or `MB/s`.
     public var unit: String
     /// The side-by-side table's words.
     public var label: String
@@ -57,7 +57,8 @@ public struct MetricDefinition: Sendable {
 
     /// A workload's primary metric, by preference: ns per op where a fixture reports it,
     /// else wall time (commands). The answer table's verdicts are on it.
-    public static let primaryChoices = ["workload_ns_per_op", "wall_ns"]
+    /// Block workloads answer in IOPS first, as the storage studies do.
+    public static let primaryChoices = ["block_iops", "workload_ns_per_op", "wall_ns"]
 
     /// The primary metric among those a workload has (`primaryChoices`' first present).
     public static func primary(among names: some Sequence<String>) -> String? {
@@ -77,6 +78,19 @@ public struct MetricDefinition: Sendable {
         },
         .init("workload_ns_per_op", unit: "ns/op", label: "ns per operation", summaryLabel: "ns per op", gating: true,
               shown: [.sideBySide, .summary, .plot]) { $0.workloadReport?.nsPerOp },
+        .init("block_iops", unit: "IO/s", label: "block IOPS", summaryLabel: "IOPS", lowerIsBetter: false, gating: true,
+              shown: [.sideBySide, .summary, .plot]) { $0.blockIo?.iops },
+        .init("block_mb_per_s", unit: "MB/s", label: "block bandwidth", lowerIsBetter: false, gating: false) {
+            $0.blockIo?.mbPerS
+        },
+        .init("block_latency_p50_ns", unit: "ns", label: "block completion p50", summaryLabel: "I/O p50", gating: true,
+              shown: [.sideBySide, .summary]) { $0.blockIo.map { Double($0.latencyP50Ns) } },
+        .init("block_latency_p99_ns", unit: "ns", label: "block completion p99", gating: false) {
+            $0.blockIo.map { Double($0.latencyP99Ns) }
+        },
+        .init("block_latency_p999_ns", unit: "ns", label: "block completion p99.9", gating: false) {
+            $0.blockIo.map { Double($0.latencyP999Ns) }
+        },
         .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false, shown: []) { Double($0.cpuUserNs) },
         .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false, shown: []) { Double($0.cpuSystemNs) },
         .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary], floor: 1_000_000) {

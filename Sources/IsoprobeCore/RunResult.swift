@@ -29,6 +29,8 @@ public struct RunResult: Codable, Sendable {
     public var details: EnvironmentDetails?
     /// VMs: the host's probes on the VMM (QEMU's cgroup) during the same run.
     public var hostView: HostView?
+    /// Block workloads: IOPS, bandwidth and completion latency (see BlockIO.swift).
+    public var blockIo: BlockIOFigures?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,
@@ -397,9 +399,12 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).
     public var profile: [String]?
+    /// The block device a storage workload ran on, and how its I/O reached the disk.
+    public var blockPath: BlockPath?
 
     public init(runtime: Runtime? = nil, limits: Limits? = nil, limitEvents: LimitEvents? = nil,
-                profile: [String]? = nil) {
+                profile: [String]? = nil, blockPath: BlockPath? = nil) {
+        self.blockPath = blockPath
         self.runtime = runtime
         self.limits = limits
         self.limitEvents = limitEvents

@@ -15,9 +15,9 @@ public enum AnswerTable {
         /// Neither: the interval is too wide to tell.
         case unresolved
 
-        /// The primary metrics are times (ns per op, wall time): above native is slower.
-        public static func of(_ r: RatioSummary, threshold: Double) -> Verdict {
-            if r.significant { return r.ratio > 1 ? .slower : .faster }
+        /// Times (ns per op, wall time): above native is slower; rates (IOPS): below it is.
+        public static func of(_ r: RatioSummary, threshold: Double, lowerIsBetter: Bool = true) -> Verdict {
+            if r.significant { return (r.ratio > 1) == lowerIsBetter ? .slower : .faster }
             // One run a side has no interval to be within.
             if (r.n ?? 2) >= 2, r.ciLow >= 1 - threshold, r.ciHigh <= 1 + threshold { return .within }
             return .unresolved
@@ -53,8 +53,11 @@ public enum AnswerTable {
             let ofWorkload = summary.metrics.filter { $0.workload == workload }
             guard let metric = MetricDefinition.primary(among: ofWorkload.map(\.metric)) else { return [] }
             let native = ofWorkload.first { $0.environment == baseline && $0.metric == metric }
+            let lowerIsBetter = MetricDefinition.named(metric)?.lowerIsBetter ?? true
             return ofWorkload.filter { $0.metric == metric && $0.environment != baseline }.map { m in
-                Row(figures: m, native: native, verdict: m.vsNative.map { Verdict.of($0, threshold: summary.method.threshold) })
+                Row(figures: m, native: native, verdict: m.vsNative.map {
+                    Verdict.of($0, threshold: summary.method.threshold, lowerIsBetter: lowerIsBetter)
+                })
             }
         }
     }

@@ -23,4 +23,17 @@ public enum StorageNote {
                 + "; its I/O figures compare storage as well as isolation"
         }
     }
+
+    /// How each environment's block I/O reached the disk, one line per environment that ran
+    /// a storage workload: "vm: virtio-blk /dev/vdb, cache=none, aio=native, 1 queue, ...".
+    public static func blockPaths(_ runs: [RunResult]) -> [String] {
+        var seen: [String] = []
+        var out: [String] = []
+        for run in runs {
+            guard let path = run.details?.blockPath, !seen.contains(run.environment) else { continue }
+            seen.append(run.environment)
+            out.append("\(run.environment): \(path)")
+        }
+        return out
+    }
 }

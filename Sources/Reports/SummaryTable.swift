@@ -18,6 +18,8 @@ public enum SummaryTable {
         case "ns": return Format.duration(ns: v)
         case "bytes": return Format.bytes(UInt64(max(v, 0)))
         case "ns/op": return String(format: "%.2f ns/op", v)
+        case "IO/s": return String(format: "%.0f IOPS", v)
+        case "MB/s": return String(format: "%.1f MB/s", v)
         default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
         }
     }

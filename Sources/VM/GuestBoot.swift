@@ -36,6 +36,8 @@ public struct GuestBoot: Sendable {
         /// A fresh ext4 disk of this many MiB as /dev/vda (sparse, made in the work directory
         /// with mkfs.ext4, gone with it); nil: none.
         public var scratchDiskMiB: Int?
+        /// A storage workload's backing file, opened by QEMU as a raw virtio-blk disk; nil: none.
+        public var blockFile: String?
 
         public init(kernel: GuestKernel, root: FileSet, initScript: String) {
             self.kernel = kernel

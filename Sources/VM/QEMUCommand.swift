@@ -34,6 +34,8 @@ public struct QEMUCommand: Equatable, Sendable {
     public var disks: [String] = []
     /// A QMP monitor (to pause and resume the guest); nil: none.
     public var monitor: SerialEndpoint?
+    /// A storage workload's raw disk; nil: none.
+    public var blockDrive: QEMUBlockDrive?
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -64,6 +66,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + (agent?.arguments() ?? [])
             + (monitor.map { ["-chardev", $0.chardev(id: "monitor"), "-mon", "chardev=monitor,mode=control"] } ?? [])
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
+            + (blockDrive?.arguments(pci: agent?.transport == .virtioSerial) ?? [])
     }
 
     public var commandLine: String {

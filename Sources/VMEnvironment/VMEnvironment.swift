@@ -112,6 +112,9 @@ public final class VMEnvironment: Environment {
     private var workloads: [String] = []
     private var session: GuestSession?
     private var boots = 0
+    /// The plan's storage disk: its size, once a workload asks for one, and the file QEMU opens.
+    private var blockBytes: Int64?
+    private var blockBacking: BlockBacking?
 
     /// Finds the kernel and picks the accelerator (the KVM calibration decides `auto`; the
     /// notice says so when it falls back to TCG).
@@ -143,6 +146,7 @@ public final class VMEnvironment: Environment {
 
     /// The plan's fixture binaries go into the guest's image (commands run from the guest's own root).
     public func prepare(for workloads: [WorkloadInvocation]) throws {
+        if let need = BlockDeviceNeed.bytes(for: workloads.map(\.spec)) { blockBytes = max(blockBytes ?? 0, need) }
         for w in workloads where w.spec.command == nil && !self.workloads.contains(w.argv[0]) {
             self.workloads.append(w.argv[0])
         }
@@ -151,6 +155,9 @@ public final class VMEnvironment: Environment {
     public func close() {
         session?.shutdown()
         session = nil
+        // After QEMU, which held the file open.
+        blockBacking?.remove()
+        blockBacking = nil
     }
 
     public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
@@ -205,6 +212,10 @@ public final class VMEnvironment: Environment {
         // Boot is reported once per guest: on the first run it served.
         details.bootNs = booted ? guest.bootNs : nil
         details.guestLog = guest.logDirectory + "/console.log"
+        if let given = details.blockPath, let backing = blockBacking {
+            details.blockPath = QEMUBlockDrive(file: backing.file, accelerator: accelerator)
+                .path(backingBytes: backing.bytes, device: given.device)
+        }
         r.details = details
         // The VM's own cost: the request's round trip beyond the guest's workload, and a
         // fresh guest's image, boot and power-off.
@@ -225,12 +236,17 @@ public final class VMEnvironment: Environment {
         var root = try FileSet.guestRoot(workloads: workloads,
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
         var scratch = ""
-        switch options.scratchDisk ? scratchModules : nil {
+        // A storage workload's disk needs virtio_blk in the guest, as the scratch disk does.
+        switch options.scratchDisk || blockBytes != nil ? scratchModules : nil {
         case nil:
             break
         case .success(let modules):
             try modules.add(to: &root)
-            scratch = Self.scratchScript()
+            scratch = options.scratchDisk ? Self.scratchScript() : Self.moduleScript
+            if let bytes = blockBytes {
+                if blockBacking == nil { blockBacking = try BlockBacking(bytes: bytes) }
+                scratch += "\n" + Self.blockScript
+            }
         case .failure(let error):
             Self.printNotice("no scratch disk for guests (\(error)); they write to their in-memory root")
         }
@@ -241,7 +257,8 @@ public final class VMEnvironment: Environment {
             \(GuestLayout.agentBinary) agent --serve\(Self.misbehaviourArgument)
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
-        if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
+        if !scratch.isEmpty && options.scratchDisk { configuration.scratchDiskMiB = Self.scratchDiskMiB }
+        configuration.blockFile = blockBacking?.file
         configuration.accelerator = accelerator
         configuration.vcpus = options.vcpus
         configuration.memoryMiB = options.memoryMiB
@@ -291,10 +308,25 @@ public final class VMEnvironment: Environment {
         return try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
     }
 
+    /// /init's line that loads the modules the image carries.
+    static let moduleScript = "for m in \(GuestModules.guestDirectory)/*.ko; do [ -e \"$m\" ] && insmod \"$m\"; done"
+
+    /// /init lines that name the storage disk (found by its serial) for the agent.
+    static let blockScript = """
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+          for d in /sys/block/vd*; do
+            [ "$(cat $d/serial 2>/dev/null)" = \(QEMUBlockDrive.serial) ] && export \(BlockDeviceNeed.environmentVariable)=/dev/${d##*/}
+          done
+          [ -n "$\(BlockDeviceNeed.environmentVariable)" ] && break
+          sleep 0.05
+        done
+        [ -n "$\(BlockDeviceNeed.environmentVariable)" ] || echo "isoprobe: the storage disk did not appear (disks: $(ls /sys/block))"
+        """
+
     /// /init lines that load the modules and mount the scratch disk; none without one.
     static func scratchScript() -> String {
         """
-        for m in \(GuestModules.guestDirectory)/*.ko; do [ -e "$m" ] && insmod "$m"; done
+        \(moduleScript)
         mkdir -p \(scratchMountPoint)
         for i in 1 2 3 4 5 6 7 8 9 10; do
           mount -t ext4 -o noatime /dev/vda \(scratchMountPoint) 2>/dev/null && break
