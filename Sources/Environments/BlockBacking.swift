@@ -67,6 +67,7 @@ public final class LoopBlockDevice: @unchecked Sendable {
             backing.remove()
             throw error
         }
+        PausePoint.reached(.blockDevice)
     }
 
     public var path: BlockPath {

@@ -25,6 +25,9 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case reports
     /// verify: the host's canaries planted, the guests not yet started.
     case canaries
+    /// A storage workload's backing file written (and its loop device attached, natively
+    /// and in a container), no run started.
+    case blockDevice = "block-device"
 
     static let requested: PausePoint? = {
         guard let v = ProcessInfo.processInfo.environment["ISOPROBE_PAUSE_AT"], !v.isEmpty else { return nil }

@@ -244,7 +244,11 @@ public final class VMEnvironment: Environment {
             try modules.add(to: &root)
             scratch = options.scratchDisk ? Self.scratchScript() : Self.moduleScript
             if let bytes = blockBytes {
-                if blockBacking == nil { blockBacking = try BlockBacking(bytes: bytes) }
+                if blockBacking == nil {
+                    blockBacking = try BlockBacking(bytes: bytes)
+                    PausePoint.reached(.blockDevice)
+                    try Interruption.shared.check()
+                }
                 scratch += "\n" + Self.blockScript
             }
         case .failure(let error):

@@ -1,0 +1,85 @@
+import Foundation
+import IsoprobeCore
+import Testing
+
+extension KernelTests {
+    /// blockio on the plan's raw block device: a loop device with direct I/O natively and in
+    /// a container, QEMU's own virtio-blk disk in a guest. A fixed number of I/Os (`ios=`)
+    /// shows as exactly that many completions, and nothing of the device is left afterwards
+    /// (the `isoprobe` helper checks loop devices and backing folders after every run).
+    @Suite(.enabled(if: Requirements.rootAndBPF || Requirements.inCI, "needs root and kernel BTF"))
+    struct BlockIOTests {
+        static let ios = 2000
+
+        @Test func randomReadsReachTheBlockDeviceInEveryEnvironment() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            _ = try Requirements.requireRunc()
+            let r = try isoprobe(["run", "--env", "native,container,vm", "--workload",
+                                  "blockio:pattern=randread,bs=4096,qd=32,ios=\(Self.ios)", "--reps", "1", "--quiet"],
+                                 timeout: 240)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
+            #expect(Set(doc.runs.map(\.environment)) == ["native", "container", "vm"])
+            for run in doc.runs {
+                let figures = try #require(run.blockIo, "no block figures in \(run.environment): \(String(describing: run.workloadReport))")
+                #expect(figures.ios == UInt64(Self.ios), "\(run.environment): \(figures.ios) completions")
+                #expect(figures.bytes == UInt64(Self.ios) * 4096)
+                #expect(figures.queueDepth == 32 && figures.pattern == "randread")
+                #expect(figures.iops > 0)
+                // A TCG guest's clock is refined-jiffies (4 ms steps): its shorter latencies read as 0.
+                #expect(figures.latencyP50Ns > 0 || run.environment == "vm", "\(run.environment): \(figures)")
+                #expect(figures.latencyP50Ns <= figures.latencyP99Ns && figures.latencyP99Ns <= figures.latencyP999Ns)
+                // One AIO context, opened and closed once, in every kernel.
+                #expect(run.syscall("io_setup")?.count == 1, "\(run.environment): io_setup \(run.syscall("io_setup")?.count ?? 0)")
+                #expect(run.syscall("io_destroy")?.count == 1)
+                #expect((run.syscall("io_submit")?.count ?? 0) >= 1 && (run.syscall("io_getevents")?.count ?? 0) >= 1)
+                let path = try #require(run.details?.blockPath, "no block path named in \(run.environment)")
+                #expect(path.backingBytes == BlockDeviceNeed.defaultBytes)
+                switch run.environment {
+                case "vm":
+                    #expect(path.kind == "virtio-blk" && path.cache == "none" && path.aio == "native" && path.queues == 1, "\(path)")
+                    #expect(path.device.hasPrefix("/dev/vd"), "\(path)")
+                default:
+                    #expect(path.kind == "loop" && path.device.hasPrefix("/dev/loop") && path.directIo == true, "\(path)")
+                }
+            }
+        }
+
+        /// A killed isoprobe's loop device and backing are found and removed by `isoprobe cleanup`.
+        @Test func cleanupDetachesAKilledRunsLoopDevice() throws {
+            try Requirements.requireKernelTestSetup()
+            let state = temporaryPath("state")
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            var environment = smallEnvironment()
+            environment["ISOPROBE_STATE_DIR"] = state
+            environment["ISOPROBE_PAUSE_AT"] = "block-device"
+            var seen: [String] = []
+            let killed = try runProcess(Repo.binary, ["run", "--env", "native", "--no-history", "--quiet",
+                                                      "--workload", "blockio:size=8M,ios=10"],
+                                        environment: environment, timeout: 30) { process in
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline && Leftovers.blockLoopDevices().isEmpty { usleep(20_000) }
+                usleep(100_000)
+                seen = Leftovers.blockLoopDevices()
+                kill(process.processIdentifier, SIGKILL)
+            }
+            #expect(killed.reason == .uncaughtSignal)
+            #expect(seen.count == 1, "the paused run's loop device: \(seen)")
+            environment["ISOPROBE_PAUSE_AT"] = nil
+            let cleanup = try runProcess(Repo.binary, ["cleanup"], environment: environment, timeout: 30)
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            #expect(cleanup.stdout.contains("loop device"), "cleanup said: \(cleanup.stdout)")
+            #expect(Leftovers.blockLoopDevices().isEmpty, "still attached: \(Leftovers.blockLoopDevices())")
+            #expect(Leftovers.scratches().filter { $0.contains("isoprobe-block-") }.isEmpty)
+        }
+
+        @Test func aBadPatternIsRefusedInOneLine() throws {
+            let r = try isoprobe(["run", "--env", "native", "--workload", "blockio:pattern=sideways"], json: false)
+            #expect(r.process.status == 2)
+            #expect(r.process.stderrLines.count == 1, "\(r.process.stderr)")
+            #expect(r.process.stderr.contains("pattern") && r.process.stderr.contains("randread"))
+            #expect(Leftovers.blockLoopDevices().isEmpty)
+        }
+    }
+}
