@@ -6,6 +6,10 @@ import OCI
 /// Storage workloads in a container: the plan's loop device, the same one a native run
 /// gets, passed in through `linux.devices` and allowed by the device cgroup.
 extension ContainerEnvironment {
+    public func blockDevice(for spec: WorkloadSpec) throws -> String? {
+        try block.device(for: spec)?.loop.path
+    }
+
     /// Adds the block device to a workload's config when it needs one (making the device on
     /// first need), and lends the node to the container's root when a user namespace maps it
     /// elsewhere, for the plan only.

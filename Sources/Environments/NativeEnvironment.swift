@@ -42,6 +42,11 @@ public final class NativeEnvironment: LocalEnvironment {
 
     public func close() { block.release() }
 
+    public func blockDevice(for spec: WorkloadSpec) throws -> String? {
+        guard BlockDeviceNeed.bytes(for: spec) != nil else { return nil }
+        return try givenBlockDevice ?? block.device(for: spec)?.loop.path
+    }
+
     public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
         let setupStart = DispatchTime.now().uptimeNanoseconds
         let scratch = try Scratch.make()

@@ -98,3 +98,50 @@ public struct BlockIOFigures: Codable, Sendable, Equatable {
                   mbPerS: mbps, latencyP50Ns: p50, latencyP99Ns: p99, latencyP999Ns: p999)
     }
 }
+
+/// The block layer under a run, from the block probe in the kernel the workload ran on
+/// (block_rq_issue to block_rq_complete on the run's device): what reached the device.
+public struct BlockLayerStats: Codable, Sendable, Equatable {
+    public struct Operation: Codable, Sendable, Equatable {
+        /// `read`, `write` or `other` (flush, discard...).
+        public var op: String
+        public var completions: UInt64
+        public var bytes: UInt64
+        public var totalNs: UInt64
+        /// Issue to completion.
+        public var latencyHist: Log2Histogram
+
+        public init(op: String, completions: UInt64, bytes: UInt64, totalNs: UInt64, latencyHist: Log2Histogram) {
+            self.op = op
+            self.completions = completions
+            self.bytes = bytes
+            self.totalNs = totalNs
+            self.latencyHist = latencyHist
+        }
+    }
+
+    /// The device as the kernel numbers it: `major:minor`.
+    public var device: String
+    public var issued: UInt64
+    /// Completions of requests issued before the probe attached.
+    public var unmatched: UInt64
+    public var maxInFlight: UInt64
+    /// Requests in flight at each issue, itself included.
+    public var queueDepthHist: Log2Histogram
+    /// Operations that completed at least once.
+    public var operations: [Operation]
+
+    public init(device: String, issued: UInt64, unmatched: UInt64, maxInFlight: UInt64, queueDepthHist: Log2Histogram,
+                operations: [Operation]) {
+        self.device = device
+        self.issued = issued
+        self.unmatched = unmatched
+        self.maxInFlight = maxInFlight
+        self.queueDepthHist = queueDepthHist
+        self.operations = operations
+    }
+
+    public var completions: UInt64 { operations.reduce(0) { $0 + $1.completions } }
+    public var bytes: UInt64 { operations.reduce(0) { $0 + $1.bytes } }
+    public func operation(_ op: String) -> Operation? { operations.first { $0.op == op } }
+}

@@ -31,6 +31,8 @@ public struct RunResult: Codable, Sendable {
     public var hostView: HostView?
     /// Block workloads: IOPS, bandwidth and completion latency (see BlockIO.swift).
     public var blockIo: BlockIOFigures?
+    /// Block workloads: the block probe's view of the run's device, in the workload's kernel.
+    public var blockLayer: BlockLayerStats?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

@@ -13,13 +13,14 @@ final class TargetedObject {
     /// kernel lacks what the probes need (`ProbeFailure`), and throws anything else, named
     /// after `name` and the file.
     func open(_ file: String, in directory: String, target: CgroupTarget?, name: String,
-              tracepoints: [String]) throws -> String? {
+              tracepoints: [String], configure: (BPFObject) throws -> Void = { _ in }) throws -> String? {
         let path = (directory as NSString).appendingPathComponent(file)
         do {
             let obj = try BPFObject(path: path)
             object = obj
             try obj.setConstant("target_cgroup_id", target?.id ?? 0)
             try obj.setConstant("target_level", UInt32(target?.level ?? 0))
+            try configure(obj)
             try obj.load()
             for program in obj.programs { links.append(try program.attach()) }
             return nil

@@ -115,6 +115,7 @@ public struct TextReport {
         out += syscallSection(run)
         out += schedSection(run)
         out += memorySection(run)
+        out += StorageNote.blockLayerSection(run)
         out += hostViewSection(run)
         return out
     }

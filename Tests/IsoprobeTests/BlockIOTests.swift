@@ -33,6 +33,16 @@ extension KernelTests {
                 #expect(run.syscall("io_setup")?.count == 1, "\(run.environment): io_setup \(run.syscall("io_setup")?.count ?? 0)")
                 #expect(run.syscall("io_destroy")?.count == 1)
                 #expect((run.syscall("io_submit")?.count ?? 0) >= 1 && (run.syscall("io_getevents")?.count ?? 0) >= 1)
+                // The block probe in the same kernel: every byte reached the device, in as many
+                // requests or fewer (the block layer merges adjacent ones).
+                let layer = try #require(run.blockLayer, "no block probe figures in \(run.environment)")
+                let reads = try #require(layer.operation("read"))
+                #expect(reads.bytes == UInt64(Self.ios) * 4096, "\(run.environment): \(reads.bytes) bytes read at the device")
+                #expect(reads.completions <= UInt64(Self.ios) && reads.completions >= UInt64(Self.ios) * 9 / 10,
+                        "\(run.environment): \(reads.completions) requests")
+                #expect(layer.issued == reads.completions && layer.unmatched == 0 && layer.operation("write") == nil)
+                #expect(layer.maxInFlight >= 1 && layer.maxInFlight <= 32, "\(run.environment): \(layer.maxInFlight) in flight")
+                #expect(reads.latencyHist.count == reads.completions)
                 let path = try #require(run.details?.blockPath, "no block path named in \(run.environment)")
                 #expect(path.backingBytes == BlockDeviceNeed.defaultBytes)
                 switch run.environment {
