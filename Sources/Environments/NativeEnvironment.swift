@@ -43,8 +43,13 @@ public final class NativeEnvironment: LocalEnvironment {
     public func close() { block.release() }
 
     public func blockDevice(for spec: WorkloadSpec) throws -> String? {
-        guard BlockDeviceNeed.bytes(for: spec) != nil else { return nil }
-        return try givenBlockDevice ?? block.device(for: spec)?.loop.path
+        if let givenBlockDevice { return Self.usesBlock(spec) ? givenBlockDevice : nil }
+        return try block.device(for: spec)?.loop.path
+    }
+
+    /// Whether a workload is a storage workload (a fio job counts, whatever its file says).
+    static func usesBlock(_ spec: WorkloadSpec) -> Bool {
+        FioJob.isFio(spec) || BlockDeviceNeed.bytes(for: spec) != nil
     }
 
     public func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun {
@@ -57,9 +62,12 @@ public final class NativeEnvironment: LocalEnvironment {
         var environment = invocation.environment
         environment["TMPDIR"] = scratch.path
         var details: EnvironmentDetails?
-        if let given = givenBlockDevice, BlockDeviceNeed.bytes(for: invocation.spec) != nil {
+        if let given = givenBlockDevice {
+            // A guest's agent cannot read a fio job file on the host: every workload sees the disk.
             environment[BlockDeviceNeed.environmentVariable] = given
-            details = EnvironmentDetails(blockPath: BlockPath(kind: "given", device: given, backingBytes: Self.size(of: given)))
+            if Self.usesBlock(invocation.spec) {
+                details = EnvironmentDetails(blockPath: BlockPath(kind: "given", device: given, backingBytes: Self.size(of: given)))
+            }
         } else if let device = try block.device(for: invocation.spec) {
             environment[BlockDeviceNeed.environmentVariable] = device.loop.path
             details = EnvironmentDetails(blockPath: device.path)

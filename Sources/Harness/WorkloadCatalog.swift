@@ -20,6 +20,7 @@ public struct WorkloadCatalog: Sendable {
     /// argv for a spec: the fixture binary with `key=value` arguments, or the command itself.
     public func argv(for spec: WorkloadSpec) throws -> [String] {
         if let command = spec.command { return command }
+        if FioJob.isFio(spec) { return try Self.fioArgv(spec) }
         guard let directory else {
             throw IsoprobeError(.missing, "workload '\(spec.name)': fixture workloads are not built",
                                 fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
@@ -36,11 +37,21 @@ public struct WorkloadCatalog: Sendable {
     /// A fixture exits 2 with one line naming the bad parameter; that line becomes the error.
     public func validate(_ spec: WorkloadSpec) throws {
         guard spec.command == nil else { return }
+        if FioJob.isFio(spec) { return _ = try Self.fioArgv(spec) }
         let argv = try self.argv(for: spec)
         let result = try HelperCommand.run(argv + ["--validate"])
         let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         if !result.succeeded {
             throw IsoprobeError(.usage, "workload '\(spec.text)': \(message.isEmpty ? "parameters refused" : message)")
         }
+    }
+
+    /// fio:job=FILE: the job checked and turned into one shell command (see FioJob).
+    static func fioArgv(_ spec: WorkloadSpec) throws -> [String] {
+        let job = try FioJob.load(spec)
+        guard HostTool.find("fio") != nil else {
+            throw IsoprobeError(.missing, "workload '\(spec.text)': fio is not installed", fix: "apt-get install -y fio (or `make deps`)")
+        }
+        return ["/bin/sh", "-c", job.script()]
     }
 }

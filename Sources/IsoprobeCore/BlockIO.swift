@@ -9,6 +9,10 @@ public enum BlockDeviceNeed {
 
     /// The backing a workload needs, in bytes; nil when it needs none.
     public static func bytes(for spec: WorkloadSpec) -> Int64? {
+        if FioJob.isFio(spec) {
+            guard let job = try? FioJob.load(spec), job.usesBlockDevice else { return nil }
+            return job.sizeBytes ?? defaultBytes
+        }
         guard spec.command == nil, spec.name == "blockio" else { return nil }
         return spec.parameter("size").flatMap(ByteSize.parse) ?? defaultBytes
     }

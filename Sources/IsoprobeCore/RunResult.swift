@@ -33,6 +33,8 @@ public struct RunResult: Codable, Sendable {
     public var blockIo: BlockIOFigures?
     /// Block workloads: the block probe's view of the run's device, in the workload's kernel.
     public var blockLayer: BlockLayerStats?
+    /// fio workloads: fio's own figures per job.
+    public var fio: [FioJobFigures]?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

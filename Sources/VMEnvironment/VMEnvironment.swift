@@ -114,6 +114,8 @@ public final class VMEnvironment: Environment {
     private var boots = 0
     /// The plan's storage disk: its size, once a workload asks for one, and the file QEMU opens.
     private var blockBytes: Int64?
+    /// fio and its libraries go into the guest's image only for plans that run it.
+    private var runsFio = false
     private var blockBacking: BlockBacking?
 
     /// Finds the kernel and picks the accelerator (the KVM calibration decides `auto`; the
@@ -147,7 +149,8 @@ public final class VMEnvironment: Environment {
     /// The plan's fixture binaries go into the guest's image (commands run from the guest's own root).
     public func prepare(for workloads: [WorkloadInvocation]) throws {
         if let need = BlockDeviceNeed.bytes(for: workloads.map(\.spec)) { blockBytes = max(blockBytes ?? 0, need) }
-        for w in workloads where w.spec.command == nil && !self.workloads.contains(w.argv[0]) {
+        if workloads.contains(where: { FioJob.isFio($0.spec) }) { runsFio = true }
+        for w in workloads where w.spec.command == nil && !FioJob.isFio(w.spec) && !self.workloads.contains(w.argv[0]) {
             self.workloads.append(w.argv[0])
         }
     }
@@ -171,7 +174,7 @@ public final class VMEnvironment: Environment {
 
         let guestRequest = GuestRunRequest(
             workload: invocation.spec,
-            argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil),
+            argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil || FioJob.isFio(invocation.spec)),
             timeoutSeconds: invocation.timeout, probes: request.probes.families.map(\.rawValue),
             repetition: request.repetition, returnOutput: request.keepOutput || invocation.echoOutput ? true : nil)
         // The host's probes on QEMU's cgroup for this run only; under KVM, exits by reason too.
@@ -212,6 +215,7 @@ public final class VMEnvironment: Environment {
         // Boot is reported once per guest: on the first run it served.
         details.bootNs = booted ? guest.bootNs : nil
         details.guestLog = guest.logDirectory + "/console.log"
+        if FioJob.isFio(invocation.spec) { r.blockIo = BlockIOFigures(fio: r.fio, job: try? FioJob.load(invocation.spec)) }
         if let given = details.blockPath, let backing = blockBacking {
             details.blockPath = QEMUBlockDrive(file: backing.file, accelerator: accelerator)
                 .path(backingBytes: backing.bytes, device: given.device)
@@ -235,6 +239,7 @@ public final class VMEnvironment: Environment {
     private func boot() throws -> GuestSession {
         var root = try FileSet.guestRoot(workloads: workloads,
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
+        if runsFio, let fio = HostTool.find("fio") { try root.addExecutable(fio, as: "/usr/bin/fio") }
         var scratch = ""
         // A storage workload's disk needs virtio_blk in the guest, as the scratch disk does.
         switch options.scratchDisk || blockBytes != nil ? scratchModules : nil {

@@ -12,7 +12,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks of isoprobe itself.",
         subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self,
-                      SuiteParseBenchCommand.self, StartupBenchCommand.self, ReportsBenchCommand.self])
+                      SuiteParseBenchCommand.self, StartupBenchCommand.self, ReportsBenchCommand.self,
+                      BlockObserverBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {
