@@ -72,6 +72,7 @@ public enum Doctor {
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: required))
         }
         checks += virtualMachineChecks()
+        checks += storageChecks()
         return checks
     }
 

@@ -84,6 +84,35 @@ extension KernelTests {
             #expect(Leftovers.scratches().filter { $0.contains("isoprobe-block-") }.isEmpty)
         }
 
+        /// A fio job of exactly 500 reads of 4 KiB with psync: fio's figures say 500, and the
+        /// block probe saw the same 500 requests reach the loop device.
+        @Test func aFioJobRunsOnTheLoopDevice() throws {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/fio"), "fio is missing: apt-get install -y fio (or make deps)")
+            let job = temporaryPath("job", ".fio")
+            try "[global]\nrw=randread\nbs=4k\ndirect=1\nioengine=psync\n[reader]\nsize=8M\nnumber_ios=500\n"
+                .write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "native", "--workload", "fio:job=\(job)", "--reps", "1", "--quiet"], timeout: 60)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let run = try #require(r.document?.runs.first)
+            let read = try #require(run.fio?.first?.read, "no fio figures: \(String(describing: run.fio))")
+            #expect(read.ios == 500 && read.bytes == 500 * 4096)
+            #expect(run.blockIo?.iops == read.iops && run.blockIo?.pattern == "randread")
+            let layer = try #require(run.blockLayer?.operation("read"))
+            #expect(layer.completions == 500 && layer.bytes == 500 * 4096, "block probe: \(layer.completions) reads")
+            #expect(run.details?.blockPath?.kind == "loop")
+        }
+
+        @Test func aFioJobNamingAnotherDeviceIsRefused() throws {
+            let job = temporaryPath("job", ".fio")
+            try "[wipe]\nrw=write\nfilename=/dev/sda\n".write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "native", "--workload", "fio:job=\(job)"], json: false)
+            #expect(r.process.status == 2)
+            #expect(r.process.stderrLines.count == 1 && r.process.stderr.contains("/dev/sda"), "\(r.process.stderr)")
+            #expect(Leftovers.blockLoopDevices().isEmpty)
+        }
+
         @Test func aBadPatternIsRefusedInOneLine() throws {
             let r = try isoprobe(["run", "--env", "native", "--workload", "blockio:pattern=sideways"], json: false)
             #expect(r.process.status == 2)
