@@ -53,13 +53,15 @@ static __always_inline __u32 request_dev(struct request *rq)
 {
 	struct gendisk *disk;
 
+	/* Direct loads (tp_btf pointers are trusted): this runs for every request of every
+	 * disk on the host, twice per I/O through a loop device (its own and its backing's). */
 	if (bpf_core_field_exists(((struct request___old *)0)->rq_disk))
 		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
 	else
-		disk = BPF_CORE_READ(rq, q, disk);
+		disk = rq->q->disk;
 	if (!disk)
 		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
 }
 
 SEC("tp_btf/block_rq_issue")

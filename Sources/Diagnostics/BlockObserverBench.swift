@@ -1,3 +1,4 @@
+import BPF
 import Environments
 import Foundation
 import Harness
@@ -42,6 +43,10 @@ public final class BlockObserverBench {
         public var iops: [Mode: [Double]] = [:]
         /// Per round, each mode's IOPS over the same round's direct IOPS.
         public var ratios: [Mode: [Double]] = [:]
+        /// Under `all`, per program (by name) and round: runs per I/O and ns per run, from the
+        /// kernel's BPF run-time statistics. Programs fire for every task on the host, so runs
+        /// per I/O count the machine's other work too.
+        public var programs: [String: [(runsPerIO: Double, nsPerRun: Double)]] = [:]
 
         public func render() -> String {
             let rounds = iops[.direct]?.count ?? 0
@@ -56,6 +61,19 @@ public final class BlockObserverBench {
                 }
                 out += line + "\n"
             }
+            guard !programs.isEmpty else { return out }
+            out += "programs under --probes all (medians over rounds; every task on the host fires them):\n"
+            out += "  " + "program".padding(toLength: 28, withPad: " ", startingAt: 0) + "  runs/IO  ns/run   ns/IO\n"
+            var rows: [(String, Double, Double)] = programs.compactMap { name, samples in
+                guard let r = Statistics.median(samples.map(\.runsPerIO)), let n = Statistics.median(samples.map(\.nsPerRun))
+                else { return nil }
+                return (name, r, n)
+            }
+            rows.sort { $0.1 * $0.2 > $1.1 * $1.2 }
+            for (name, r, n) in rows where r >= 0.01 {
+                out += "  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "  %7.2f  %6.0f  %6.0f\n", r, n, r * n)
+            }
+            out += String(format: "  total ns of BPF per I/O: %.0f\n", rows.reduce(0) { $0 + $1.1 * $1.2 })
             return out
         }
     }
@@ -82,15 +100,13 @@ public final class BlockObserverBench {
         ]))
     }
 
-    /// IOPS from fio's JSON or blockio's result line.
-    static func iops(_ output: String) -> Double? {
+    /// IOPS and I/Os from fio's JSON or blockio's result line.
+    static func figures(_ output: String) -> (iops: Double, ios: UInt64)? {
         if let report = WorkloadReport.parse(output: output), let iops = report.extra["iops"].flatMap(Double.init) {
-            return iops
+            return (iops, report.ops)
         }
-        guard let start = output.firstIndex(of: "{"),
-              let json = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any],
-              let job = (json["jobs"] as? [[String: Any]])?.first, let read = job["read"] as? [String: Any] else { return nil }
-        return read["iops"] as? Double
+        guard let read = FioJobFigures.parse(output: output)?.first?.read else { return nil }
+        return (read.iops, read.ios)
     }
 
     public func run(rounds: Int, seconds: Double, engine: String, modes: [Mode] = Mode.allCases,
@@ -102,6 +118,8 @@ public final class BlockObserverBench {
         let env = NativeEnvironment(hierarchy: hierarchy)
         let chosen = [Mode.direct] + modes.filter { $0 != .direct }
         let kernelDevice = BlockProbe.kernelDevice(ofNode: device.loop.path)
+        let statistics = try? ProgramStatistics.enable()
+        defer { if let statistics { close(statistics) } }
         for round in 1...rounds {
             var figures: [Mode: Double] = [:]
             // Rotated, so no mode always follows the same one.
@@ -109,6 +127,7 @@ public final class BlockObserverBench {
             for mode in order {
                 try Interruption.shared.check()
                 let output: String
+                var programs: [ProgramStatistics.Entry] = []
                 if let families = mode.families {
                     let session = ProbeSession(settings: .init(directory: resources.probesDirectory, families: families))
                     let block = mode == .all ? kernelDevice.map { BlockProbe(directory: resources.probesDirectory, device: $0) } : nil
@@ -117,8 +136,11 @@ public final class BlockObserverBench {
                         block?.close()
                     }
                     let observer = ObserverGroup([session] + (block.map { [$0] } ?? []))
+                    let before = Set(ProgramStatistics.all().map(\.id))
                     let run = try env.run(WorkloadInvocation(spec: .command(argv), argv: argv, environment: Runner.workloadEnvironment()),
                                           observer: observer)
+                    // Loaded for this run (and still open): what the probes cost during it.
+                    if mode == .all && statistics != nil { programs = ProgramStatistics.all().filter { !before.contains($0.id) } }
                     guard run.outcome.exit.succeeded else {
                         throw IsoprobeError(.failed, "the job under isoprobe (\(mode.rawValue)) \(run.outcome.exit.description)")
                     }
@@ -128,10 +150,17 @@ public final class BlockObserverBench {
                     guard r.succeeded else { throw IsoprobeError(.failed, "the job run directly failed", cause: r.stderr) }
                     output = r.stdout
                 }
-                guard let iops = Self.iops(output) else {
+                guard let (iops, ios) = Self.figures(output) else {
                     throw IsoprobeError(.failed, "no IOPS in the job's output (\(mode.rawValue))")
                 }
                 figures[mode] = iops
+                if ios > 0 {
+                    var byName: [String: (runs: UInt64, ns: UInt64)] = [:]
+                    for p in programs { byName[p.name, default: (0, 0)].runs += p.runs; byName[p.name, default: (0, 0)].ns += p.runTimeNs }
+                    for (name, v) in byName where v.runs > 0 {
+                        result.programs[name, default: []].append((Double(v.runs) / Double(ios), Double(v.ns) / Double(v.runs)))
+                    }
+                }
                 result.iops[mode, default: []].append(iops)
             }
             for (mode, v) in figures where mode != .direct {

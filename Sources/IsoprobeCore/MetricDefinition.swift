@@ -58,7 +58,8 @@ public struct MetricDefinition: Sendable {
     /// A workload's primary metric, by preference: ns per op where a fixture reports it,
     /// else wall time (commands). The answer table's verdicts are on it.
     /// Block workloads answer in IOPS first, as the storage studies do.
-    public static let primaryChoices = ["block_iops", "workload_ns_per_op", "wall_ns"]
+    /// membw in triad GB/s, STREAM's headline figure.
+    public static let primaryChoices = ["block_iops", "membw_triad_gb_per_s", "workload_ns_per_op", "wall_ns"]
 
     /// The primary metric among those a workload has (`primaryChoices`' first present).
     public static func primary(among names: some Sequence<String>) -> String? {
@@ -91,6 +92,13 @@ public struct MetricDefinition: Sendable {
         .init("block_latency_p999_ns", unit: "ns", label: "block completion p99.9", gating: false) {
             $0.blockIo.map { Double($0.latencyP999Ns) }
         },
+        .init("membw_triad_gb_per_s", unit: "GB/s", label: "STREAM triad", summaryLabel: "triad", lowerIsBetter: false,
+              gating: true, shown: [.sideBySide, .summary, .plot]) { $0.memoryBandwidth?.triadGbPerS },
+        .init("membw_copy_gb_per_s", unit: "GB/s", label: "STREAM copy", lowerIsBetter: false, gating: false) {
+            $0.memoryBandwidth?.copyGbPerS
+        },
+        .init("memlat_largest_ns", unit: "ns", label: "load latency, largest set", summaryLabel: "load latency",
+              gating: false, shown: [.sideBySide, .summary]) { $0.memoryLatency?.largestNs },
         .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false, shown: []) { Double($0.cpuUserNs) },
         .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false, shown: []) { Double($0.cpuSystemNs) },
         .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary], floor: 1_000_000) {

@@ -35,6 +35,10 @@ public struct RunResult: Codable, Sendable {
     public var blockLayer: BlockLayerStats?
     /// fio workloads: fio's own figures per job.
     public var fio: [FioJobFigures]?
+    /// membw: STREAM's copy, scale, add and triad.
+    public var memoryBandwidth: MemoryBandwidthFigures?
+    /// memlat: ns per dependent load at each working-set size.
+    public var memoryLatency: MemoryLatencyCurve?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

@@ -34,6 +34,7 @@ public struct HTMLReport {
             body += "</table>\n"
         }
         body += runs(RunGroups.of(document.runs))
+        body += MemoryLatencySection.html(document)
         body += "<h2>Latency distributions</h2>\n"
         for workload in document.runs.map(\.workload.spec).uniqued() {
             let groups = RunGroups.of(document.runs.filter { $0.workload.spec == workload })

@@ -20,6 +20,7 @@ public enum SummaryTable {
         case "ns/op": return String(format: "%.2f ns/op", v)
         case "IO/s": return String(format: "%.0f IOPS", v)
         case "MB/s": return String(format: "%.1f MB/s", v)
+        case "GB/s": return String(format: "%.2f GB/s", v)
         default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
         }
     }
