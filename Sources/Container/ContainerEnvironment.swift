@@ -234,6 +234,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             defer { Interruption.shared.remove(interruptToken) }
 
             let baseline = CPUBaseline.read(pid: containerPid)
+            let footprint = Self.footprint(runtimePid: runtimePid, cgroupDirectories: cgroups.directories)
             let start = ChildProcess.now()
             try Self.release(go, runtimePid: runtimePid)
             let deadline = WorkloadDeadline(invocation.timeout) { [containerPid] in kill(containerPid, SIGKILL) }
@@ -264,6 +265,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             var run = EnvironmentRun(outcome: outcome, target: target, setupNs: setupNs, teardownNs: teardownNs,
                                      details: details, workloadStartNs: outcome.startNs)
             run.cpuBeforeStart = baseline
+            run.footprint = footprint
             return run
         } catch {
             observer.workloadFinished()

@@ -122,6 +122,8 @@ public struct EnvironmentRun: Sendable {
     /// CPU the workload's first process had already used when it was let go (a runtime's
     /// init runs in the container's cgroup before it execs the workload).
     public var cpuBeforeStart: CPUBaseline?
+    /// The instance's own memory beyond the workload (a container's runtime and kernel memory).
+    public var footprint: Footprint?
 
     public init(outcome: ProcessOutcome, target: CgroupTarget, setupNs: UInt64, teardownNs: UInt64,
                 details: EnvironmentDetails? = nil, workloadStartNs: UInt64 = 0) {

@@ -36,6 +36,7 @@ public enum RunAssembly {
         result.blockIo = BlockIOFigures(report: result.workloadReport)
         result.memoryBandwidth = MemoryBandwidthFigures(report: result.workloadReport)
         result.memoryLatency = MemoryLatencyCurve(report: result.workloadReport)
+        result.footprint = run.footprint
         if FioJob.isFio(spec) {
             result.fio = FioJobFigures.parse(output: run.outcome.stdout)
             result.blockIo = BlockIOFigures(fio: result.fio, job: try? FioJob.load(spec))

@@ -107,6 +107,8 @@ public struct MetricDefinition: Sendable {
         .init("setup_ns", unit: "ns", label: "environment set-up", gating: false, absolute: true) { r in
             r.setupNs > 0 ? Double(r.setupNs) : nil
         },
+        .init("footprint_bytes", unit: "bytes", label: "footprint per instance", summaryLabel: "footprint", gating: false,
+              shown: [.sideBySide, .summary], absolute: true) { r in r.footprint?.totalBytes.map { Double($0) } },
         .init("teardown_ns", unit: "ns", label: "environment tear-down", gating: false, absolute: true) { Double($0.teardownNs) },
         .init("syscalls", unit: "count", label: "syscalls", gating: true) { r in
             r.probes.contains { $0.family == "syscalls" && $0.attached } ? Double(r.totalSyscalls) : nil

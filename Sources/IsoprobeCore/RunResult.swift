@@ -39,6 +39,8 @@ public struct RunResult: Codable, Sendable {
     public var memoryBandwidth: MemoryBandwidthFigures?
     /// memlat: ns per dependent load at each working-set size.
     public var memoryLatency: MemoryLatencyCurve?
+    /// What the environment's instance costs the host in memory beyond the workload.
+    public var footprint: Footprint?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,

@@ -221,6 +221,10 @@ public final class VMEnvironment: Environment {
                 .path(backingBytes: backing.bytes, device: given.device)
         }
         r.details = details
+        // QEMU's own memory, the guest's RAM mapping left out (it is the guest's, not the VMM's).
+        if let sums = ProcessMemory.sums(of: guest.machine.pid, excludingAtLeast: UInt64(options.memoryMiB) << 20) {
+            r.footprint = Footprint(vmmPssBytes: sums.pssBytes, vmmUssBytes: sums.ussBytes, guestMemoryBytes: sums.excludedBytes)
+        }
         // The VM's own cost: the request's round trip beyond the guest's workload, and a
         // fresh guest's image, boot and power-off.
         r.setupNs = (roundTrip > r.wallNs ? roundTrip - r.wallNs : 0) + (options.fresh ? guest.initramfsNs + guest.bootNs : 0)
