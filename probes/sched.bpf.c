@@ -171,7 +171,7 @@ static __always_inline void on_migrate(void)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
 {
-	if (task_in_target(p))
+	if (task_in_target_btf(p))
 		on_wakeup(times_btf(p), false);
 	return 0;
 }
@@ -179,7 +179,7 @@ int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
 {
-	if (task_in_target(p))
+	if (task_in_target_btf(p))
 		on_wakeup(times_btf(p), true);
 	return 0;
 }
@@ -187,7 +187,7 @@ int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	bool prev_ours = task_in_target(prev), next_ours = task_in_target(next);
+	bool prev_ours = task_in_target_btf(prev), next_ours = task_in_target_btf(next);
 
 	if (!prev_ours && !next_ours)
 		return 0;
@@ -199,7 +199,7 @@ int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct ta
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(sched_migrate_btf, struct task_struct *p, int dest_cpu)
 {
-	if (task_in_target(p))
+	if (task_in_target_btf(p))
 		on_migrate();
 	return 0;
 }
@@ -207,7 +207,7 @@ int BPF_PROG(sched_migrate_btf, struct task_struct *p, int dest_cpu)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit_btf, struct task_struct *p)
 {
-	if (task_in_target(p))
+	if (task_in_target_btf(p))
 		on_exit(p);
 	return 0;
 }

@@ -55,6 +55,31 @@ static __always_inline bool task_in_target(struct task_struct *task)
 	}
 }
 
+/* task_in_target for tp_btf programs, whose task pointers the verifier trusts: the
+ * common answers come from direct loads (one instruction each) instead of a
+ * bpf_probe_read_kernel call per hop. A task in a cgroup shallower than the target is
+ * not ours; one at the target's own level is ours exactly when its cgroup is the
+ * target. Deeper tasks (a container's nested cgroups) take the general path. This runs
+ * on every context switch and wakeup of every task on the machine, so its cost is most
+ * of what the scheduling probes add to I/O-bound work. */
+static __always_inline bool task_in_target_btf(struct task_struct *task)
+{
+	struct cgroup *cgrp;
+	int level;
+
+	if (!target_cgroup_id)
+		return true;
+	cgrp = task->cgroups->dfl_cgrp;
+	if (!cgrp)
+		return false;
+	level = cgrp->level;
+	if (level < (int)target_level)
+		return false;
+	if (level == (int)target_level)
+		return cgrp->kn->id == target_cgroup_id;
+	return task_in_target(task);
+}
+
 static __always_inline __u32 log2_u64(__u64 v)
 {
 	__u32 r = 0, shift;

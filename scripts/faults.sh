@@ -2,7 +2,7 @@
 # The fault matrix: isoprobe is held at each phase of each environment with
 # ISOPROBE_PAUSE_AT, signalled there (SIGINT, SIGTERM, SIGHUP, SIGKILL), and then the host
 # is searched for anything left: processes, cgroups, runtime state, mounts, shared memory,
-# BPF programs, temp, scratch and state files. After a SIGKILL, `isoprobe cleanup` runs
+# BPF programs, loop devices, temp, scratch and state files. After a SIGKILL, `isoprobe cleanup` runs
 # first. Prints one row per case: case, exit status, seconds from the signal to exit,
 # history status, leftovers. Exits 1 if any case left something, exited too slowly or
 # with the wrong status.
@@ -36,6 +36,9 @@ command_for() {
         net-native)    echo "run --env native --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         net-container) echo "run --env container --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         net-vm)        echo "run --env vm --workload tcp-rr:duration_ms=3000 --quiet --db $db --json $WORK/out.json" ;;
+        # Storage: a backing file under the scratch location, a loop device (native,
+        # container) or QEMU's own disk (vm).
+        *-block)   echo "run --env ${2%-block} --workload blockio:qd=4,duration_ms=3000,size=16M --quiet --db $db --json $WORK/out.json" ;;
     esac
 }
 
@@ -49,6 +52,8 @@ phases_for() {
         net-native)    echo "network workload results" ;;
         net-container) echo "network hook workload" ;;
         net-vm)        echo "network guest-boot workload" ;;
+        native-block|container-block) echo "block-device workload results" ;;
+        vm-block)  echo "block-device guest-boot workload" ;;
     esac
 }
 
@@ -79,6 +84,9 @@ leftovers() {
     local files
     files=$(find "$WORK/tmp" "$WORK/scratch" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
     [ "$files" -gt 0 ] && out+=("temp:$files")
+    local loops
+    loops=$(losetup -a 2>/dev/null | grep -c 'isoprobe-block-')
+    [ "$loops" -gt 0 ] && out+=("loop-devices:$loops")
     local canary
     canary=$(ls /tmp/isoprobe-canary-* 2>/dev/null | wc -l)
     [ "$canary" -gt 0 ] && out+=("canary-files:$canary")
@@ -164,7 +172,7 @@ FAILED=0
 SIGNALS=(INT TERM HUP KILL)
 printf '%-34s %6s %7s %-12s %-10s %s\n' case exit seconds history verdict leftovers
 start=$(date +%s)
-envs=${FAULT_ENVS:-native container vm verify host-paths net-native net-container net-vm}
+envs=${FAULT_ENVS:-native container vm verify host-paths net-native net-container net-vm native-block container-block vm-block}
 [ -n "${FAULT_PHASES:-}" ] && phases_for() { echo "$FAULT_PHASES"; }
 for env in $envs; do
     i=0

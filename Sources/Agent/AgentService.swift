@@ -35,7 +35,9 @@ public final class AgentService {
             let facts = HostFacts.current(cgroupLayout: hierarchy.layout.rawValue)
             try writer.send(.hello(AgentHello(guest: facts, probes: [])))
             try writer.send(.ready)
-            let native = NativeEnvironment(hierarchy: hierarchy)
+            // The guest's /init names the host's block disk, when the plan has one.
+            let native = NativeEnvironment(hierarchy: hierarchy,
+                                           givenBlockDevice: ProcessInfo.processInfo.environment[BlockDeviceNeed.environmentVariable])
             var reader = AgentChannel.Reader()
             try reader.read(fileDescriptor: input) { event in
                 switch event {

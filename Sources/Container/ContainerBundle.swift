@@ -51,7 +51,8 @@ final class ContainerBundle {
         do {
             var set: FileSet
             var binds: [OCI.Mount] = []
-            if invocation.spec.command == nil {
+            // fio runs as a host program (its shell command and the host's fio) does.
+            if invocation.spec.command == nil && !FioJob.isFio(invocation.spec) {
                 set = try FileSet.guestRoot(workloads: [invocation.argv[0]])
                 let name = (invocation.argv[0] as NSString).lastPathComponent
                 args = [GuestLayout.workloadsDirectory + "/" + name] + invocation.argv.dropFirst()

@@ -47,6 +47,8 @@ public final class ContainerEnvironment: LocalEnvironment {
     /// The network a bridged container is plugged into, each run (ContainerEnvironment+Network).
     var bridgedTo: TestNetwork?
     public internal(set) var networkPath: NetworkPath?
+    /// The plan's block device (storage workloads), kept from `prepare` to `close`.
+    let block = BlockDeviceHolder()
 
     public init(options: Options, hierarchy: CgroupHierarchy) throws {
         self.options = options
@@ -76,7 +78,7 @@ public final class ContainerEnvironment: LocalEnvironment {
 
     /// What isoprobe changed in the user's config to run in it (empty without one), each
     /// with why; known once a workload has run.
-    public private(set) var userConfigChanges: [ConfigChange] = []
+    public internal(set) var userConfigChanges: [ConfigChange] = []
 
     var usesUserNamespace: Bool {
         // A user namespace cannot mount sysfs for the host's network namespace, which it does
@@ -84,7 +86,12 @@ public final class ContainerEnvironment: LocalEnvironment {
         options.userNamespace ?? (["runc", "crun"].contains(runtime.name) && options.network != .host)
     }
 
+    public func prepare(for workloads: [WorkloadInvocation]) throws {
+        try block.prepare(for: workloads.map(\.spec))
+    }
+
     public func close() {
+        block.release()
         for bundle in bundles.values { bundle.remove() }
         bundles.removeAll()
         // The state root is ours alone; empty once every container is deleted.
@@ -102,7 +109,7 @@ public final class ContainerEnvironment: LocalEnvironment {
     /// without isoprobe's hook (for benchmarks that run the bundle with the runtime alone).
     public func writeBareConfig(for invocation: WorkloadInvocation, id: String) throws {
         let b = try bundle(for: invocation)
-        try spec(for: b, id: id, cgroupsPath: "/" + id).write(to: b.configPath)
+        try spec(for: b, workload: invocation.spec, id: id, cgroupsPath: "/" + id).write(to: b.configPath)
     }
 
     /// Runs a runtime subcommand on its own, standard output discarded; exit code.
@@ -121,11 +128,12 @@ public final class ContainerEnvironment: LocalEnvironment {
     }
 
     /// The config for one run: the hardened profile, or the user's made runnable.
-    func spec(for bundle: ContainerBundle, id: String, cgroupsPath: String) throws -> Spec {
+    func spec(for bundle: ContainerBundle, workload: WorkloadSpec, id: String, cgroupsPath: String) throws -> Spec {
         if let userConfig {
             var (spec, changes) = try userConfig.runnable(args: bundle.args, rootPath: bundle.rootfs, cgroupsPath: cgroupsPath)
             changes += applyNetwork(to: &spec)
             userConfigChanges = changes
+            try addBlockDevice(for: workload, to: &spec)
             return spec
         }
         var spec = try Spec.hardened(rootfs: bundle.rootfs, args: bundle.args,
@@ -133,6 +141,7 @@ public final class ContainerEnvironment: LocalEnvironment {
                                      cgroupsPath: cgroupsPath, limits: options.limits, userNamespace: usesUserNamespace)
         spec.mounts = (spec.mounts ?? []) + bundle.hostBinds + [bundle.scratchMount]
         _ = applyNetwork(to: &spec)
+        try addBlockDevice(for: workload, to: &spec)
         return spec
     }
 
@@ -163,7 +172,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             unlink(ready)
             unlink(go)
         }
-        let (spec, template) = try hookedConfig(for: bundle)
+        let (spec, template) = try hookedConfig(for: bundle, workload: invocation.spec)
         do {
             try WorkingFile.write(Data(template.joined(separator: id).utf8), to: bundle.configPath)
         } catch {
@@ -240,6 +249,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             defer { Interruption.shared.remove(interruptToken) }
 
             let baseline = CPUBaseline.read(pid: containerPid)
+            let footprint = Self.footprint(runtimePid: runtimePid, cgroupDirectories: cgroups.directories)
             let start = ChildProcess.now()
             try Self.release(go, runtimePid: runtimePid)
             let deadline = WorkloadDeadline(invocation.timeout) { [containerPid] in kill(containerPid, SIGKILL) }
@@ -258,6 +268,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             if !exit.succeeded { Self.echoTail(of: bundle.stderrLog) }
             var details = self.details
             details.profile = profileLines(for: bundle, spec: spec)
+            if BlockDeviceNeed.bytes(for: invocation.spec) != nil { details.blockPath = block.current?.path }
             // wait4 on the runtime: its own CPU is in there too; the probes' per-task account
             // replaces these figures when the sched probe is attached.
             var outcome = ProcessOutcome(exit: exit, wallNs: ChildProcess.elapsed(start, end),
@@ -269,6 +280,7 @@ public final class ContainerEnvironment: LocalEnvironment {
             var run = EnvironmentRun(outcome: outcome, target: target, setupNs: setupNs, teardownNs: teardownNs,
                                      details: details, workloadStartNs: outcome.startNs)
             run.cpuBeforeStart = baseline
+            run.footprint = footprint
             return run
         } catch {
             observer.workloadFinished()
@@ -284,10 +296,10 @@ public final class ContainerEnvironment: LocalEnvironment {
     /// The run's config with isoprobe's startContainer hook and the FIFO directory mounted,
     /// encoded once per bundle with a placeholder for the container id (a run only
     /// substitutes it: encoding the profile's few hundred seccomp names each time is not free).
-    func hookedConfig(for bundle: ContainerBundle) throws -> (Spec, [String]) {
+    func hookedConfig(for bundle: ContainerBundle, workload: WorkloadSpec) throws -> (Spec, [String]) {
         if let cached = configs[bundle.directory] { return cached }
         let id = Self.idPlaceholder
-        var spec = try spec(for: bundle, id: id, cgroupsPath: "/" + id)
+        var spec = try spec(for: bundle, workload: workload, id: id, cgroupsPath: "/" + id)
         var hooks = spec.hooks ?? Hooks()
         let inside = ContainerBundle.hookMountPoint
         hooks.startContainer = (hooks.startContainer ?? []) + [Hooks.Hook(

@@ -77,6 +77,7 @@ public enum Doctor {
         }
         checks += virtualMachineChecks()
         checks += networkChecks()
+        checks += storageChecks()
         return checks
     }
 

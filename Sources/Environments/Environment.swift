@@ -80,19 +80,30 @@ extension Environment {
 /// probes load here and are told of the cgroup before the workload's first instruction.
 public protocol LocalEnvironment: Environment {
     func run(_ invocation: WorkloadInvocation, observer: RunObserver) throws -> EnvironmentRun
+    /// The block device node a storage workload will use here (the block probe watches it).
+    func blockDevice(for spec: WorkloadSpec) throws -> String?
 }
 
 extension LocalEnvironment {
+    public func blockDevice(for spec: WorkloadSpec) throws -> String? { nil }
+
     public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
         let session = ProbeSession(settings: request.probes)
         defer { session.close() }
         let started = Date()
-        let observer: RunObserver = request.observers.isEmpty ? session : ObserverGroup([session] + request.observers)
+        // The block probe goes with any probe family (`--probes none` leaves it out too).
+        let blockProbe = request.probes.families.isEmpty ? nil
+            : try blockDevice(for: request.invocation.spec).flatMap(BlockProbe.kernelDevice(ofNode:))
+                .map { BlockProbe(directory: request.probes.directory, device: $0) }
+        defer { blockProbe?.close() }
+        let observers: [RunObserver] = [session] + (blockProbe.map { [$0] } ?? []) + request.observers
+        let observer: RunObserver = observers.count == 1 ? session : ObserverGroup(observers)
         let run = try self.run(request.invocation, observer: observer)
         let measured = try session.collect()
-        let result = RunAssembly.result(environment: label, invocation: request.invocation,
+        var result = RunAssembly.result(environment: label, invocation: request.invocation,
                                         repetition: request.repetition, startedAt: started, run: run,
                                         measured: measured, probes: session.probeStatuses)
+        result.blockLayer = try blockProbe?.collect()
         return MeasuredRun(result: result, output: request.keepOutput ? run.outcome.stdout : nil)
     }
 }
@@ -111,6 +122,8 @@ public struct EnvironmentRun: Sendable {
     /// CPU the workload's first process had already used when it was let go (a runtime's
     /// init runs in the container's cgroup before it execs the workload).
     public var cpuBeforeStart: CPUBaseline?
+    /// The instance's own memory beyond the workload (a container's runtime and kernel memory).
+    public var footprint: Footprint?
 
     public init(outcome: ProcessOutcome, target: CgroupTarget, setupNs: UInt64, teardownNs: UInt64,
                 details: EnvironmentDetails? = nil, workloadStartNs: UInt64 = 0) {

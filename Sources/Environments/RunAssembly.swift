@@ -33,6 +33,14 @@ public enum RunAssembly {
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
             setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
         result.schedEvents = measured.schedEvents
+        result.blockIo = BlockIOFigures(report: result.workloadReport)
+        result.memoryBandwidth = MemoryBandwidthFigures(report: result.workloadReport)
+        result.memoryLatency = MemoryLatencyCurve(report: result.workloadReport)
+        result.footprint = run.footprint
+        if FioJob.isFio(spec) {
+            result.fio = FioJobFigures.parse(output: run.outcome.stdout)
+            result.blockIo = BlockIOFigures(fio: result.fio, job: try? FioJob.load(spec))
+        }
         return result
     }
 

@@ -27,6 +27,7 @@ public struct WorkloadCatalog: Sendable {
             return [HostTool.find(tool.executable) ?? tool.executable]
                 + (try tool.clientArguments(spec, peer: NetworkWorkload.defaultPeer))
         }
+        if FioJob.isFio(spec) { return try Self.fioArgv(spec) }
         guard let directory else {
             throw IsoprobeError(.missing, "workload '\(spec.name)': fixture workloads are not built",
                                 fix: "run `make workloads` (or set ISOPROBE_WORKLOADS_DIR)")
@@ -47,11 +48,21 @@ public struct WorkloadCatalog: Sendable {
             _ = try tool.values(of: spec)
             return
         }
+        if FioJob.isFio(spec) { return _ = try Self.fioArgv(spec) }
         let argv = try self.argv(for: spec)
         let result = try HelperCommand.run(argv + ["--validate"])
         let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         if !result.succeeded {
             throw IsoprobeError(.usage, "workload '\(spec.text)': \(message.isEmpty ? "parameters refused" : message)")
         }
+    }
+
+    /// fio:job=FILE: the job checked and turned into one shell command (see FioJob).
+    static func fioArgv(_ spec: WorkloadSpec) throws -> [String] {
+        let job = try FioJob.load(spec)
+        guard HostTool.find("fio") != nil else {
+            throw IsoprobeError(.missing, "workload '\(spec.text)': fio is not installed", fix: "apt-get install -y fio (or `make deps`)")
+        }
+        return ["/bin/sh", "-c", job.script()]
     }
 }

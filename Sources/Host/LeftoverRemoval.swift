@@ -17,6 +17,8 @@ enum LeftoverRemoval {
             // Whatever the runtime says, its state folder is recorded apart and goes anyway.
             _ = try? HelperCommand.run(delete, timeout: 10)
         case .directory(let path):
+            // A loop device over a file in it first (a kill before its own ledger line).
+            LoopDevice.detachAll(under: path)
             try? FileManager.default.removeItem(atPath: path)
         case .mount(let path):
             umount2(path, Int32(MNT_DETACH))
@@ -29,6 +31,11 @@ enum LeftoverRemoval {
             NetworkNames.deleteNamespace(name)
         case .networkInterface(let name):
             NetworkNames.deleteInterface(name)
+        case .loopDevice(let path, let backing):
+            LoopDevice.detach(path, ifBacking: backing)
+        case .deviceOwner(let path, let uid, let gid, let mode):
+            chown(path, uid, gid)
+            chmod(path, mode_t(mode))
         }
     }
 }

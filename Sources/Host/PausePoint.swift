@@ -27,6 +27,9 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case canaries
     /// The plan's network made (namespaces, bridge, veths), no run yet.
     case network
+    /// A storage workload's backing file written (and its loop device attached, natively
+    /// and in a container), no run started.
+    case blockDevice = "block-device"
 
     static let requested: PausePoint? = {
         guard let v = ProcessInfo.processInfo.environment["ISOPROBE_PAUSE_AT"], !v.isEmpty else { return nil }

@@ -57,6 +57,10 @@ public final class ResourceLedger: @unchecked Sendable {
         /// A network interface in the host's namespace (a veth's host end): deleted, and its
         /// peer with it.
         case networkInterface(name: String)
+        /// A loop device attached to a backing file: detached while still attached to it.
+        case loopDevice(path: String, backing: String)
+        /// A device node lent to another owner (a container's mapped root): given back.
+        case deviceOwner(path: String, uid: UInt32, gid: UInt32, mode: UInt32)
     }
 
     /// A holding's place in its owner's record; `release` takes it.
@@ -248,6 +252,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .historySession: "history session"
         case .networkNamespace: "network namespace"
         case .networkInterface: "network interface"
+        case .loopDevice: "loop device"
+        case .deviceOwner: "lent device node"
         }
     }
 
@@ -262,6 +268,8 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .historySession(let db, let id): "history session \(id) in \(db)"
         case .networkNamespace(let name): "network namespace \(name)"
         case .networkInterface(let name): "network interface \(name)"
+        case .loopDevice(let path, let backing): "loop device \(path) over \(backing)"
+        case .deviceOwner(let path, _, _, _): "device node \(path) lent out"
         }
     }
 }

@@ -4,7 +4,7 @@
 public struct MetricDefinition: Sendable {
     /// The JSON and CSV name, e.g. `wall_ns`.
     public var name: String
-    /// `ns`, `ns/op`, `bytes` or `count`.
+    /// `ns`, `ns/op`, `bytes`, `count`, `IO/s` or `MB/s`.
     public var unit: String
     /// The side-by-side table's words.
     public var label: String
@@ -56,9 +56,12 @@ public struct MetricDefinition: Sendable {
     }
 
     /// A workload's primary metric, by preference: a network workload's own headline
-    /// (`NetworkWorkload.primaryMetric`: throughput, else transactions per second), ns per op
-    /// where a fixture reports it, else wall time (commands). The answer table's verdicts are on it.
-    public static let primaryChoices = ["net_throughput_bps", "net_transactions_per_sec", "workload_ns_per_op", "wall_ns"]
+    /// (`NetworkWorkload.primaryMetric`: throughput, else transactions per second), a block
+    /// workload's IOPS (as the storage studies answer), membw's triad GB/s (STREAM's headline
+    /// figure), ns per op where a fixture reports it, else wall time (commands). The answer
+    /// table's verdicts are on it.
+    public static let primaryChoices = ["net_throughput_bps", "net_transactions_per_sec", "block_iops", "membw_triad_gb_per_s",
+                                        "workload_ns_per_op", "wall_ns"]
 
     /// The primary metric among those a workload has (`primaryChoices`' first present).
     public static func primary(among names: some Sequence<String>) -> String? {
@@ -80,6 +83,26 @@ public struct MetricDefinition: Sendable {
         },
         .init("workload_ns_per_op", unit: "ns/op", label: "ns per operation", summaryLabel: "ns per op", gating: true,
               shown: [.sideBySide, .summary, .plot]) { $0.workloadReport?.nsPerOp },
+        .init("block_iops", unit: "IO/s", label: "block IOPS", summaryLabel: "IOPS", lowerIsBetter: false, gating: true,
+              shown: [.sideBySide, .summary, .plot]) { $0.blockIo?.iops },
+        .init("block_mb_per_s", unit: "MB/s", label: "block bandwidth", lowerIsBetter: false, gating: false) {
+            $0.blockIo?.mbPerS
+        },
+        .init("block_latency_p50_ns", unit: "ns", label: "block completion p50", summaryLabel: "I/O p50", gating: true,
+              shown: [.sideBySide, .summary]) { $0.blockIo.map { Double($0.latencyP50Ns) } },
+        .init("block_latency_p99_ns", unit: "ns", label: "block completion p99", gating: false) {
+            $0.blockIo.map { Double($0.latencyP99Ns) }
+        },
+        .init("block_latency_p999_ns", unit: "ns", label: "block completion p99.9", gating: false) {
+            $0.blockIo.map { Double($0.latencyP999Ns) }
+        },
+        .init("membw_triad_gb_per_s", unit: "GB/s", label: "STREAM triad", summaryLabel: "triad", lowerIsBetter: false,
+              gating: true, shown: [.sideBySide, .summary, .plot]) { $0.memoryBandwidth?.triadGbPerS },
+        .init("membw_copy_gb_per_s", unit: "GB/s", label: "STREAM copy", lowerIsBetter: false, gating: false) {
+            $0.memoryBandwidth?.copyGbPerS
+        },
+        .init("memlat_largest_ns", unit: "ns", label: "load latency, largest set", summaryLabel: "load latency",
+              gating: false, shown: [.sideBySide, .summary]) { $0.memoryLatency?.largestNs },
         .init("cpu_user_ns", unit: "ns", label: "user CPU", gating: false, shown: []) { Double($0.cpuUserNs) },
         .init("cpu_system_ns", unit: "ns", label: "system CPU", gating: false, shown: []) { Double($0.cpuSystemNs) },
         .init("cpu_ns", unit: "ns", label: "CPU time", gating: true, shown: [.sideBySide, .summary], floor: 1_000_000) {
@@ -88,6 +111,8 @@ public struct MetricDefinition: Sendable {
         .init("setup_ns", unit: "ns", label: "environment set-up", gating: false, absolute: true) { r in
             r.setupNs > 0 ? Double(r.setupNs) : nil
         },
+        .init("footprint_bytes", unit: "bytes", label: "footprint per instance", summaryLabel: "footprint", gating: false,
+              shown: [.sideBySide, .summary], absolute: true) { r in r.footprint?.totalBytes.map { Double($0) } },
         .init("teardown_ns", unit: "ns", label: "environment tear-down", gating: false, absolute: true) { Double($0.teardownNs) },
         .init("syscalls", unit: "count", label: "syscalls", gating: true) { r in
             r.probes.contains { $0.family == "syscalls" && $0.attached } ? Double(r.totalSyscalls) : nil

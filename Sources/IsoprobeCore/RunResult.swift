@@ -34,6 +34,18 @@ public struct RunResult: Codable, Sendable {
     /// A guest's network probe, as its agent sends it; the host moves it into
     /// `network.guest_probes` (absent from a finished result).
     public var guestNetworkProbes: NetworkProbeFigures?
+    /// Block workloads: IOPS, bandwidth and completion latency (see BlockIO.swift).
+    public var blockIo: BlockIOFigures?
+    /// Block workloads: the block probe's view of the run's device, in the workload's kernel.
+    public var blockLayer: BlockLayerStats?
+    /// fio workloads: fio's own figures per job.
+    public var fio: [FioJobFigures]?
+    /// membw: STREAM's copy, scale, add and triad.
+    public var memoryBandwidth: MemoryBandwidthFigures?
+    /// memlat: ns per dependent load at each working-set size.
+    public var memoryLatency: MemoryLatencyCurve?
+    /// What the environment's instance costs the host in memory beyond the workload.
+    public var footprint: Footprint?
 
     public init(environment: String, workload: WorkloadDescription, repetition: Int,
                 startedAt: Date, wallNs: UInt64, cpuUserNs: UInt64, cpuSystemNs: UInt64,
@@ -405,9 +417,12 @@ public struct EnvironmentDetails: Codable, Sendable, Equatable {
     public var limitEvents: LimitEvents?
     /// The profile the environment ran with, in a few lines (namespaces, capabilities, seccomp).
     public var profile: [String]?
+    /// The block device a storage workload ran on, and how its I/O reached the disk.
+    public var blockPath: BlockPath?
 
     public init(runtime: Runtime? = nil, limits: Limits? = nil, limitEvents: LimitEvents? = nil,
-                profile: [String]? = nil) {
+                profile: [String]? = nil, blockPath: BlockPath? = nil) {
+        self.blockPath = blockPath
         self.runtime = runtime
         self.limits = limits
         self.limitEvents = limitEvents

@@ -16,7 +16,7 @@ public enum AnswerTable {
         case unresolved
 
         /// Above native is slower for a time (ns per op, wall time), faster for a rate
-        /// (transactions per second, throughput).
+        /// (transactions per second, throughput, IOPS).
         public static func of(_ r: RatioSummary, threshold: Double, lowerIsBetter: Bool = true) -> Verdict {
             if r.significant { return (r.ratio > 1) == lowerIsBetter ? .slower : .faster }
             // One run a side has no interval to be within.
@@ -54,10 +54,10 @@ public enum AnswerTable {
             let ofWorkload = summary.metrics.filter { $0.workload == workload }
             guard let metric = MetricDefinition.primary(among: ofWorkload.map(\.metric)) else { return [] }
             let native = ofWorkload.first { $0.environment == baseline && $0.metric == metric }
+            let lowerIsBetter = MetricDefinition.named(metric)?.lowerIsBetter ?? true
             return ofWorkload.filter { $0.metric == metric && $0.environment != baseline }.map { m in
                 Row(figures: m, native: native, verdict: m.vsNative.map {
-                    Verdict.of($0, threshold: summary.method.threshold,
-                               lowerIsBetter: MetricDefinition.named(metric)?.lowerIsBetter ?? true)
+                    Verdict.of($0, threshold: summary.method.threshold, lowerIsBetter: lowerIsBetter)
                 })
             }
         }

@@ -13,6 +13,7 @@ public struct HTMLReport {
         var facts = HostSummary.machine(h) + HostSummary.environments(h)
         if let s = document.suite { facts.append(("suite", s)) }
         for (k, v) in facts { body += "<tr><th>\(e(k))</th><td>\(e(v))</td></tr>\n" }
+        for path in StorageNote.blockPaths(document.runs) { body += "<tr><th>block path</th><td>\(e(path))</td></tr>\n" }
         body += "</table>\n"
         if let summary = document.summary {
             body += answer(summary)
@@ -33,6 +34,7 @@ public struct HTMLReport {
             body += "</table>\n"
         }
         body += runs(RunGroups.of(document.runs))
+        body += MemoryLatencySection.html(document)
         body += "<h2>Latency distributions</h2>\n"
         for workload in document.runs.map(\.workload.spec).uniqued() {
             let groups = RunGroups.of(document.runs.filter { $0.workload.spec == workload })

@@ -15,6 +15,7 @@ public struct MarkdownReport {
         if let facts = HostSummary.environmentsLine(h) { out += "Environments: " + facts + ".\n\n" }
         if let suite = document.suite { out += "Suite: `\(suite)`.\n\n" }
         for note in StorageNote.lines(document.runs) { out += "> **Note:** \(cell(note)).\n\n" }
+        for path in StorageNote.blockPaths(document.runs) { out += "Block path: \(cell(path)).\n\n" }
         if let summary = document.summary {
             out += answer(summary)
             out += "## Overhead against native\n\n" + SummaryTable.method(summary.method) + ".\n\n"

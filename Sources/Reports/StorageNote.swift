@@ -23,4 +23,35 @@ public enum StorageNote {
                 + "; its I/O figures compare storage as well as isolation"
         }
     }
+
+    /// How each environment's block I/O reached the disk, one line per environment that ran
+    /// a storage workload: "vm: virtio-blk /dev/vdb, cache=none, aio=native, 1 queue, ...".
+    public static func blockPaths(_ runs: [RunResult]) -> [String] {
+        var seen: [String] = []
+        var out: [String] = []
+        for run in runs {
+            guard let path = run.details?.blockPath, !seen.contains(run.environment) else { continue }
+            seen.append(run.environment)
+            out.append("\(run.environment): \(path)" + (run.blockLayer.map { "; " + summary($0) } ?? ""))
+        }
+        return out
+    }
+
+    /// "block layer 7:0: 2000 read (7.8 MiB), most in flight 32".
+    public static func summary(_ b: BlockLayerStats) -> String {
+        let ops = b.operations.map { "\($0.completions) \($0.op) (\(Format.bytes($0.bytes)))" }
+        return "block layer \(b.device): " + (ops.isEmpty ? "no requests" : ops.joined(separator: ", "))
+            + ", most in flight \(b.maxInFlight)"
+    }
+
+    /// `--detail`: the block probe's histograms, as biolatency prints them.
+    public static func blockLayerSection(_ run: RunResult) -> String {
+        guard let b = run.blockLayer else { return "" }
+        var out = "\n  \(summary(b))\n"
+        for op in b.operations {
+            out += "\n  block \(op.op) latency (issue to completion):\n" + HistogramPrinter.render(op.latencyHist, label: "nsecs")
+        }
+        out += "\n  requests in flight at issue:\n" + HistogramPrinter.render(b.queueDepthHist, label: "requests")
+        return out
+    }
 }

@@ -22,6 +22,9 @@ public enum SummaryTable {
         case "x": return String(format: "%.3fx", v)
         case "1/s": return String(format: "%.0f/s", v)
         case "bit/s": return v >= 1e9 ? String(format: "%.2f Gbit/s", v / 1e9) : String(format: "%.1f Mbit/s", v / 1e6)
+        case "IO/s": return String(format: "%.0f IOPS", v)
+        case "MB/s": return String(format: "%.1f MB/s", v)
+        case "GB/s": return String(format: "%.2f GB/s", v)
         default: return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.1f", v)
         }
     }

@@ -35,6 +35,8 @@ public struct TextReport {
         }
         let notes = StorageNote.lines(document.runs) + NetworkNote.lines(document.runs)
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
+        let blockPaths = StorageNote.blockPaths(document.runs)
+        if !blockPaths.isEmpty { out += "\nblock path:\n" + blockPaths.map { "  \($0)\n" }.joined() }
         if let summary = document.summary, !summary.metrics.isEmpty {
             out += "\n" + SummaryTable.text(summary, colour: colour)
         }
@@ -116,6 +118,7 @@ public struct TextReport {
         out += syscallSection(run)
         out += schedSection(run)
         out += memorySection(run)
+        out += StorageNote.blockLayerSection(run)
         out += hostViewSection(run)
         return out
     }

@@ -40,6 +40,8 @@ public struct GuestBoot: Sendable {
         public var shares: [HostShare] = []
         /// A virtio-net card on a tap; nil: no network card.
         public var network: GuestNetworkCard?
+        /// A storage workload's backing file, opened by QEMU as a raw virtio-blk disk; nil: none.
+        public var blockFile: String?
 
         public init(kernel: GuestKernel, root: FileSet, initScript: String) {
             self.kernel = kernel

@@ -90,6 +90,7 @@ public final class GuestMachine: @unchecked Sendable {
         if let mib = configuration.scratchDiskMiB {
             command.disks = [try ScratchDisk.make(at: work + "/scratch.img", mib: mib)]
         }
+        command.blockDrive = configuration.blockFile.map { QEMUBlockDrive(file: $0, accelerator: configuration.accelerator) }
         try command.validate()
         argv = command.argv
         var inherited = [(source: console.guestEnd, target: Int32(3))]

@@ -38,6 +38,8 @@ public struct QEMUCommand: Equatable, Sendable {
     public var shares: [HostShare] = []
     /// A virtio-net card on a tap QEMU inherits (`GuestNetworkCard`); nil: none.
     public var network: GuestNetworkCard?
+    /// A storage workload's raw disk; nil: none.
+    public var blockDrive: QEMUBlockDrive?
 
     public init(executable: String = QEMUCommand.defaultExecutable, accelerator: Accelerator,
                 vcpus: Int = 1, memoryMiB: Int = 256, kernel: GuestKernel, initramfs: String,
@@ -70,6 +72,7 @@ public struct QEMUCommand: Equatable, Sendable {
             + shares.enumerated().flatMap { $1.arguments(index: $0) }
             + disks.flatMap { ["-drive", "file=\($0.replacingOccurrences(of: ",", with: ",,")),if=virtio,format=raw,cache=writeback"] }
             + (network.map { GuestNetworkCard.arguments(vhost: $0.vhost, mac: $0.mac) } ?? [])
+            + (blockDrive?.arguments(pci: agent?.transport == .virtioSerial) ?? [])
     }
 
     public var commandLine: String {

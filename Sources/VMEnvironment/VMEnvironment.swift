@@ -117,6 +117,11 @@ public final class VMEnvironment: Environment {
     /// The plan's network, when it has network workloads (VMEnvironment+Network).
     var network: TestNetwork?
     public internal(set) var networkPath: NetworkPath?
+    /// The plan's storage disk: its size, once a workload asks for one, and the file QEMU opens.
+    private var blockBytes: Int64?
+    /// fio and its libraries go into the guest's image only for plans that run it.
+    private var runsFio = false
+    private var blockBacking: BlockBacking?
 
     /// Finds the kernel and picks the accelerator (the KVM calibration decides `auto`; the
     /// notice says so when it falls back to TCG).
@@ -153,7 +158,9 @@ public final class VMEnvironment: Environment {
 
     /// The plan's fixture binaries go into the guest's image (commands run from the guest's own root).
     public func prepare(for workloads: [WorkloadInvocation]) throws {
-        for w in workloads where w.spec.command == nil && !self.workloads.contains(w.argv[0]) {
+        if let need = BlockDeviceNeed.bytes(for: workloads.map(\.spec)) { blockBytes = max(blockBytes ?? 0, need) }
+        if workloads.contains(where: { FioJob.isFio($0.spec) }) { runsFio = true }
+        for w in workloads where w.spec.command == nil && !FioJob.isFio(w.spec) && !self.workloads.contains(w.argv[0]) {
             self.workloads.append(w.argv[0])
         }
     }
@@ -161,6 +168,9 @@ public final class VMEnvironment: Environment {
     public func close() {
         session?.shutdown()
         session = nil
+        // After QEMU, which held the file open.
+        blockBacking?.remove()
+        blockBacking = nil
     }
 
     public func measure(_ request: MeasureRequest) throws -> MeasuredRun {
@@ -174,7 +184,7 @@ public final class VMEnvironment: Environment {
 
         var guestRequest = GuestRunRequest(
             workload: invocation.spec,
-            argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil),
+            argv: Self.guestArgv(hostArgv: invocation.argv, isCommand: invocation.spec.command != nil || FioJob.isFio(invocation.spec)),
             timeoutSeconds: invocation.timeout, probes: request.probes.families.map(\.rawValue),
             repetition: request.repetition, returnOutput: request.keepOutput || invocation.echoOutput ? true : nil)
         if let network, NetworkWorkload(spec: invocation.spec) != nil, !request.probes.families.isEmpty {
@@ -219,7 +229,16 @@ public final class VMEnvironment: Environment {
         // Boot is reported once per guest: on the first run it served.
         details.bootNs = booted ? guest.bootNs : nil
         details.guestLog = guest.logDirectory + "/console.log"
+        if FioJob.isFio(invocation.spec) { r.blockIo = BlockIOFigures(fio: r.fio, job: try? FioJob.load(invocation.spec)) }
+        if let given = details.blockPath, let backing = blockBacking {
+            details.blockPath = QEMUBlockDrive(file: backing.file, accelerator: accelerator)
+                .path(backingBytes: backing.bytes, device: given.device)
+        }
         r.details = details
+        // QEMU's own memory, the guest's RAM mapping left out (it is the guest's, not the VMM's).
+        if let sums = ProcessMemory.sums(of: guest.machine.pid, excludingAtLeast: UInt64(options.memoryMiB) << 20) {
+            r.footprint = Footprint(vmmPssBytes: sums.pssBytes, vmmUssBytes: sums.ussBytes, guestMemoryBytes: sums.excludedBytes)
+        }
         // The VM's own cost: the request's round trip beyond the guest's workload, and a
         // fresh guest's image, boot and power-off.
         r.setupNs = (roundTrip > r.wallNs ? roundTrip - r.wallNs : 0) + (options.fresh ? guest.initramfsNs + guest.bootNs : 0)
@@ -238,13 +257,23 @@ public final class VMEnvironment: Environment {
     private func boot() throws -> GuestSession {
         var root = try FileSet.guestRoot(workloads: workloads,
                                          agent: GuestAgent(binary: agentBinary, probesDirectory: probesDirectory))
+        if runsFio, let fio = HostTool.find("fio") { try root.addExecutable(fio, as: "/usr/bin/fio") }
         var scratch = ""
-        switch options.scratchDisk ? scratchModules : nil {
+        // A storage workload's disk needs virtio_blk in the guest, as the scratch disk does.
+        switch options.scratchDisk || blockBytes != nil ? scratchModules : nil {
         case nil:
             break
         case .success(let modules):
             try modules.add(to: &root)
-            scratch = Self.scratchScript()
+            scratch = options.scratchDisk ? Self.scratchScript() : Self.moduleScript
+            if let bytes = blockBytes {
+                if blockBacking == nil {
+                    blockBacking = try BlockBacking(bytes: bytes)
+                    PausePoint.reached(.blockDevice)
+                    try Interruption.shared.check()
+                }
+                scratch += "\n" + Self.blockScript
+            }
         case .failure(let error):
             Self.printNotice("no scratch disk for guests (\(error)); they write to their in-memory root")
         }
@@ -257,7 +286,8 @@ public final class VMEnvironment: Environment {
             \(GuestLayout.agentBinary) agent --serve\(Self.misbehaviourArgument)
             """)
         var configuration = GuestBoot.Configuration(kernel: kernel, root: root, initScript: script)
-        if !scratch.isEmpty { configuration.scratchDiskMiB = Self.scratchDiskMiB }
+        if !scratch.isEmpty && options.scratchDisk { configuration.scratchDiskMiB = Self.scratchDiskMiB }
+        configuration.blockFile = blockBacking?.file
         configuration.accelerator = accelerator
         configuration.vcpus = options.vcpus
         configuration.memoryMiB = options.memoryMiB
@@ -309,10 +339,25 @@ public final class VMEnvironment: Environment {
         return try GuestModules.resolve(["virtio_blk", "ext4", "crc32c_generic"], for: kernel)
     }
 
+    /// /init's line that loads the modules the image carries.
+    static let moduleScript = "for m in \(GuestModules.guestDirectory)/*.ko; do [ -e \"$m\" ] && insmod \"$m\"; done"
+
+    /// /init lines that name the storage disk (found by its serial) for the agent.
+    static let blockScript = """
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+          for d in /sys/block/vd*; do
+            [ "$(cat $d/serial 2>/dev/null)" = \(QEMUBlockDrive.serial) ] && export \(BlockDeviceNeed.environmentVariable)=/dev/${d##*/}
+          done
+          [ -n "$\(BlockDeviceNeed.environmentVariable)" ] && break
+          sleep 0.05
+        done
+        [ -n "$\(BlockDeviceNeed.environmentVariable)" ] || echo "isoprobe: the storage disk did not appear (disks: $(ls /sys/block))"
+        """
+
     /// /init lines that load the modules and mount the scratch disk; none without one.
     static func scratchScript() -> String {
         """
-        for m in \(GuestModules.guestDirectory)/*.ko; do [ -e "$m" ] && insmod "$m"; done
+        \(moduleScript)
         mkdir -p \(scratchMountPoint)
         for i in 1 2 3 4 5 6 7 8 9 10; do
           mount -t ext4 -o noatime /dev/vda \(scratchMountPoint) 2>/dev/null && break

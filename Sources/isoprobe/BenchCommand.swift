@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks of isoprobe itself.",
         subcommands: [OverheadBenchCommand.self, ContainerStartBenchCommand.self, VMBootBenchCommand.self,
                       SuiteParseBenchCommand.self, StartupBenchCommand.self, ReportsBenchCommand.self,
-                      NetworkToolsBenchCommand.self])
+                      NetworkToolsBenchCommand.self, BlockObserverBenchCommand.self])
 }
 
 struct OverheadBenchCommand: ParsableCommand {

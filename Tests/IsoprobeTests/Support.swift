@@ -197,10 +197,21 @@ enum Leftovers {
         return v.isEmpty ? "/var/tmp" : v
     }
 
-    /// Scratch directories, `<base>/isoprobe-scratch-XXXXXX`.
+    /// Scratch directories, `<base>/isoprobe-scratch-XXXXXX`, and block devices' backing
+    /// folders, `<base>/isoprobe-block-XXXXXX`.
     static func scratches() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: scratchBase)) ?? [])
-            .filter { $0.hasPrefix("isoprobe-scratch-") }.map { scratchBase + "/" + $0 }.sorted()
+            .filter { $0.hasPrefix("isoprobe-scratch-") || $0.hasPrefix("isoprobe-block-") }
+            .map { scratchBase + "/" + $0 }.sorted()
+    }
+
+    /// Loop devices attached to a block workload's backing file (what `losetup -a` lists).
+    static func blockLoopDevices() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? []).filter { $0.hasPrefix("loop") }
+            .compactMap { name in
+                let backing = (try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8)) ?? ""
+                return backing.contains("/isoprobe-block-") ? "/dev/\(name) over \(backing.trimmingCharacters(in: .whitespacesAndNewlines))" : nil
+            }
     }
 
     /// `isoprobe-*` directories at the top of every cgroup hierarchy (cgroup2, and the v1
@@ -480,6 +491,8 @@ enum Leftovers {
                     sourceLocation: sourceLocation)
             for path in newScratches { try? FileManager.default.removeItem(atPath: path) }
         }
+        let loops = blockLoopDevices()
+        #expect(loops.isEmpty, "loop devices left attached by isoprobe (pid \(pid)): \(loops)", sourceLocation: sourceLocation)
         // Processes first (they keep their cgroups busy), then the directories, deepest first.
         for path in leftCgroups.sorted(by: { $0.count > $1.count }) { rmdir(path) }
 

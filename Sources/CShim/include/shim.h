@@ -12,6 +12,7 @@
 #include "../../../probes/memory.h"
 #include "../../../probes/kvm.h"
 #include "../../../probes/capable.h"
+#include "../../../probes/block.h"
 
 /* libbpf's print callback takes a va_list: collect its lines in a buffer instead.
  * verbose also echoes debug lines to stderr. */

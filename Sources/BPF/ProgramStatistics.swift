@@ -1,0 +1,39 @@
+import CBPF
+import Foundation
+
+/// The kernel's own account of what each loaded BPF program cost: runs and time, kept only
+/// while someone holds a BPF_ENABLE_STATS descriptor (so nothing global outlives the holder,
+/// unlike the kernel.bpf_stats_enabled sysctl). Each count includes the two clock reads that
+/// take it (tens of ns a run).
+public enum ProgramStatistics {
+    public struct Entry: Sendable, Equatable {
+        public var id: UInt32
+        public var name: String
+        public var runs: UInt64
+        public var runTimeNs: UInt64
+    }
+
+    /// Starts counting; counting stops when the descriptor is closed.
+    public static func enable() throws -> Int32 {
+        let fd = bpf_enable_stats(BPF_STATS_RUN_TIME)
+        guard fd >= 0 else { throw BPFError(call: "bpf_enable_stats", subject: "BPF_STATS_RUN_TIME", errno: -fd) }
+        return fd
+    }
+
+    /// Every program loaded on the host now, with its counters.
+    public static func all() -> [Entry] {
+        var out: [Entry] = []
+        var id: UInt32 = 0
+        while bpf_prog_get_next_id(id, &id) == 0 {
+            let fd = bpf_prog_get_fd_by_id(id)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var info = bpf_prog_info()
+            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+            guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { continue }
+            let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            out.append(Entry(id: id, name: name, runs: info.run_cnt, runTimeNs: info.run_time_ns))
+        }
+        return out
+    }
+}

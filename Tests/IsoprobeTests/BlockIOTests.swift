@@ -1,0 +1,124 @@
+import Foundation
+import IsoprobeCore
+import Testing
+
+extension KernelTests {
+    /// blockio on the plan's raw block device: a loop device with direct I/O natively and in
+    /// a container, QEMU's own virtio-blk disk in a guest. A fixed number of I/Os (`ios=`)
+    /// shows as exactly that many completions, and nothing of the device is left afterwards
+    /// (the `isoprobe` helper checks loop devices and backing folders after every run).
+    @Suite(.enabled(if: Requirements.rootAndBPF || Requirements.inCI, "needs root and kernel BTF"))
+    struct BlockIOTests {
+        static let ios = 2000
+
+        @Test func randomReadsReachTheBlockDeviceInEveryEnvironment() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            _ = try Requirements.requireRunc()
+            let r = try isoprobe(["run", "--env", "native,container,vm", "--workload",
+                                  "blockio:pattern=randread,bs=4096,qd=32,ios=\(Self.ios)", "--reps", "1", "--quiet"],
+                                 timeout: 240)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document, "no JSON; stderr: \(r.process.stderr)")
+            #expect(Set(doc.runs.map(\.environment)) == ["native", "container", "vm"])
+            for run in doc.runs {
+                let figures = try #require(run.blockIo, "no block figures in \(run.environment): \(String(describing: run.workloadReport))")
+                #expect(figures.ios == UInt64(Self.ios), "\(run.environment): \(figures.ios) completions")
+                #expect(figures.bytes == UInt64(Self.ios) * 4096)
+                #expect(figures.queueDepth == 32 && figures.pattern == "randread")
+                #expect(figures.iops > 0)
+                // A TCG guest's clock is refined-jiffies (4 ms steps): its shorter latencies read as 0.
+                #expect(figures.latencyP50Ns > 0 || run.environment == "vm", "\(run.environment): \(figures)")
+                #expect(figures.latencyP50Ns <= figures.latencyP99Ns && figures.latencyP99Ns <= figures.latencyP999Ns)
+                // One AIO context, opened and closed once, in every kernel.
+                #expect(run.syscall("io_setup")?.count == 1, "\(run.environment): io_setup \(run.syscall("io_setup")?.count ?? 0)")
+                #expect(run.syscall("io_destroy")?.count == 1)
+                #expect((run.syscall("io_submit")?.count ?? 0) >= 1 && (run.syscall("io_getevents")?.count ?? 0) >= 1)
+                // The block probe in the same kernel: every byte reached the device, in as many
+                // requests or fewer (the block layer merges adjacent ones).
+                let layer = try #require(run.blockLayer, "no block probe figures in \(run.environment)")
+                let reads = try #require(layer.operation("read"))
+                #expect(reads.bytes == UInt64(Self.ios) * 4096, "\(run.environment): \(reads.bytes) bytes read at the device")
+                #expect(reads.completions <= UInt64(Self.ios) && reads.completions >= UInt64(Self.ios) * 9 / 10,
+                        "\(run.environment): \(reads.completions) requests")
+                #expect(layer.issued == reads.completions && layer.unmatched == 0 && layer.operation("write") == nil)
+                #expect(layer.maxInFlight >= 1 && layer.maxInFlight <= 32, "\(run.environment): \(layer.maxInFlight) in flight")
+                #expect(reads.latencyHist.count == reads.completions)
+                let path = try #require(run.details?.blockPath, "no block path named in \(run.environment)")
+                #expect(path.backingBytes == BlockDeviceNeed.defaultBytes)
+                switch run.environment {
+                case "vm":
+                    #expect(path.kind == "virtio-blk" && path.cache == "none" && path.aio == "native" && path.queues == 1, "\(path)")
+                    #expect(path.device.hasPrefix("/dev/vd"), "\(path)")
+                default:
+                    #expect(path.kind == "loop" && path.device.hasPrefix("/dev/loop") && path.directIo == true, "\(path)")
+                }
+            }
+        }
+
+        /// A killed isoprobe's loop device and backing are found and removed by `isoprobe cleanup`.
+        @Test func cleanupDetachesAKilledRunsLoopDevice() throws {
+            try Requirements.requireKernelTestSetup()
+            let state = temporaryPath("state")
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            var environment = smallEnvironment()
+            environment["ISOPROBE_STATE_DIR"] = state
+            environment["ISOPROBE_PAUSE_AT"] = "block-device"
+            var seen: [String] = []
+            let killed = try runProcess(Repo.binary, ["run", "--env", "native", "--no-history", "--quiet",
+                                                      "--workload", "blockio:size=8M,ios=10"],
+                                        environment: environment, timeout: 30) { process in
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline && Leftovers.blockLoopDevices().isEmpty { usleep(20_000) }
+                usleep(100_000)
+                seen = Leftovers.blockLoopDevices()
+                kill(process.processIdentifier, SIGKILL)
+            }
+            #expect(killed.reason == .uncaughtSignal)
+            #expect(seen.count == 1, "the paused run's loop device: \(seen)")
+            environment["ISOPROBE_PAUSE_AT"] = nil
+            let cleanup = try runProcess(Repo.binary, ["cleanup"], environment: environment, timeout: 30)
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            #expect(cleanup.stdout.contains("loop device"), "cleanup said: \(cleanup.stdout)")
+            #expect(Leftovers.blockLoopDevices().isEmpty, "still attached: \(Leftovers.blockLoopDevices())")
+            #expect(Leftovers.scratches().filter { $0.contains("isoprobe-block-") }.isEmpty)
+        }
+
+        /// A fio job of exactly 500 reads of 4 KiB with psync: fio's figures say 500, and the
+        /// block probe saw the same 500 requests reach the loop device.
+        @Test func aFioJobRunsOnTheLoopDevice() throws {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/fio"), "fio is missing: apt-get install -y fio (or make deps)")
+            let job = temporaryPath("job", ".fio")
+            try "[global]\nrw=randread\nbs=4k\ndirect=1\nioengine=psync\n[reader]\nsize=8M\nnumber_ios=500\n"
+                .write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "native", "--workload", "fio:job=\(job)", "--reps", "1", "--quiet"], timeout: 60)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let run = try #require(r.document?.runs.first)
+            let read = try #require(run.fio?.first?.read, "no fio figures: \(String(describing: run.fio))")
+            #expect(read.ios == 500 && read.bytes == 500 * 4096)
+            #expect(run.blockIo?.iops == read.iops && run.blockIo?.pattern == "randread")
+            let layer = try #require(run.blockLayer?.operation("read"))
+            #expect(layer.completions == 500 && layer.bytes == 500 * 4096, "block probe: \(layer.completions) reads")
+            #expect(run.details?.blockPath?.kind == "loop")
+        }
+
+        @Test func aFioJobNamingAnotherDeviceIsRefused() throws {
+            let job = temporaryPath("job", ".fio")
+            try "[wipe]\nrw=write\nfilename=/dev/sda\n".write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "native", "--workload", "fio:job=\(job)"], json: false)
+            #expect(r.process.status == 2)
+            #expect(r.process.stderrLines.count == 1 && r.process.stderr.contains("/dev/sda"), "\(r.process.stderr)")
+            #expect(Leftovers.blockLoopDevices().isEmpty)
+        }
+
+        @Test func aBadPatternIsRefusedInOneLine() throws {
+            let r = try isoprobe(["run", "--env", "native", "--workload", "blockio:pattern=sideways"], json: false)
+            #expect(r.process.status == 2)
+            #expect(r.process.stderrLines.count == 1, "\(r.process.stderr)")
+            #expect(r.process.stderr.contains("pattern") && r.process.stderr.contains("randread"))
+            #expect(Leftovers.blockLoopDevices().isEmpty)
+        }
+    }
+}

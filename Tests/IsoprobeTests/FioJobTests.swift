@@ -1,0 +1,57 @@
+import Foundation
+import IsoprobeCore
+import Testing
+
+/// fio job files as isoprobe reads them: what is handed to fio, and what is refused.
+@Suite struct FioJobTests {
+    @Test func aJobWithoutAFileGetsTheRunsDevice() throws {
+        let job = try FioJob.parse("""
+            ; 4 KiB random reads
+            [global]
+            rw=randread
+            bs=4k
+            direct=1
+            [reader]
+            size=16M
+            time_based
+            """, path: "j.fio")
+        #expect(job.usesBlockDevice)
+        #expect(job.sizeBytes == 16 << 20)
+        #expect(job.script() == "exec 'fio' --output-format=json --filename=\"$ISOPROBE_BLOCK\" '--rw=randread' '--bs=4k' "
+            + "'--direct=1' '--name=reader' '--size=16M' '--time_based'")
+    }
+
+    @Test func theScratchLocationAndTheDeviceMayBeNamed() throws {
+        let job = try FioJob.parse("[a]\nfilename=${TMPDIR}/data\nsize=1M\n[b]\nfilename=${ISOPROBE_BLOCK}\n", path: "j.fio")
+        #expect(job.usesBlockDevice, "job b names the device")
+        #expect(job.script().contains("'--filename='\"${TMPDIR}\"'/data'"))
+        let scratchOnly = try FioJob.parse("[a]\ndirectory=${TMPDIR}\nsize=1M\n", path: "j.fio")
+        #expect(!scratchOnly.usesBlockDevice)
+    }
+
+    @Test(arguments: ["filename=/dev/sda", "filename=/etc/passwd", "filename=${ISOPROBE_BLOCK}:/dev/nvme0n1",
+                      "directory=/var/lib", "filename=${TMPDIR}/../../etc/shadow", "filename=data", "ioengine=sg"])
+    func anythingElseIsRefusedInOneLine(_ option: String) throws {
+        #expect {
+            _ = try FioJob.parse("[global]\nrw=write\n[danger]\n\(option)\n", path: "j.fio")
+        } throws: { error in
+            let text = (error as? IsoprobeError)?.description ?? ""
+            return text.contains("j.fio") && text.contains("[danger]") && !text.contains("\n")
+        }
+    }
+
+    @Test func fiosJSONBecomesTheBlockFigures() throws {
+        let output = """
+            fio: some notice first
+            {"jobs": [{"jobname": "reader", "read": {"total_ios": 500, "io_bytes": 2048000, "iops": 1234.5, "bw_bytes": 5056512,
+              "clat_ns": {"percentile": {"50.000000": 70000, "99.000000": 900000, "99.900000": 2000000}}},
+              "write": {"total_ios": 0, "io_bytes": 0, "iops": 0, "bw_bytes": 0}}]}
+            """
+        let jobs = try #require(FioJobFigures.parse(output: output))
+        #expect(jobs.count == 1 && jobs[0].name == "reader" && jobs[0].write == nil)
+        #expect(jobs[0].read?.ios == 500 && jobs[0].read?.latencyP99Ns == 900_000)
+        let job = try FioJob.parse("[reader]\nrw=randread\nbs=4k\niodepth=4\n", path: "j.fio")
+        let figures = try #require(BlockIOFigures(fio: jobs, job: job))
+        #expect(figures.iops == 1234.5 && figures.ios == 500 && figures.queueDepth == 4 && figures.pattern == "randread")
+    }
+}
