@@ -1,8 +1,7 @@
 import IsoprobeCore
 
 /// Whether a workload's ratios to native are known well enough: for each environment beside
-/// native, the paired interval of every metric that gates `compare` (the primary one, wall and
-/// CPU time among them) is within
+/// native, the paired interval of the primary metric, wall time and CPU time is within
 /// ± `target` of the ratio ((ci_high - ci_low) / 2 <= target × ratio).
 public struct PrecisionJudge: Sendable {
     public var method: SummaryMethod

@@ -29,7 +29,7 @@ public struct RunRequest: Sendable {
     /// Record a run that fails to start (a guest that never answered, a runtime error) and go on.
     public var continueOnFailure = false
     /// `--precision`: after the repetitions, rounds go on for each workload until every
-    /// ratio to native of the metrics that gate `compare` is known within ± this
+    /// ratio to native of its primary metric, wall time and CPU time is known within ± this
     /// fraction, or a limit below is reached.
     public var precision: Double?
     /// `--max-time`: no round starts after this many seconds of the plan.

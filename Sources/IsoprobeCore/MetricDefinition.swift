@@ -69,10 +69,8 @@ public struct MetricDefinition: Sendable {
         return primaryChoices.first(where: present.contains)
     }
 
-    /// The metrics a precision target applies to: every metric that gates `compare` (the
-    /// primary one, wall and CPU time among them), since a gate is only as sharp as the
-    /// intervals it reads.
-    public static let judgedByPrecision: Set<String> = Set(primaryChoices + ["cpu_ns"] + all.filter(\.gating).map(\.name))
+    /// The metrics a precision target applies to: the primary one, wall time and CPU time.
+    public static let judgedByPrecision: Set<String> = Set(primaryChoices + ["cpu_ns"])
 
     /// The metrics a view shows, in registry order.
     public static func shown(in view: Shown) -> [MetricDefinition] { all.filter { $0.shown.contains(view) } }

@@ -31,7 +31,7 @@ public struct SummaryMethod: Codable, Sendable, Equatable {
     public var threshold: Double           // 0.05
     public var test: String
     /// `--precision`: rounds went on until every gating ratio's interval was within ± this
-    /// fraction of the ratio (every metric that gates `compare`); nil without a target.
+    /// fraction of the ratio (primary metric, wall time and CPU time); nil without a target.
     public var precisionTarget: Double?
     /// Why the rounds stopped: `repetitions` (the number asked for), `precision` (the target
     /// met), `max_time` or `max_reps` (a limit reached first: the report says which
