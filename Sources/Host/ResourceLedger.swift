@@ -236,7 +236,7 @@ public final class ResourceLedger: @unchecked Sendable {
             if counts[noun] == nil { order.append(noun) }
             counts[noun, default: 0] += 1
         }
-        return order.map { n in counts[n]! == 1 ? "1 \(n)" : "\(counts[n]!) \(n)s" }.joined(separator: ", ")
+        return order.map { n in counts[n]! == 1 ? "1 \(n)" : "\(counts[n]!) \(n)\(n.hasSuffix("s") ? "es" : "s")" }.joined(separator: ", ")
     }
 }
 
