@@ -98,3 +98,5 @@ enum PolicyChoice: ExpressibleByArgument, Sendable, Equatable {
         }
     }
 }
+
+extension EnvironmentKind: ExpressibleByArgument {}
