@@ -18,7 +18,9 @@ BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 USER_NAME=$(id -un)
 URL="postgres://$USER_NAME@127.0.0.1:$PORT/postgres"
 
-as_postgres() { runuser -u postgres -- "$@"; }
+# setpriv changes user without PAM or the terminal (runuser and su may stop for a terminal
+# they do not own, in a test run in the background); no standard input either.
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@" </dev/null; }
 
 start() {
     if [ -z "$BIN" ] || [ ! -x "$BIN/initdb" ]; then
