@@ -12,7 +12,8 @@ SWIFT_FLAGS ?=
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
             iproute2 python3 gzip tar runc crun busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
-            python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf fio
+            python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf fio \
+            libpq-dev postgresql
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))
@@ -108,9 +109,11 @@ install-binary:
 run: setup
 	$(BUILD)/bin/isoprobe run --suite fixtures/suites/default.toml --out $(BUILD)/report
 
+# The history tests need a PostgreSQL server: scripts/test-postgres.sh starts one of their own
+# (loopback, its data under $(BUILD)/postgres) and stops it afterwards, whatever the tests did.
 test: setup-debug
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --disable-xctest
+	BUILD=$(BUILD) scripts/test-postgres.sh run $(SWIFT) test $(SWIFT_FLAGS) --skip-build --disable-xctest
 
 # The fault matrix (scripts/faults.sh): every signal in every phase of native, container,
 # vm and verify runs, then a search for leftovers; about 10 minutes here. faults-ci is the

@@ -51,8 +51,11 @@ let package = Package(
         // performance isolation included.
         .target(name: "Verify", dependencies: ["Container", "Environments", "Harness", "Host", "IsoprobeCore", "Neighbours",
                                                "OCI", "Probes", "Suite", "VMEnvironment"]),
-        // Every run in an embedded SQLite database, with the host's facts.
-        .target(name: "History", dependencies: ["IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // PostgreSQL's own client library from the distribution (libpq-dev).
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // Every run with the host's facts: in an SQLite file on this host (GRDB), or in a
+        // PostgreSQL database many hosts share (libpq); one schema for both.
+        .target(name: "History", dependencies: ["CPostgres", "IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The file set a container rootfs and a VM initramfs share.
         .target(name: "GuestImage", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // OCI runtime-spec models, the hardened profile, the seccomp profile.
@@ -116,7 +119,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "IsoprobeCore"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "IsoprobeCore"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "IsoprobeCore"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "IsoprobeCore"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "IsoprobeCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "GuestImageTests", dependencies: ["GuestImage"]),
         .testTarget(name: "VMTests", dependencies: ["VM", "GuestImage", "Host"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "IsoprobeCore"]),

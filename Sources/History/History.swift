@@ -1,241 +1,262 @@
 import Foundation
-import GRDB
 import IsoprobeCore
 
-/// Every `isoprobe run` as a session in an embedded SQLite database: the host's facts, the
-/// method, and each run's full result, written as soon as the run finishes so that an
-/// interrupted suite keeps what it finished.
+/// Every `isoprobe run` as a session: the host's facts, the method, and each run's full
+/// result, written as soon as the run finishes so that an interrupted suite keeps what it
+/// finished. One interface over two databases with one schema (HistorySchema): an SQLite
+/// file on this host, or a PostgreSQL database that many hosts share, each under its host
+/// label.
 public final class History {
-    public let path: String
-    let db: DatabaseQueue
+    let database: SQLDatabase
 
-    /// `$ISOPROBE_HISTORY`, else /var/lib/isoprobe/history.sqlite for root, else
+    /// Where the history is, fit to print (no password).
+    public var location: String { database.location }
+
+    public init(_ where: HistoryLocation) throws {
+        switch `where` {
+        case .file(let path): database = try SQLiteDatabase(path: path)
+        case .postgres(let url): database = try PostgresDatabase(url: url)
+        }
+    }
+
+    public convenience init(path: String) throws { try self.init(.file(path)) }
+
+    /// The SQLite file on this host: /var/lib/isoprobe/history.sqlite for root, else
     /// ~/.local/share/isoprobe/history.sqlite.
-    public static var defaultPath: String {
-        let env = ProcessInfo.processInfo.environment
-        if let path = env["ISOPROBE_HISTORY"], !path.isEmpty { return path }
+    public static var defaultLocalPath: String {
         if geteuid() == 0 { return "/var/lib/isoprobe/history.sqlite" }
-        return (env["HOME"] ?? "/tmp") + "/.local/share/isoprobe/history.sqlite"
+        return (ProcessInfo.processInfo.environment["HOME"] ?? "/tmp") + "/.local/share/isoprobe/history.sqlite"
     }
 
-    public init(path: String = History.defaultPath) throws {
-        self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw IsoprobeError(.failed, "cannot create the history folder \(dir)",
-                                    fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable file", cause: ErrorWords.of(error))
-            }
-        }
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        // WAL lets readers (history, compare) go on while a suite writes its runs.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-        db = try Self.reporting(path, fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file") {
-            try Self.open(path, configuration: config)
-        }
+    /// `$ISOPROBE_HISTORY`, else the local file.
+    public static var defaultPath: String {
+        if let path = ProcessInfo.processInfo.environment["ISOPROBE_HISTORY"], !path.isEmpty { return path }
+        return defaultLocalPath
     }
 
-    /// Switching a new database to WAL takes an exclusive lock, and SQLite answers a second
-    /// process that asks for it at the same moment with SQLITE_BUSY at once, without its busy
-    /// handler: the open is tried again for a while (10 s in all, like the busy timeout).
-    static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
-        let deadline = Date().addingTimeInterval(10)
-        while true {
-            do {
-                let queue = try DatabaseQueue(path: path, configuration: configuration)
-                try migrate(queue)
-                return queue
-            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode)
-                        && Date() < deadline {
-                usleep(useconds_t.random(in: 5_000...50_000))
-            }
-        }
-    }
+    public var isShared: Bool { database.dialect == .postgres }
 
-    /// Each migration commits or rolls back whole, but the migrator decides what to apply
-    /// before its transaction starts: two processes opening a new database at once can both
-    /// choose "v1", and the later one fails on a table the earlier one made. Its migration
-    /// rolled back, so trying again sees "v1" applied and goes on.
-    static func migrate(_ queue: DatabaseQueue, attempts: Int = 5) throws {
-        for attempt in 1... {
-            do {
-                return try migrator.migrate(queue)
-            } catch is DatabaseError where attempt < attempts {
-                if try queue.read({ try migrator.hasCompletedMigrations($0) }) { return }
-            }
-        }
-    }
+    /// False once a shared database stopped answering.
+    public var isReachable: Bool { (database as? PostgresDatabase)?.isConnected ?? true }
 
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.create(table: "session") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("started_at", .datetime).notNull()
-                t.column("finished_at", .datetime)
-                t.column("status", .text).notNull()
-                t.column("suite", .text)
-                t.column("command", .text).notNull()
-                t.column("isoprobe_version", .text).notNull()
-                t.column("hostname", .text).notNull()
-                t.column("kernel", .text).notNull()
-                t.column("cpu_model", .text).notNull()
-                t.column("accelerator", .text)
-                t.column("runtime_versions", .text)
-                t.column("qemu_version", .text)
-                t.column("mitigations", .text)
-                t.column("host_json", .blob).notNull()
-                t.column("method_json", .blob)
-            }
-            try db.create(table: "run") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("session_id", .integer).notNull().indexed().references("session", onDelete: .cascade)
-                t.column("seq", .integer).notNull()
-                t.column("environment", .text).notNull()
-                t.column("workload", .text).notNull()
-                t.column("repetition", .integer).notNull()
-                t.column("warmup", .boolean).notNull()
-                t.column("succeeded", .boolean).notNull()
-                t.column("started_at", .datetime).notNull()
-                t.column("wall_ns", .integer).notNull()
-                t.column("result_json", .blob).notNull()
-            }
-        }
-        return m
-    }
+    public func schemaVersion() throws -> String? { try database.schemaVersion() }
 
     // MARK: Writing
 
-    /// Starts a session; its id is what `history`, `compare` and `export` take.
-    public func begin(host: HostFacts, command: [String], suite: String? = nil,
-                      method: SummaryMethod? = nil, at date: Date = Date()) throws -> Int64 {
+    /// Starts a session; its UUID is what `history`, `compare` and `export` take. `keptFor`
+    /// names the shared database a session kept locally was meant for (`history push`).
+    public func begin(id: String = HistorySchema.newSessionID(), hostLabel: String, host: HostFacts, command: [String],
+                      suite: String? = nil, method: SummaryMethod? = nil, at date: Date = Date(),
+                      keptFor: String? = nil) throws -> String {
         let enc = ResultDocument.encoder()
         let hostJSON = try enc.encode(host)
         let methodJSON = try method.map { try enc.encode($0) }
-        return try write { db in
-            try db.execute(sql: """
-                INSERT INTO session (started_at, status, suite, command, isoprobe_version, hostname, kernel,
-                  cpu_model, accelerator, runtime_versions, qemu_version, mitigations, host_json, method_json)
-                VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [date, suite, command.joined(separator: " "), IsoprobeVersion.current,
-                                 host.hostname, host.kernel, host.cpuModel, host.accelerator,
-                                 Self.joined(host.runtimeVersions), host.qemuVersion,
-                                 Self.joined(host.mitigations), hostJSON, methodJSON])
-            return db.lastInsertedRowID
+        try database.write { db in
+            try db.execute("""
+                INSERT INTO session (id, host_label, started_at, status, suite, command, isoprobe_version, hostname, kernel,
+                  cpu_model, accelerator, runtime_versions, qemu_version, mitigations, host_json, method_json, kept_for)
+                VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(id), .text(hostLabel), .date(date), SQLValue(suite), .text(Self.printable(command)),
+                      .text(IsoprobeVersion.current), .text(host.hostname), .text(host.kernel), .text(host.cpuModel),
+                      SQLValue(host.accelerator), SQLValue(Self.joined(host.runtimeVersions)), SQLValue(host.qemuVersion),
+                      SQLValue(Self.joined(host.mitigations)), .blob(hostJSON), SQLValue(methodJSON), SQLValue(keptFor)])
         }
+        return id
     }
 
-    /// One finished run, committed at once.
-    public func record(_ run: RunResult, session: Int64, warmup: Bool) throws {
+    /// One finished run, committed at once. `seq` is its place in the session, counted by
+    /// the writer: a run sent again is recognised and stored once.
+    public func record(_ run: RunResult, session: String, seq: Int, warmup: Bool) throws {
         let json = try ResultDocument.encoder().encode(run)
-        try write { db in
-            let seq = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE session_id = ?", arguments: [session]) ?? 0
-            try db.execute(sql: """
-                INSERT INTO run (session_id, seq, environment, workload, repetition, warmup, succeeded, started_at,
-                  wall_ns, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [session, seq, run.environment, run.workload.spec, run.repetition, warmup,
-                                 run.exit.succeeded, run.startedAt, Int64(clamping: run.wallNs), json])
+        try database.write { db in
+            try db.execute("""
+                INSERT INTO run (session_id, seq, environment, workload, repetition, warmup, succeeded, exit_kind, started_at,
+                  wall_ns, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (session_id, seq) DO NOTHING
+                """, [.text(session), .integer(Int64(seq)), .text(run.environment), .text(run.workload.spec),
+                      .integer(Int64(run.repetition)), .bool(warmup), .bool(run.exit.succeeded), .text(run.exit.kind),
+                      .date(run.startedAt), .integer(Int64(clamping: run.wallNs)), .blob(json)])
         }
     }
 
     /// Closes a session with its final host facts (runtime and QEMU versions known by now).
-    public func finish(_ session: Int64, status: SessionStatus, host: HostFacts, at date: Date = Date()) throws {
-        let enc = ResultDocument.encoder()
-        let hostJSON = try enc.encode(host)
-        try write { db in
-            try db.execute(sql: """
+    public func finish(_ session: String, status: SessionStatus, host: HostFacts, at date: Date = Date()) throws {
+        let hostJSON = try ResultDocument.encoder().encode(host)
+        try database.write { db in
+            try db.execute("""
                 UPDATE session SET finished_at = ?, status = ?, accelerator = ?, runtime_versions = ?,
                   qemu_version = ?, host_json = ? WHERE id = ?
-                """, arguments: [date, status.rawValue, host.accelerator, Self.joined(host.runtimeVersions),
-                                 host.qemuVersion, hostJSON, session])
+                """, [.date(date), .text(status.rawValue), SQLValue(host.accelerator),
+                      SQLValue(Self.joined(host.runtimeVersions)), SQLValue(host.qemuVersion), .blob(hostJSON), .text(session)])
         }
     }
 
-    /// Marks a session whose isoprobe died abandoned, if it was still running; finished runs stay.
-    public func abandon(_ session: Int64, at date: Date = Date()) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE session SET finished_at = ?, status = ? WHERE id = ? AND status = ?",
-                           arguments: [date, SessionStatus.abandoned.rawValue, session, SessionStatus.running.rawValue])
+    /// Marks a session whose isoprobe died abandoned, if it was still running and is this
+    /// host label's: in a shared database, other hosts' sessions are theirs to judge.
+    public func abandon(_ session: String, hostLabel: String, at date: Date = Date()) throws {
+        try database.write { db in
+            try db.execute("UPDATE session SET finished_at = ?, status = ? WHERE id = ? AND host_label = ? AND status = ?",
+                           [.date(date), .text(SessionStatus.abandoned.rawValue), .text(session), .text(hostLabel),
+                            .text(SessionStatus.running.rawValue)])
         }
     }
 
     // MARK: Reading
 
-    public func sessions(limit: Int = 50) throws -> [Session] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.*, (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup) AS runs,
-                  (SELECT COUNT(*) FROM run r WHERE r.session_id = s.id AND NOT r.warmup AND NOT r.succeeded
-                    AND json_extract(CAST(r.result_json AS TEXT), '$.exit.kind') IS NOT 'interrupted') AS failed,
-                  (SELECT GROUP_CONCAT(DISTINCT r.environment) FROM run r WHERE r.session_id = s.id) AS envs,
-                  (SELECT COUNT(DISTINCT r.workload) FROM run r WHERE r.session_id = s.id) AS workloads
-                FROM session s ORDER BY s.id DESC LIMIT ?
-                """, arguments: [limit]).map(Session.init(row:))
+    /// Sessions matching `filter`, newest first, with counts of their runs.
+    public func sessions(limit: Int = 50, filter: SessionFilter = SessionFilter()) throws -> [Session] {
+        try database.read { db in
+            let (clause, args) = filter.sql
+            let rows = try db.query("SELECT * FROM session s WHERE \(clause) ORDER BY s.started_at DESC, s.id LIMIT ?",
+                                    args + [.integer(Int64(limit))])
+            guard !rows.isEmpty else { return [] }
+            let ids = rows.compactMap { $0.string("id") }
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            let perEnvironment = try db.query("""
+                SELECT session_id, environment,
+                  SUM(CASE WHEN warmup THEN 0 ELSE 1 END) AS runs,
+                  SUM(CASE WHEN NOT warmup AND NOT succeeded AND exit_kind <> 'interrupted' THEN 1 ELSE 0 END) AS failed
+                FROM run WHERE session_id IN (\(marks)) GROUP BY session_id, environment ORDER BY environment
+                """, ids.map(SQLValue.text))
+            let workloads = try db.query("""
+                SELECT session_id, COUNT(DISTINCT workload) AS workloads FROM run WHERE session_id IN (\(marks)) GROUP BY session_id
+                """, ids.map(SQLValue.text))
+            return rows.map { row in
+                var s = Session(row: row)
+                for e in perEnvironment where e.string("session_id") == s.id {
+                    s.environments.append(e.string("environment") ?? "?")
+                    s.runs += Int(e.int("runs") ?? 0)
+                    s.failedRuns += Int(e.int("failed") ?? 0)
+                }
+                s.workloads = Int(workloads.first { $0.string("session_id") == s.id }?.int("workloads") ?? 0)
+                return s
+            }
         }
     }
 
-    /// A session by id, or `latest` / `latest~N` (N sessions before the latest).
-    public func resolve(_ reference: String) throws -> Int64 {
-        if let id = Int64(reference) {
-            guard try read({ try Bool.fetchOne($0, sql: "SELECT 1 FROM session WHERE id = ?", arguments: [id]) }) != nil
-            else { throw IsoprobeError(.usage, "no run \(id) in the history \(path)", fix: "`isoprobe history` lists the runs") }
+    /// A session by UUID (or a unique start of one, 4 characters at least), or `latest` /
+    /// `latest~N` (N sessions before the latest) among this host label's sessions.
+    public func resolve(_ reference: String, hostLabel: String) throws -> String {
+        let hint = "`isoprobe history` lists the runs"
+        if reference == "latest" || reference.hasPrefix("latest~") {
+            guard let back = reference == "latest" ? 0 : Int(reference.dropFirst(7)), back >= 0 else {
+                throw IsoprobeError(.usage, "'\(reference)' is not a run: give an id from `isoprobe history`, latest or latest~N")
+            }
+            let id = try database.read { db in
+                try db.queryOne("SELECT id FROM session WHERE host_label = ? ORDER BY started_at DESC, id LIMIT 1 OFFSET ?",
+                                [.text(hostLabel), .integer(Int64(back))])?.string("id")
+            }
+            guard let id else {
+                throw IsoprobeError(.usage, "the history \(location) has no run \(reference) for host label \(hostLabel)",
+                                    fix: "\(hint); --host-label names another host's")
+            }
             return id
         }
-        var back = 0
-        if reference == "latest" { back = 0 } else if reference.hasPrefix("latest~"), let n = Int(reference.dropFirst(7)), n >= 0 {
-            back = n
-        } else {
-            throw IsoprobeError(.usage, "'\(reference)' is not a run: give a number from `isoprobe history`, latest or latest~N")
+        let prefix = reference.lowercased()
+        guard prefix.count >= 4, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw IsoprobeError(.usage, "'\(reference)' is not a run: give an id from `isoprobe history`, latest or latest~N")
         }
-        guard let id = try read({
-            try Int64.fetchOne($0, sql: "SELECT id FROM session ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [back])
-        }) else {
-            throw IsoprobeError(.usage, "the history \(path) has no run \(reference)", fix: "`isoprobe history` lists the runs")
+        let ids = try database.read { db in
+            try db.query("SELECT id FROM session WHERE id LIKE ? LIMIT 2", [.text(prefix + "%")]).compactMap { $0.string("id") }
         }
-        return id
+        guard ids.count == 1 else {
+            throw IsoprobeError(.usage, ids.isEmpty ? "no run \(reference) in the history \(location)"
+                                : "'\(reference)' starts more than one run's id in the history \(location)",
+                                fix: ids.isEmpty ? hint : "give more of the id")
+        }
+        return ids[0]
     }
 
     /// The session as a result document (warm-ups left out unless asked for).
-    public func document(session id: Int64, includeWarmups: Bool = false) throws -> ResultDocument {
+    public func document(session id: String, includeWarmups: Bool = false) throws -> ResultDocument {
         let dec = ResultDocument.decoder()
-        return try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]) else {
-                throw IsoprobeError(.usage, "no run \(id) in the history \(path)", fix: "`isoprobe history` lists the runs")
+        return try database.read { db in
+            guard let row = try db.queryOne("SELECT * FROM session WHERE id = ?", [.text(id)]),
+                  let hostData = row.data("host_json") else {
+                throw IsoprobeError(.usage, "no run \(id) in the history \(location)", fix: "`isoprobe history` lists the runs")
             }
-            let host = try dec.decode(HostFacts.self, from: row["host_json"] as Data)
-            let blobs = try Data.fetchAll(db, sql: """
-                SELECT result_json FROM run WHERE session_id = ? AND (? OR NOT warmup) ORDER BY seq
-                """, arguments: [id, includeWarmups])
-            let runs = try blobs.map { try dec.decode(RunResult.self, from: $0) }
-            return ResultDocument(host: host, runs: runs, createdAt: row["started_at"], suite: row["suite"])
+            let host = try decoding { try dec.decode(HostFacts.self, from: hostData) }
+            let runs = try db.query("SELECT result_json FROM run WHERE session_id = ? AND (? OR NOT warmup) ORDER BY seq",
+                                    [.text(id), .bool(includeWarmups)])
+            return ResultDocument(host: host, runs: try runs.map { row in try decoding { try Self.run(row, dec) } },
+                                  createdAt: row.date("started_at") ?? Date(), suite: row.string("suite"))
         }
     }
 
-    public func method(session id: Int64) throws -> SummaryMethod? {
-        try read { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT method_json FROM session WHERE id = ?", arguments: [id])
+    public func method(session id: String) throws -> SummaryMethod? {
+        try database.read { db in
+            guard let data = try db.queryOne("SELECT method_json FROM session WHERE id = ?", [.text(id)])?.data("method_json")
             else { return nil }
-            return try ResultDocument.decoder().decode(SummaryMethod.self, from: data)
+            return try decoding { try ResultDocument.decoder().decode(SummaryMethod.self, from: data) }
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.read(body) } }
+    /// The measured runs (warm-ups left out) of every session matching `filter`, with the
+    /// session they belong to: what `compare` between selections and the matrix read.
+    public func sessionRuns(_ filter: SessionFilter, workload: String? = nil) throws -> [SessionRuns] {
+        let dec = ResultDocument.decoder()
+        return try database.read { db in
+            let (clause, args) = filter.sql
+            let sessions = try db.query("SELECT id, host_label, kernel, started_at FROM session s WHERE \(clause) ORDER BY s.started_at",
+                                        args)
+            return try sessions.map { s in
+                let id = s.string("id") ?? ""
+                var sql = "SELECT result_json FROM run WHERE session_id = ? AND NOT warmup"
+                var runArgs: [SQLValue] = [.text(id)]
+                if let workload {
+                    sql += " AND workload = ?"
+                    runArgs.append(.text(workload))
+                }
+                let runs = try db.query(sql + " ORDER BY seq", runArgs).map { row in try decoding { try Self.run(row, dec) } }
+                return SessionRuns(id: id, hostLabel: s.string("host_label") ?? "", kernel: s.string("kernel") ?? "",
+                                   startedAt: s.date("started_at") ?? Date(), runs: runs)
+            }
+        }
+    }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T { try Self.reporting(path) { try db.write(body) } }
+    static func run(_ row: SQLRow, _ dec: JSONDecoder) throws -> RunResult {
+        try dec.decode(RunResult.self, from: row.data("result_json") ?? Data())
+    }
 
-    /// SQLite's errors, and stored results that do not decode, as one line naming the database.
-    private static func reporting<T>(_ path: String, fix: String? = nil, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as DatabaseError {
-            throw IsoprobeError(.failed, "history database \(path): \(error.message ?? "\(error)")", fix: fix)
-        } catch let error as DecodingError {
-            throw IsoprobeError(.failed, "history database \(path): a stored result does not decode: \(ErrorWords.describe(error, snakeCase: true))",
+    /// Stored results that do not decode, as one line naming the database.
+    func decoding<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DecodingError {
+            throw IsoprobeError(.failed, "history database \(location): a stored result does not decode: \(ErrorWords.describe(error, snakeCase: true))",
                                 fix: "it was written by another isoprobe version, or damaged; pass --db to use another database")
         }
     }
 
     static func joined(_ map: [String: String]?) -> String? {
         map.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+    }
+
+    /// The command line as stored and shown: a database URL loses its password.
+    static func printable(_ command: [String]) -> String {
+        command.map { PostgresURL.isPostgres($0) ? PostgresURL.redacted($0) : $0 }.joined(separator: " ")
+    }
+}
+
+/// Where the history is: what `--db` and `$ISOPROBE_HISTORY` name.
+public enum HistoryLocation: Sendable, Equatable {
+    case file(String)
+    case postgres(PostgresURL)
+
+    /// A postgres:// URL or a file path; any other URL is refused (nil).
+    public init?(_ text: String) {
+        if let url = PostgresURL(text) {
+            self = .postgres(url)
+        } else if text.firstMatch(of: #/^[A-Za-z][A-Za-z0-9+.\-]*:\/\//#) != nil {
+            return nil
+        } else {
+            self = .file(text)
+        }
+    }
+
+    public var printable: String {
+        switch self {
+        case .file(let path): path
+        case .postgres(let url): url.printable
+        }
     }
 }
 
@@ -245,9 +266,64 @@ public enum SessionStatus: String, Sendable {
     case abandoned
 }
 
+/// Which sessions: any of a host label, a kernel version, a time span, or sessions by id.
+public struct SessionFilter: Sendable, Equatable {
+    public var hostLabel: String?
+    /// A release (6.12.0-1-amd64) or its start (6.12 takes 6.12.x and 6.12-...).
+    public var kernel: String?
+    public var since: Date?
+    public var until: Date?
+    public var sessions: [String]?
+
+    public init(hostLabel: String? = nil, kernel: String? = nil, since: Date? = nil, until: Date? = nil,
+                sessions: [String]? = nil) {
+        self.hostLabel = hostLabel
+        self.kernel = kernel
+        self.since = since
+        self.until = until
+        self.sessions = sessions
+    }
+
+    var sql: (String, [SQLValue]) {
+        var clauses = ["1 = 1"]
+        var args: [SQLValue] = []
+        if let hostLabel {
+            clauses.append("s.host_label = ?")
+            args.append(.text(hostLabel))
+        }
+        if let kernel {
+            clauses.append("(s.kernel = ? OR s.kernel LIKE ? OR s.kernel LIKE ?)")
+            args += [.text(kernel), .text(kernel + ".%"), .text(kernel + "-%")]
+        }
+        if let since {
+            clauses.append("s.started_at >= ?")
+            args.append(.date(since))
+        }
+        if let until {
+            clauses.append("s.started_at < ?")
+            args.append(.date(until))
+        }
+        if let sessions {
+            clauses.append(sessions.isEmpty ? "1 = 0" : "s.id IN (\(Array(repeating: "?", count: sessions.count).joined(separator: ", ")))")
+            args += sessions.map(SQLValue.text)
+        }
+        return (clauses.joined(separator: " AND "), args)
+    }
+}
+
+/// The measured runs of one session, with where and when they ran.
+public struct SessionRuns: Sendable {
+    public var id: String
+    public var hostLabel: String
+    public var kernel: String
+    public var startedAt: Date
+    public var runs: [RunResult]
+}
+
 /// One line of `isoprobe history`.
 public struct Session: Sendable, Equatable {
-    public var id: Int64
+    public var id: String
+    public var hostLabel: String
     public var startedAt: Date
     public var finishedAt: Date?
     public var status: String
@@ -258,26 +334,25 @@ public struct Session: Sendable, Equatable {
     public var accelerator: String?
     public var runtimeVersions: String?
     public var qemuVersion: String?
-    public var runs: Int
-    public var failedRuns: Int
-    public var environments: [String]
-    public var workloads: Int
+    public var keptFor: String?
+    public var runs = 0
+    public var failedRuns = 0
+    public var environments: [String] = []
+    public var workloads = 0
 
-    init(row: Row) {
-        id = row["id"]
-        startedAt = row["started_at"]
-        finishedAt = row["finished_at"]
-        status = row["status"]
-        suite = row["suite"]
-        command = row["command"]
-        kernel = row["kernel"]
-        cpuModel = row["cpu_model"]
-        accelerator = row["accelerator"]
-        runtimeVersions = row["runtime_versions"]
-        qemuVersion = row["qemu_version"]
-        runs = row["runs"]
-        failedRuns = row["failed"]
-        environments = (row["envs"] as String?)?.split(separator: ",").map(String.init) ?? []
-        workloads = row["workloads"]
+    init(row: SQLRow) {
+        id = row.string("id") ?? ""
+        hostLabel = row.string("host_label") ?? ""
+        startedAt = row.date("started_at") ?? Date(timeIntervalSince1970: 0)
+        finishedAt = row.date("finished_at")
+        status = row.string("status") ?? ""
+        suite = row.string("suite")
+        command = row.string("command") ?? ""
+        kernel = row.string("kernel") ?? ""
+        cpuModel = row.string("cpu_model") ?? ""
+        accelerator = row.string("accelerator")
+        runtimeVersions = row.string("runtime_versions")
+        qemuVersion = row.string("qemu_version")
+        keptFor = row.string("kept_for")
     }
 }

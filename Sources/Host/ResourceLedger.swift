@@ -51,7 +51,8 @@ public final class ResourceLedger: @unchecked Sendable {
         /// A SysV shared-memory segment, by key.
         case sharedMemory(key: Int32)
         /// A history session in progress: an abandoned one is marked so by whoever sweeps.
-        case historySession(database: String, session: Int64)
+        /// The database is named without a password; the host label is whose session it is.
+        case historySession(database: String, session: String, hostLabel: String?)
         /// A named network namespace (`ip netns`): deleted, and with it every interface inside.
         case networkNamespace(name: String)
         /// A network interface in the host's namespace (a veth's host end): deleted, and its
@@ -216,11 +217,11 @@ public final class ResourceLedger: @unchecked Sendable {
     /// marks them; the rest is released here. Returns what was found, per owner.
     @discardableResult
     public static func sweep(in stateDirectory: String = ResourceLedger.stateDirectory,
-                             session: (String, Int64) -> Void = { _, _ in }) -> [Abandoned] {
+                             session: (String, String, String?) -> Void = { _, _, _ in }) -> [Abandoned] {
         let found = abandoned(in: stateDirectory)
         for record in found {
             for holding in record.holdings.reversed() {
-                if case .historySession(let db, let id) = holding { session(db, id) } else { LeftoverRemoval.release(holding) }
+                if case .historySession(let db, let id, let label) = holding { session(db, id, label) } else { LeftoverRemoval.release(holding) }
             }
             unlink(record.file)
         }
@@ -265,7 +266,7 @@ extension ResourceLedger.Holding: CustomStringConvertible {
         case .directory(let path): "folder \(path)"
         case .mount(let path): "mount \(path)"
         case .sharedMemory(let key): "shared-memory segment key \(key)"
-        case .historySession(let db, let id): "history session \(id) in \(db)"
+        case .historySession(let db, let id, _): "history session \(id) in \(db)"
         case .networkNamespace(let name): "network namespace \(name)"
         case .networkInterface(let name): "network interface \(name)"
         case .loopDevice(let path, let backing): "loop device \(path) over \(backing)"

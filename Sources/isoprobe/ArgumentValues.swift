@@ -101,3 +101,4 @@ enum PolicyChoice: ExpressibleByArgument, Sendable, Equatable {
 
 /// `--network bridge|host|none`.
 extension NetworkMode: ExpressibleByArgument {}
+extension EnvironmentKind: ExpressibleByArgument {}

@@ -27,8 +27,11 @@ struct CleanupCommand: ParsableCommand {
 enum Leftovers {
     @discardableResult
     static func sweep() -> [ResourceLedger.Abandoned] {
-        ResourceLedger.sweep { database, session in
-            do { try History(path: database).abandon(session) } catch {
+        ResourceLedger.sweep { database, session, hostLabel in
+            do {
+                guard let location = HistoryLocation(database) else { return }
+                try History(location).abandon(session, hostLabel: hostLabel ?? HistoryOptions.hostname)
+            } catch {
                 FileHandle.standardError.write(Data("isoprobe: could not mark history session \(session) abandoned: \(error)\n".utf8))
             }
         }

@@ -8,7 +8,7 @@ import Reports
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "What regressed or improved between two recorded runs; exits 5 on a regression (for CI gates).",
+        abstract: "What regressed or improved between two recorded runs or selections of runs; exits 5 on a regression (for CI gates).",
         discussion: """
         A metric changed only when the Mann-Whitney U test gives p < 0.01 and the interval of the change lies
         wholly beyond the threshold (default 5%). Native figures are compared as they are; a container's or a
@@ -16,12 +16,15 @@ struct CompareCommand: ParsableCommand {
         (its load, its clock, its disk) shows once, on native. Gating metrics (wall and CPU time, ns/op, syscall latency and counts, page
         faults, peak RSS) decide the exit code; scheduler placement and set-up time are listed as information.
         Workloads pair by spec; a workload whose parameters changed pairs by name when that is unambiguous.
+        Each side is a run (an id from `isoprobe history`, latest or latest~N of this host label) or every run
+        matching key=value pairs: host=LABEL, kernel=RELEASE, since=DAY, until=DAY, e.g.
+          isoprobe compare host=web-1,kernel=6.6 host=web-1,kernel=6.12
         """)
 
-    @Argument(help: "The baseline run (a number from `isoprobe history`, latest or latest~N).")
+    @Argument(help: "The baseline: a run (an id from `isoprobe history`, latest or latest~N) or a selection (host=H,kernel=K,since=DAY,until=DAY).")
     var a: String
 
-    @Argument(help: "The run judged against it.")
+    @Argument(help: "The run or selection judged against it.")
     var b: String
 
     @Option(name: .customLong("threshold"), help: "Relative difference under which nothing is called a change.")
@@ -46,16 +49,17 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let changes: [MetricChange]
-        let (idA, idB): (Int64, Int64)
+        let (idA, idB): (String, String)
         do {
-            let history = try History(path: historyOptions.existingPath())
-            idA = try history.resolve(a)
-            idB = try history.resolve(b)
-            let runsA = try history.document(session: idA).runs, runsB = try history.document(session: idB).runs
+            let selectionA = try Selection(a), selectionB = try Selection(b)
+            let history = try historyOptions.existing()
+            let (labelA, runsA) = try selectionA.runs(in: history, hostLabel: historyOptions.hostLabel)
+            let (labelB, runsB) = try selectionB.runs(in: history, hostLabel: historyOptions.hostLabel)
+            (idA, idB) = (labelA, labelB)
             let method = SummaryMethod(repetitions: 0, warmups: 0, order: "", alpha: alpha, threshold: threshold)
             changes = ChangeDetector(method: method).changes(from: runsA, to: runsB)
             guard !changes.isEmpty else {
-                throw IsoprobeError(.usage, "runs \(idA) and \(idB) share no workload and environment to compare",
+                throw IsoprobeError(.usage, "\(idA) and \(idB) share no workload and environment to compare",
                                     fix: "compare runs of the same suite")
             }
         } catch {
@@ -64,18 +68,18 @@ struct CompareCommand: ParsableCommand {
         let regressions = changes.filter { $0.verdict == .regression && ChangeDetector.isGating($0) }
         if format == "markdown" {
             print(MarkdownReport().render(changes: all ? changes : changes.filter { $0.verdict != .unchanged },
-                                          a: "run \(idA)", b: "run \(idB)", gating: ChangeDetector.isGating), terminator: "")
+                                          a: idA, b: idB, gating: ChangeDetector.isGating), terminator: "")
         } else {
             print(text(changes, idA, idB), terminator: "")
         }
         if !regressions.isEmpty { throw ExitCode(ExitStatus.verdictFailed.rawValue) }
     }
 
-    func text(_ changes: [MetricChange], _ idA: Int64, _ idB: Int64) -> String {
+    func text(_ changes: [MetricChange], _ idA: String, _ idB: String) -> String {
         let order: [MetricChange.Verdict] = [.regression, .improvement, .unchanged]
         let shown = changes.filter { all || $0.verdict != .unchanged }
             .sorted { order.firstIndex(of: $0.verdict)! < order.firstIndex(of: $1.verdict)! }
-        var table = Table(["verdict", "workload", "environment", "metric", "run \(idA)", "run \(idB)", "ratio [95% CI]", "p",
+        var table = Table(["verdict", "workload", "environment", "metric", idA, idB, "ratio [95% CI]", "p",
                            "±", "detectable"])
         for c in shown {
             table.add([c.verdict.rawValue + (c.verdict != .unchanged && !ChangeDetector.isGating(c) ? " (info)" : ""),
@@ -88,7 +92,7 @@ struct CompareCommand: ParsableCommand {
         let regressions = changes.filter { $0.verdict == .regression && ChangeDetector.isGating($0) }.count
         let improvements = changes.filter { $0.verdict == .improvement && ChangeDetector.isGating($0) }.count
         let diagnostic = changes.filter { $0.verdict != .unchanged && !ChangeDetector.isGating($0) }.count
-        var out = "compare run \(idA) -> run \(idB): \(changes.count) metrics, \(regressions) regression\(regressions == 1 ? "" : "s"), "
+        var out = "compare \(idA) -> \(idB): \(changes.count) metrics, \(regressions) regression\(regressions == 1 ? "" : "s"), "
             + "\(improvements) improvement\(improvements == 1 ? "" : "s") (p < \(alpha) and the 95% interval beyond \(Int(threshold * 100))%)"
             + (diagnostic > 0 ? "; \(diagnostic) change\(diagnostic == 1 ? "" : "s") in diagnostic metrics, not gated" : "") + "\n"
             + "± is the precision of each ratio (half its interval); detectable, the smallest change these runs could have called (unpaired: two sessions' runs cannot be matched)\n"

@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Foundation
 import Harness
+import History
 import IsoprobeCore
 import Reports
 
@@ -12,13 +13,41 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var resources: ResourceOptions
 
+    @OptionGroup var historyOptions: HistoryOptions
+
     func run() throws {
-        let checks = Doctor.run(probesDirectory: resources.probesDirectory)
+        var rows = Doctor.run(probesDirectory: resources.probesDirectory)
+            .map { (name: $0.name, ok: $0.ok, required: $0.required, detail: $0.detail, fix: $0.fix ?? "") }
+        rows.append(historyCheck())
         var table = Table(["check", "status", "detail", "fix"])
-        for c in checks {
-            table.add([c.name, c.ok ? "ok" : (c.required ? "MISSING" : "missing"), c.detail, c.fix ?? ""])
+        for c in rows {
+            table.add([c.name, c.ok ? "ok" : (c.required ? "MISSING" : "missing"), c.detail, c.fix])
         }
         print(table.render(indent: ""), terminator: "")
-        if checks.contains(where: { $0.required && !$0.ok }) { throw ExitCode(ExitStatus.missing.rawValue) }
+        if rows.contains(where: { $0.required && !$0.ok }) { throw ExitCode(ExitStatus.missing.rawValue) }
+    }
+
+    /// The configured history: reachable, and at the schema this isoprobe writes. Not
+    /// required: a run that cannot reach a shared database keeps its results locally.
+    func historyCheck() -> (name: String, ok: Bool, required: Bool, detail: String, fix: String) {
+        let name = "history database"
+        do {
+            let location = try historyOptions.location()
+            if case .file(let path) = location, !FileManager.default.fileExists(atPath: path) {
+                return (name, true, false, "\(path): made by the first run (schema \(HistorySchema.current))", "")
+            }
+            let history = try History(location)
+            let version = try history.schemaVersion() ?? "none"
+            let localPath = historyOptions.localPath
+            let kept = history.isShared && FileManager.default.fileExists(atPath: localPath)
+                ? (try? History(.file(localPath)).keptSessionCount()) ?? 0 : 0
+            let pending = history.isShared && kept > 0 ? "; \(kept) session\(kept == 1 ? "" : "s") kept locally to push" : ""
+            return (name, version == HistorySchema.current && pending.isEmpty, false,
+                    "\(history.location): reachable, schema \(version)\(pending)",
+                    pending.isEmpty ? "" : "isoprobe history push")
+        } catch {
+            let line = (error as? IsoprobeError).map { $0.message } ?? ErrorWords.of(error)
+            return (name, false, false, line, "check --db or ISOPROBE_HISTORY, and ~/.pgpass or PGPASSWORD")
+        }
     }
 }

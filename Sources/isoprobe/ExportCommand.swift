@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a recorded run in one of the report formats.",
-        discussion: "Formats: \(ExportFormat.names). RUN is a number from `isoprobe history`, latest or latest~N.")
+        discussion: "Formats: \(ExportFormat.names). RUN is an id from `isoprobe history`, latest or latest~N.")
 
     @Argument(help: "The run to export.")
     var runReference: String = "latest"
@@ -36,8 +36,8 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let history = try History(path: historyOptions.existingPath())
-            let id = try history.resolve(runReference)
+            let history = try historyOptions.existing()
+            let id = try history.resolve(runReference, hostLabel: historyOptions.hostLabel)
             var document = try history.document(session: id)
             let method = try history.method(session: id) ?? SummaryMethod(repetitions: 1, warmups: 0, order: "as recorded")
             document.summary = Outputs.summary(document.runs, method: method)

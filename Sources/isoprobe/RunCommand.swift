@@ -184,7 +184,8 @@ struct RunCommand: ParsableCommand {
         var method = SummaryMethod(repetitions: repetitions, warmups: warmups ?? 0, order: RunRequest.orderDescription,
                                    threshold: threshold ?? 0.05, test: SummaryMethod.pairedTest)
         do {
-            let historyPath = historyOptions.noHistory ? nil : try historyOptions.path()
+            // Checked before anything runs: a bad --db is bad input.
+            if !historyOptions.noHistory { _ = try historyOptions.location() }
             var request: RunRequest
             let suite = try suiteFile.map { try SuiteRequest.load(path: $0, flags: self) }
             if let suite {
@@ -204,9 +205,8 @@ struct RunCommand: ParsableCommand {
             try Scratch.checkBase()
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             try suite?.checkWorkloads(catalog: runner.catalog)
-            let history = try historyPath.map { try History(path: $0) }
             let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
-                                      history: history, command: CommandLine.arguments, suite: suite?.suite.path,
+                                      history: historyOptions.noHistory ? nil : historyOptions, command: CommandLine.arguments, suite: suite?.suite.path,
                                       method: method, jsonFile: jsonFile)
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)
@@ -251,38 +251,3 @@ struct RunCommand: ParsableCommand {
         if !rec.failures.isEmpty { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 }
-
-/// Where the history database is.
-struct HistoryOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The history database (default $ISOPROBE_HISTORY, else /var/lib/isoprobe/history.sqlite as root).")
-    var database: String?
-
-    @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
-    var noHistory = false
-
-    /// --db, else $ISOPROBE_HISTORY, else the default. The history is a SQLite file: a URL
-    /// (postgres://...) is refused rather than taken as a path.
-    func path() throws -> String {
-        let path = database ?? History.defaultPath
-        guard path.firstMatch(of: #/^[A-Za-z][A-Za-z0-9+.\-]*:\/\//#) != nil else { return path }
-        let example = "/var/lib/isoprobe/history.sqlite"
-        if database != nil {
-            throw IsoprobeError(.usage, "--db \(path): only SQLite file paths are supported for now, not URLs",
-                                fix: "give a file path such as \(example)")
-        }
-        throw IsoprobeError(.usage, "ISOPROBE_HISTORY=\(path): only SQLite file paths are supported for now, not URLs",
-                            fix: "set it to a file path such as \(example), or unset it")
-    }
-
-    /// `path()` for the commands that read the history: one that is not there is said so,
-    /// not made.
-    func existingPath() throws -> String {
-        let path = try path()
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw IsoprobeError(.missing, "the history database \(path) does not exist",
-                                fix: "`isoprobe run` records runs there; pass --db PATH to read another")
-        }
-        return path
-    }
-}
-

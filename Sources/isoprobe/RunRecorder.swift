@@ -11,23 +11,36 @@ final class RunRecorder {
     var host: HostFacts
     private(set) var runs: [RunResult] = []
     private(set) var failures: [(PlannedRun, Error)] = []
-    let history: History?
-    let session: Int64?
+    let history: SessionWriter?
     let jsonFile: String?
     let suite: String?
     var progress: RunProgress?
 
-    init(host: HostFacts, history: History?, command: [String], suite: String?, method: SummaryMethod?,
+    init(host: HostFacts, history options: HistoryOptions?, command: [String], suite: String?, method: SummaryMethod?,
          jsonFile: String?) throws {
         self.host = host
-        self.history = history
         self.jsonFile = jsonFile
         self.suite = suite
-        session = try history?.begin(host: host, command: command, suite: suite, method: method)
-        if let history, let session {
-            ledgerToken = ResourceLedger.shared.record(.historySession(database: history.path, session: session))
+        history = try options.map { options in
+            try SessionWriter(options.location(), localPath: options.localPath, hostLabel: options.hostLabel, host: host,
+                              command: command, suite: suite, method: method) { line in
+                FileHandle.standardError.write(Data("isoprobe: \(line)\n".utf8))
+            }
         }
+        noteSession()
     }
+
+    /// Where the session is written, for the ledger: a killed run's session is marked
+    /// abandoned by the next isoprobe, in the database that holds it now.
+    private func noteSession() {
+        guard let history else { return }
+        ResourceLedger.shared.release(ledgerToken)
+        ledgerToken = ResourceLedger.shared.record(.historySession(database: history.history.location, session: history.id,
+                                                                   hostLabel: history.hostLabel))
+        ledgerKeptLocally = history.keptLocally
+    }
+
+    private var ledgerKeptLocally = false
 
     /// The session, until it is finished: a killed run's session is marked abandoned by the next.
     private var ledgerToken: ResourceLedger.Token?
@@ -37,10 +50,11 @@ final class RunRecorder {
         switch event {
         case .finished(let planned, let result, _, _):
             host.note(result)
-            if let history, let session {
-                do { try history.record(result, session: session, warmup: planned.warmup) } catch {
+            if let history {
+                do { try history.record(result, warmup: planned.warmup) } catch {
                     FileHandle.standardError.write(Data("isoprobe: \(error)\n".utf8))
                 }
+                if history.keptLocally != ledgerKeptLocally { noteSession() }
             }
             if !planned.warmup {
                 runs.append(result)
@@ -66,13 +80,13 @@ final class RunRecorder {
     /// Closes the history session; says where the finished runs are kept.
     func finish(_ status: SessionStatus) {
         progress?.finish()
-        guard let history, let session else { return }
-        do { try history.finish(session, status: status, host: host) } catch {
+        guard let history else { return }
+        do { try history.finish(status, host: host) } catch {
             FileHandle.standardError.write(Data("isoprobe: \(error)\n".utf8))
         }
         ResourceLedger.shared.release(ledgerToken)
         if status != .complete {
-            FileHandle.standardError.write(Data("isoprobe: \(runs.count) finished runs kept as run \(session) in \(history.path)\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: \(runs.count) finished runs kept as run \(history.id) in \(history.history.location)\n".utf8))
         }
     }
 

@@ -50,7 +50,7 @@ import Testing
         var text = Data()
         for line in [ResourceLedger.Line(add: 1, what: .directory(path: folder)),
                      ResourceLedger.Line(add: 2, what: .process(pid: pid, startTime: start)),
-                     ResourceLedger.Line(add: 3, what: .historySession(database: "/x.sqlite", session: 7)),
+                     ResourceLedger.Line(add: 3, what: .historySession(database: "/x.sqlite", session: "5f0c", hostLabel: "h")),
                      ResourceLedger.Line(add: 4, what: .directory(path: "/released/already")),
                      ResourceLedger.Line(done: 4)] {
             text += try encoder.encode(line) + Data([10])
@@ -61,13 +61,13 @@ import Testing
         let found = ResourceLedger.abandoned(in: state)
         #expect(found.map(\.owner) == [dead])
         #expect(found.first?.holdings.count == 3)
-        var sessions: [Int64] = []
-        ResourceLedger.sweep(in: state) { _, id in sessions.append(id) }
+        var sessions: [String] = []
+        ResourceLedger.sweep(in: state) { _, id, label in sessions.append("\(id) of \(label ?? "?")") }
         sleeper.waitUntilExit()
         #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGKILL,
                 "the dead owner's process was not killed")
         #expect(!FileManager.default.fileExists(atPath: folder))
-        #expect(sessions == [7])
+        #expect(sessions == ["5f0c of h"])
         #expect(Self.records(state).isEmpty)
     }
 

@@ -147,10 +147,10 @@ extension KernelTests {
                 let r = try isoprobe(["run", "--suite", path, "--db", db, "--quiet"], json: false, timeout: 120)
                 #expect(r.process.status == 0, "\(r.process.stderr)")
             }
-            let same = try runProcess(Repo.binary, ["compare", "1", "2", "--db", db])
+            let same = try runProcess(Repo.binary, ["compare", "latest~2", "latest~1", "--db", db])
             #expect(same.status == 0, "two runs of one suite: \(same.stdout)")
             #expect(same.stdout.contains("0 regressions"), "\(same.stdout)")
-            let slower = try runProcess(Repo.binary, ["compare", "1", "3", "--db", db])
+            let slower = try runProcess(Repo.binary, ["compare", "latest~2", "latest", "--db", db])
             #expect(slower.status == 5, "a 2x slower workload must fail the gate (exit 5): \(slower.stdout)")
             let wall = slower.stdout.split(separator: "\n").first { $0.contains("wall_ns") }
             #expect(wall?.hasPrefix("  regression") == true, "\(slower.stdout)")
