@@ -323,7 +323,7 @@ public final class VMEnvironment: Environment {
     /// nil without a guest. Between runs it is paused.
     public func guestIsRunning() throws -> Bool? { try session?.machine.isRunning() }
 
-    /// The guest's scratch disk: size of the ext4 image each guest gets as /dev/vda, mounted
+    /// The guest's scratch disk: size of the ext4 image each guest gets as a virtio disk, mounted
     /// at /scratch and given to workloads as their TMPDIR, as native runs and containers get
     /// a directory on the host's disk. 256 MiB, sparse.
     public static let scratchDiskMiB = 256
@@ -360,7 +360,11 @@ public final class VMEnvironment: Environment {
         \(moduleScript)
         mkdir -p \(scratchMountPoint)
         for i in 1 2 3 4 5 6 7 8 9 10; do
-          mount -t ext4 -o noatime /dev/vda \(scratchMountPoint) 2>/dev/null && break
+          for d in /sys/block/vd*; do
+            # A storage workload's raw disk is never the scratch disk, whichever name it got.
+            [ "$(cat $d/serial 2>/dev/null)" = \(QEMUBlockDrive.serial) ] && continue
+            mount -t ext4 -o noatime /dev/${d##*/} \(scratchMountPoint) 2>/dev/null && break 2
+          done
           sleep 0.05
         done
         grep -q ' \(scratchMountPoint) ' /proc/mounts && export ISOPROBE_SCRATCH=\(scratchMountPoint) \
