@@ -106,7 +106,7 @@ leftovers() {
 
 history_status() {
     [ -f "$1" ] || { echo "-"; return; }
-    "$BIN" history --db "$1" 2>/dev/null | awk 'NR==3 {print $3}'
+    "$BIN" history --db "$1" 2>/dev/null | awk 'NR==2 { for (i = 1; i <= NF; i++) if ($i == "status") c = i } NR==3 && c { print $c }'
 }
 
 one_case() {
