@@ -49,6 +49,13 @@ public struct GuestHost {
         self.probesDirectory = probesDirectory
     }
 
+    /// The folders isoprobe runs from inside (the binary's build folder, the probes), which a
+    /// checkout under /tmp would otherwise lose under the guest host's fresh /tmp.
+    var buildTree: [String] {
+        let build = ((binary as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return [build] + [probesDirectory].filter { !$0.hasPrefix(build + "/") }
+    }
+
     /// Boots the guest host, runs the paths, and returns the judged document; `progress`
     /// hears of each path as its report arrives.
     public func run(progress: (HostPathsDocument.Outcome) -> Void) throws -> HostPathsDocument {
@@ -64,7 +71,8 @@ public struct GuestHost {
         var configuration = GuestBoot.Configuration(
             kernel: kernel, root: root,
             initScript: GuestInit.script(running: GuestHostScript.initCommands(command: inside, rawPort: transport == .isaSerial
-                                                                                ? transport.guestDevice : nil)))
+                                                                                ? transport.guestDevice : nil,
+                                                                                keep: buildTree)))
         // Under TCG the kernel command line keeps the TSC (tsc=reliable, QEMUCommand): without
         // it, refined-jiffies' 4 ms steps would swallow every exit-to-entry time.
         configuration.accelerator = .tcg

@@ -16,6 +16,12 @@ enum GuestHostScript {
     /// Folders isoprobe writes to, each a fresh tmpfs over the host's.
     static let freshFolders = ["/tmp", "/run", "/var/tmp", "/var/lib/isoprobe", "/var/log/isoprobe"]
 
+    /// Of `paths` (the build tree's), those a fresh folder would hide (a checkout under /tmp):
+    /// each is bound back from the host's root after the tmpfs goes over it.
+    static func hiddenByFreshFolders(_ paths: [String]) -> [String] {
+        paths.filter { p in freshFolders.contains { p.hasPrefix($0 + "/") } }
+    }
+
     /// Shell words, single-quoted.
     static func quote(_ word: String) -> String {
         "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
@@ -24,8 +30,11 @@ enum GuestHostScript {
     /// The commands for GuestInit; `command` is written to the new root's `commandPath` and
     /// run by its /bin/sh, then busybox powers the guest off.
     /// `rawPort`: a serial report port to set raw first (the tty would turn "\n" into "\r\n").
-    static func initCommands(command: [String], rawPort: String? = nil) -> String {
+    static func initCommands(command: [String], rawPort: String? = nil, keep: [String] = []) -> String {
         let folders = freshFolders.map { "/newroot" + $0 }.joined(separator: " ")
+        let rebinds = hiddenByFreshFolders(keep).map { p in
+            "mkdir -p \(quote("/newroot" + p)) && mount -o bind \(quote("/host" + p)) \(quote("/newroot" + p)) || fail \(quote("cannot show " + p))"
+        }.joined(separator: "\n")
         return """
             fail() { echo "isoprobe guest host: $1"; poweroff -f; }
             for m in \(GuestModules.guestDirectory)/*.ko; do [ -e "$m" ] && { insmod "$m" || echo "isoprobe guest host: cannot load $m"; }; done
@@ -35,6 +44,7 @@ enum GuestHostScript {
             mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot || fail 'cannot mount the overlay'
             mount -t proc proc /newroot/proc && mount -t sysfs sysfs /newroot/sys && mount -t devtmpfs devtmpfs /newroot/dev || fail 'cannot mount /proc, /sys, /dev'
             for d in \(folders); do mkdir -p "$d" && mount -t tmpfs -o mode=1777 tmpfs "$d" || fail "cannot mount a tmpfs on $d"; done
+            \(rebinds)
             mount -t cgroup2 none /newroot/sys/fs/cgroup || fail 'cannot mount cgroup2'
             mount -t bpf bpf /newroot/sys/fs/bpf 2>/dev/null
             cat > /newroot\(commandPath) <<'ISOPROBE_EOF'

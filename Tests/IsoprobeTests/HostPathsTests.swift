@@ -215,4 +215,15 @@ struct HostPathsTests {
         #expect(HostPath.ciSubset == HostPath.allCases.filter { $0 != .kvmOverride })
         #expect(GuestHostScript.quote("a'b") == #"'a'\''b'"#)
     }
+
+    /// A checkout under /tmp stays visible in the guest host, whose /tmp is a fresh tmpfs.
+    @Test func aBuildTreeUnderAFreshFolderIsBoundBack() {
+        #expect(GuestHostScript.hiddenByFreshFolders(["/tmp/clone/build", "/srv/isoprobe/build", "/run/x", "/tmpfoo/b"])
+                == ["/tmp/clone/build", "/run/x"])
+        let script = GuestHostScript.initCommands(command: ["true"], keep: ["/tmp/clone/build"])
+        #expect(script.contains("mount -o bind '/host/tmp/clone/build' '/newroot/tmp/clone/build'"), "\(script)")
+        let tmpfs = script.range(of: "mount -t tmpfs -o mode=1777")!, bind = script.range(of: "mount -o bind")!
+        #expect(tmpfs.lowerBound < bind.lowerBound, "the bind must come after the tmpfs that hides it")
+        #expect(!GuestHostScript.initCommands(command: ["true"], keep: ["/srv/isoprobe/build"]).contains("mount -o bind"))
+    }
 }
