@@ -132,7 +132,8 @@ public struct GuestHost {
                  progress: (HostPathsDocument.Outcome) -> Void) -> Heard {
         var heard = Heard()
         guard let fd = machine.agentFD else { return heard }
-        Self.read(fd, until: machine.started + options.timeout, exited: { machine.hasExited }) { chunk in
+        _ = GuestBoot.drain(fd, until: machine.started + options.timeout, exited: { machine.hasExited },
+                            stop: { Interruption.shared.isInterrupted }) { chunk in
             for line in lines.feed(chunk) {
                 switch Self.decode(line) {
                 case .success(let decoded):
@@ -176,33 +177,5 @@ public struct GuestHost {
     /// The bytes as text with everything but printable ASCII dropped (for a message).
     static func printable(_ bytes: Data) -> String {
         String(decoding: bytes.filter { (0x20..<0x7f).contains($0) }, as: UTF8.self)
-    }
-
-    /// Reads fd until end of file, QEMU's exit (what it wrote drained first) or the deadline,
-    /// handing each chunk to `take`.
-    static func read(_ fd: Int32, until deadline: ContinuousClock.Instant, exited: () -> Bool, take: (Data) -> Void) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var draining = false
-        while draining || ContinuousClock.now < deadline {
-            if Interruption.shared.isInterrupted { return }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = retryingOnInterrupt { poll(&p, 1, draining ? 0 : 250) }
-            if ready < 0 { return }
-            if ready == 0 {
-                if draining { return }
-                if exited() { draining = true }
-                continue
-            }
-            let n: Int
-            do {
-                n = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) }
-            } catch Errno.wouldBlock {
-                continue
-            } catch {
-                return
-            }
-            if n == 0 { return }
-            take(Data(buffer[0..<n]))
-        }
     }
 }

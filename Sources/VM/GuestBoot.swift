@@ -141,11 +141,21 @@ public struct GuestBoot: Sendable {
     /// drained first): true. False at the deadline. Keeps at most `agentLimit` bytes.
     static func collect(_ fd: Int32, into out: inout Data, until deadline: ContinuousClock.Instant,
                         exited: () -> Bool) -> Bool {
+        drain(fd, until: deadline, exited: exited) { chunk in
+            if out.count < agentLimit { out.append(chunk.prefix(agentLimit - out.count)) }
+        }
+    }
+
+    /// Reads fd until end of file, an error, `stop`, or `exited` saying QEMU is gone (what it
+    /// wrote drained first): true. False at the deadline. Each chunk goes to `take`.
+    public static func drain(_ fd: Int32, until deadline: ContinuousClock.Instant, exited: () -> Bool,
+                             stop: () -> Bool = { false }, take: (Data) -> Void) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var draining = false
         while true {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero || draining else { return false }
+            if stop() { return true }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = retryingOnInterrupt { poll(&p, 1, draining ? 0 : 250) }
             if ready < 0 { return true }
@@ -163,7 +173,7 @@ public struct GuestBoot: Sendable {
                 return true
             }
             if n == 0 { return true }
-            if out.count < agentLimit { out.append(contentsOf: buffer[0..<min(n, agentLimit - out.count)]) }
+            take(Data(buffer[0..<n]))
         }
     }
 
