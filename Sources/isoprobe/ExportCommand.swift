@@ -43,11 +43,7 @@ struct ExportCommand: ParsableCommand {
             document.summary = Outputs.summary(document.runs, method: method)
             let text = try Exporter.render(document, as: ExportFormat(rawValue: format)!,
                                            colour: output == nil && format == "text" && TextReport.colourWanted, detail: detail)
-            if let output {
-                try OutputFile.write(Data(text.utf8), to: output)
-            } else {
-                print(text, terminator: "")
-            }
+            try OutputFile.write(text, toOutput: output)
         } catch {
             fail(error)
         }

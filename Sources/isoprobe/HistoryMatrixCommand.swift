@@ -43,11 +43,7 @@ struct HistoryMatrixCommand: ParsableCommand {
             let matrix = FleetMatrix(workload: workload, environment: environment.rawValue,
                                      sessions: sessions.map { .init(host: $0.hostLabel, kernel: $0.kernel, runs: $0.runs) })
             let text = format == .html ? MatrixReport.html(matrix) : MatrixReport.text(matrix)
-            if let output {
-                try OutputFile.write(Data(text.utf8), to: output)
-            } else {
-                print(text, terminator: "")
-            }
+            try OutputFile.write(text, toOutput: output)
         } catch {
             fail(error)
         }

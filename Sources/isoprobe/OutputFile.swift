@@ -15,6 +15,15 @@ enum OutputFile {
         try write(data, to: path, named: path, links: 0)
     }
 
+    /// A report to `--output PATH`, or to standard output without one.
+    static func write(_ text: String, toOutput path: String?) throws {
+        if let path {
+            try write(Data(text.utf8), to: path)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
     /// Whether writing replaces a file (or makes one). A device or FIFO takes each write as
     /// more output, so partial results are written there only once, at the end.
     static func isReplaced(_ path: String) -> Bool {
