@@ -36,4 +36,21 @@ public enum ProgramStatistics {
         }
         return out
     }
+
+    /// The ids of the programs this process holds open (its own, not another's loaded
+    /// meanwhile): each program descriptor's fdinfo names its id.
+    public static func ownIDs() -> Set<UInt32> {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        var ids: Set<UInt32> = []
+        for fd in fds {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+                  target == "anon_inode:bpf-prog",
+                  let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8),
+                  let line = info.split(separator: "\n").first(where: { $0.hasPrefix("prog_id:") }),
+                  let id = UInt32(line.dropFirst("prog_id:".count).trimmingCharacters(in: .whitespaces))
+            else { continue }
+            ids.insert(id)
+        }
+        return ids
+    }
 }

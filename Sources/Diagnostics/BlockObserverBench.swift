@@ -6,12 +6,14 @@ import Host
 import IsoprobeCore
 import Probes
 
-/// What the probes cost I/O-bound work: 4 KiB random reads with O_DIRECT on one loop device
-/// over a backing file under the scratch location, run directly (no cgroup, no probe) and
-/// natively under isoprobe with no probe, each probe family alone, and all of them (with the
-/// block probe). Every round runs each mode once, the order rotating; each mode's figure is
-/// the median over rounds of its IOPS over the same round's direct IOPS. fio with psync (the
-/// engine the storage studies use for QD1) where fio is installed, else blockio at QD1.
+/// What the probes cost I/O-bound work: a job on one loop device (direct I/O) over a backing
+/// file under the scratch location, run directly (no cgroup, no probe) and natively under
+/// isoprobe with no probe, each probe family alone, and all of them (with the block probe).
+/// Every round runs each mode once, the order rotating; each mode's figure is the median over
+/// rounds of its IOPS over the same round's direct IOPS. The job is a user's fio job file
+/// (`fio:job=FILE`, the same shell command `run` gives it, on the same device), or 4 KiB
+/// random reads at QD1 with O_DIRECT: fio with psync (the engine the storage studies use for
+/// QD1), or blockio.
 public final class BlockObserverBench {
     public enum Mode: String, CaseIterable, Sendable {
         case direct, none, syscalls, sched, memory, all
@@ -37,21 +39,42 @@ public final class BlockObserverBench {
         }
     }
 
+    /// What runs: the same argv directly and under isoprobe.
+    public enum Job: Sendable {
+        /// 4 KiB random reads at QD1 for `seconds`: fio psync, or blockio where fio is missing.
+        case randomReads(engine: String, seconds: Double)
+        /// A fio job file, for as long as it runs.
+        case file(String)
+    }
+
     public struct Result: Sendable {
-        public var engine: String
-        public var seconds: Double
+        public var job: String
         public var iops: [Mode: [Double]] = [:]
         /// Per round, each mode's IOPS over the same round's direct IOPS.
         public var ratios: [Mode: [Double]] = [:]
-        /// Under `all`, per program (by name) and round: runs per I/O and ns per run, from the
-        /// kernel's BPF run-time statistics. Programs fire for every task on the host, so runs
-        /// per I/O count the machine's other work too.
-        public var programs: [String: [(runsPerIO: Double, nsPerRun: Double)]] = [:]
+        /// Per mode, program (by name) and round: runs per I/O and ns per run, from the
+        /// kernel's BPF run-time statistics, when they were asked for. Programs fire for every
+        /// task on the host, so runs per I/O count the machine's other work too.
+        public var programs: [Mode: [String: [(runsPerIO: Double, nsPerRun: Double)]]] = [:]
+
+        /// Per program: the medians of runs per I/O and ns per run.
+        static func medians(_ programs: [String: [(runsPerIO: Double, nsPerRun: Double)]]) -> [(name: String, runs: Double, ns: Double)] {
+            programs.compactMap { name, samples in
+                guard let r = Statistics.median(samples.map(\.runsPerIO)), let n = Statistics.median(samples.map(\.nsPerRun))
+                else { return nil }
+                return (name, r, n)
+            }.sorted { $0.runs * $0.ns > $1.runs * $1.ns }
+        }
+
+        /// BPF time per I/O in a mode: the sum over its programs of runs per I/O times ns per run.
+        public func bpfPerIO(_ mode: Mode) -> Double? {
+            guard let p = programs[mode] else { return nil }
+            return Self.medians(p).reduce(0) { $0 + $1.runs * $1.ns }
+        }
 
         public func render() -> String {
             let rounds = iops[.direct]?.count ?? 0
-            var out = "4 KiB random reads, O_DIRECT, QD1 (\(engine)), \(String(format: "%.1f", seconds)) s per run, "
-                + "\(rounds) interleaved rounds; ratio = median of the rounds' paired ratios to direct:\n"
+            var out = "\(job), \(rounds) interleaved rounds; ratio = median of the rounds' paired ratios to direct:\n"
             out += "  " + "mode".padding(toLength: 40, withPad: " ", startingAt: 0) + "  median IOPS   ratio  [min, max]\n"
             for mode in Mode.allCases {
                 guard let values = iops[mode], let m = Statistics.median(values) else { continue }
@@ -62,18 +85,21 @@ public final class BlockObserverBench {
                 out += line + "\n"
             }
             guard !programs.isEmpty else { return out }
-            out += "programs under --probes all (medians over rounds; every task on the host fires them):\n"
-            out += "  " + "program".padding(toLength: 28, withPad: " ", startingAt: 0) + "  runs/IO  ns/run   ns/IO\n"
-            var rows: [(String, Double, Double)] = programs.compactMap { name, samples in
-                guard let r = Statistics.median(samples.map(\.runsPerIO)), let n = Statistics.median(samples.map(\.nsPerRun))
-                else { return nil }
-                return (name, r, n)
+            out += "BPF programs per mode (the kernel's run-time statistics, medians over rounds; every task on the host fires them):\n"
+            out += "  " + "mode / program".padding(toLength: 40, withPad: " ", startingAt: 0) + "  runs/IO  ns/run   ns/IO\n"
+            for mode in Mode.allCases {
+                guard let p = programs[mode], let total = bpfPerIO(mode) else { continue }
+                out += "  " + mode.label.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "  %22.0f\n", total)
+                for row in Self.medians(p) where row.runs >= 0.01 {
+                    out += "    " + row.name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                        + String(format: "  %7.2f  %6.0f  %6.0f\n", row.runs, row.ns, row.runs * row.ns)
+                }
             }
-            rows.sort { $0.1 * $0.2 > $1.1 * $1.2 }
-            for (name, r, n) in rows where r >= 0.01 {
-                out += "  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "  %7.2f  %6.0f  %6.0f\n", r, n, r * n)
+            let alone = [Mode.syscalls, .sched, .memory].compactMap(bpfPerIO)
+            if alone.count == 3, let together = bpfPerIO(.all) {
+                out += String(format: "  the families alone sum to %.0f ns of BPF per I/O; all of them together (with the block probe) %.0f\n",
+                              alone.reduce(0, +), together)
             }
-            out += String(format: "  total ns of BPF per I/O: %.0f\n", rows.reduce(0) { $0 + $1.1 * $1.2 })
             return out
         }
     }
@@ -88,37 +114,54 @@ public final class BlockObserverBench {
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
 
-    /// The job on `device`: fio's psync engine, or blockio at QD1.
-    func job(device: String, seconds: Double, engine: String) throws -> [String] {
-        let ms = Int(seconds * 1000)
-        if engine == "fio", let fio = HostTool.find("fio") {
-            return [fio, "--name=observer", "--filename=\(device)", "--rw=randread", "--bs=4k", "--direct=1",
-                    "--ioengine=psync", "--runtime=\(ms)ms", "--time_based", "--output-format=json"]
+    /// The job's argv, which finds the device in $ISOPROBE_BLOCK, and its description.
+    func argv(_ job: Job) throws -> (argv: [String], description: String) {
+        switch job {
+        case .file(let path):
+            let spec = WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])
+            return (try catalog.argv(for: spec), "fio job \(path)")
+        case .randomReads(let engine, let seconds):
+            let ms = Int(seconds * 1000)
+            let what = "4 KiB random reads, O_DIRECT, QD1, \(String(format: "%.1f", seconds)) s per run"
+            if engine == "fio", let fio = HostTool.find("fio") {
+                return (["/bin/sh", "-c", "exec \(fio) --name=observer --filename=\"$\(BlockDeviceNeed.environmentVariable)\" --rw=randread "
+                            + "--bs=4k --direct=1 --ioengine=psync --runtime=\(ms)ms --time_based --output-format=json"],
+                        "\(what) (fio psync)")
+            }
+            return (try catalog.argv(for: WorkloadSpec(name: "blockio", parameters: [
+                ("pattern", "randread"), ("bs", "4096"), ("qd", "1"), ("duration_ms", String(ms)),
+            ])), "\(what) (blockio libaio)")
         }
-        return try catalog.argv(for: WorkloadSpec(name: "blockio", parameters: [
-            ("pattern", "randread"), ("bs", "4096"), ("qd", "1"), ("duration_ms", String(ms)), ("device", device),
-        ]))
     }
 
-    /// IOPS and I/Os from fio's JSON or blockio's result line.
+    /// IOPS and I/Os from fio's JSON (summed over jobs and directions) or blockio's result line.
     static func figures(_ output: String) -> (iops: Double, ios: UInt64)? {
         if let report = WorkloadReport.parse(output: output), let iops = report.extra["iops"].flatMap(Double.init) {
             return (iops, report.ops)
         }
-        guard let read = FioJobFigures.parse(output: output)?.first?.read else { return nil }
-        return (read.iops, read.ios)
+        guard let figures = BlockIOFigures(fio: FioJobFigures.parse(output: output), job: nil) else { return nil }
+        return (figures.iops, figures.ios)
     }
 
-    public func run(rounds: Int, seconds: Double, engine: String, modes: [Mode] = Mode.allCases,
+    /// `programCosts` turns on the kernel's BPF run-time statistics for every mode: they
+    /// explain the costs, but add two clock reads to every program run, so the IOPS of
+    /// such rounds carry that too.
+    public func run(rounds: Int, job: Job, programCosts: Bool = false, modes: [Mode] = Mode.allCases,
                     progress: (String) -> Void) throws -> Result {
         let device = try LoopBlockDevice(bytes: 64 << 20)
         defer { device.release() }
-        let argv = try job(device: device.loop.path, seconds: seconds, engine: engine)
-        var result = Result(engine: argv[0].hasSuffix("fio") ? "fio psync" : "blockio libaio", seconds: seconds)
-        let env = NativeEnvironment(hierarchy: hierarchy)
+        let (argv, description) = try argv(job)
+        var result = Result(job: description)
+        // The same device for every mode, as the run's own would be.
+        let env = NativeEnvironment(hierarchy: hierarchy, givenBlockDevice: device.loop.path)
+        let spec: WorkloadSpec = if case .file(let path) = job {
+            WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])
+        } else { .command(argv) }
+        var environment = Runner.workloadEnvironment()
+        environment[BlockDeviceNeed.environmentVariable] = device.loop.path
         let chosen = [Mode.direct] + modes.filter { $0 != .direct }
         let kernelDevice = BlockProbe.kernelDevice(ofNode: device.loop.path)
-        let statistics = try? ProgramStatistics.enable()
+        let statistics = programCosts ? try ProgramStatistics.enable() : nil
         defer { if let statistics { close(statistics) } }
         for round in 1...rounds {
             var figures: [Mode: Double] = [:]
@@ -136,17 +179,21 @@ public final class BlockObserverBench {
                         block?.close()
                     }
                     let observer = ObserverGroup([session] + (block.map { [$0] } ?? []))
-                    let before = Set(ProgramStatistics.all().map(\.id))
-                    let run = try env.run(WorkloadInvocation(spec: .command(argv), argv: argv, environment: Runner.workloadEnvironment()),
-                                          observer: observer)
-                    // Loaded for this run (and still open): what the probes cost during it.
-                    if mode == .all && statistics != nil { programs = ProgramStatistics.all().filter { !before.contains($0.id) } }
+                    let run = try env.run(WorkloadInvocation(spec: spec, argv: argv, environment: environment), observer: observer)
+                    // This run's own programs (still open): what the probes cost during it.
+                    if statistics != nil {
+                        let own = ProgramStatistics.ownIDs()
+                        programs = ProgramStatistics.all().filter { own.contains($0.id) }
+                    }
                     guard run.outcome.exit.succeeded else {
                         throw IsoprobeError(.failed, "the job under isoprobe (\(mode.rawValue)) \(run.outcome.exit.description)")
                     }
                     output = run.outcome.stdout
                 } else {
-                    let r = try HelperCommand.run(argv, timeout: seconds + 60)
+                    let scratch = try Scratch.make()
+                    defer { scratch.remove() }
+                    let direct = ["/usr/bin/env", "\(BlockDeviceNeed.environmentVariable)=\(device.loop.path)", "TMPDIR=\(scratch.path)"] + argv
+                    let r = try HelperCommand.run(direct, timeout: 3600)
                     guard r.succeeded else { throw IsoprobeError(.failed, "the job run directly failed", cause: r.stderr) }
                     output = r.stdout
                 }
@@ -158,7 +205,7 @@ public final class BlockObserverBench {
                     var byName: [String: (runs: UInt64, ns: UInt64)] = [:]
                     for p in programs { byName[p.name, default: (0, 0)].runs += p.runs; byName[p.name, default: (0, 0)].ns += p.runTimeNs }
                     for (name, v) in byName where v.runs > 0 {
-                        result.programs[name, default: []].append((Double(v.runs) / Double(ios), Double(v.ns) / Double(v.runs)))
+                        result.programs[mode, default: [:]][name, default: []].append((Double(v.runs) / Double(ios), Double(v.ns) / Double(v.runs)))
                     }
                 }
                 result.iops[mode, default: []].append(iops)

@@ -7,7 +7,7 @@ import IsoprobeCore
 struct BlockObserverBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "block-observer",
-        abstract: "4 KiB random reads at QD1 directly and under each probe family, interleaved: what the probes cost I/O.")
+        abstract: "A fio job (or 4 KiB random reads at QD1) directly and under each probe family, interleaved: what the probes cost I/O.")
 
     @Option(name: .customLong("rounds"), help: "Interleaved rounds (each runs every mode once); at least 9.")
     var rounds: Int = 9
@@ -17,6 +17,12 @@ struct BlockObserverBenchCommand: ParsableCommand {
 
     @Option(help: "fio (its psync engine; the default where fio is installed) or blockio (libaio, QD1).")
     var engine: String = "fio"
+
+    @Option(help: "A fio job file to run instead (as `--workload fio:job=FILE` runs it, on the bench's loop device); it runs for as long as it says.")
+    var job: String?
+
+    @Flag(help: "Also count what each BPF program costs per I/O in every mode (the kernel's run-time statistics, which add two clock reads to every program run).")
+    var programCosts = false
 
     @OptionGroup var resources: ResourceOptions
 
@@ -30,7 +36,8 @@ struct BlockObserverBenchCommand: ParsableCommand {
         runBenchmark { progress in
             try Doctor.requireRunPrerequisites()
             let bench = try BlockObserverBench(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
-            return try bench.run(rounds: rounds, seconds: seconds, engine: engine, progress: progress).render()
+            let what: BlockObserverBench.Job = job.map { .file($0) } ?? .randomReads(engine: engine, seconds: seconds)
+            return try bench.run(rounds: rounds, job: what, programCosts: programCosts, progress: progress).render()
         }
     }
 }
