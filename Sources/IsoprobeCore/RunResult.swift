@@ -99,6 +99,9 @@ public struct ExitDescription: Codable, Sendable, Equatable {
     public var code: Int32?
     public var signal: Int32?
     public var description: String
+    /// A failed run's last line of output (fio's error, a tool's complaint), for the one
+    /// line that reports the failure; nil for a run that succeeded or said nothing.
+    public var lastOutput: String?
 
     public init(kind: String, code: Int32?, signal: Int32?, description: String) {
         self.kind = kind
@@ -108,6 +111,23 @@ public struct ExitDescription: Codable, Sendable, Equatable {
     }
 
     public var succeeded: Bool { kind == "exited" && code == 0 }
+
+    /// The longest `lastOutput` kept.
+    public static let lastOutputLimit = 240
+
+    /// The last line of `output` that says something: not blank, and not a line of JSON
+    /// (a tool that fails may still print its JSON's frame). One terminal line, bounded.
+    public static func lastWords(of output: String) -> String? {
+        for line in output.split(whereSeparator: \.isNewline).reversed() {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty, let first = text.first, !"{}[]\",".contains(first) else { continue }
+            return ErrorWords.oneLine(String(text.prefix(lastOutputLimit)))
+        }
+        return nil
+    }
+
+    /// The whole phrase for a report: "exited with status 1: fio: ... error=Operation not permitted".
+    public var explained: String { lastOutput.map { "\(description): \($0)" } ?? description }
 }
 
 public struct WorkloadReport: Codable, Sendable, Equatable {

@@ -66,7 +66,7 @@ public struct TextReport {
                 Statistics.median(group.runs.map { Double(value($0)) }).map { Format.duration(ns: $0) } ?? "-"
             }
             table.add([group.runs[0].environment, group.runs[0].workload.spec, String(group.runs.count),
-                       failed.isEmpty ? "ok" : "\(failed.count) failed: \(failed[0].exit.description)",
+                       failed.isEmpty ? "ok" : "\(failed.count) failed: \(failed[0].exit.explained)",
                        median(\.setupNs), median(\.teardownNs)])
         }
         return "runs:\n" + table.render()

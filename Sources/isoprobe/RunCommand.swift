@@ -245,7 +245,7 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("isoprobe: \(planned.spec.text) in \(planned.environment) could not run: \(ErrorWords.of(error))\n".utf8))
         }
         if let failed = rec.runs.first(where: { !$0.exit.succeeded }) {
-            FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.description)\n".utf8))
+            FileHandle.standardError.write(Data("isoprobe: workload \(failed.workload.spec) in \(failed.environment) \(failed.exit.explained)\n".utf8))
             throw ExitCode(ExitStatus.workloadFailed.rawValue)
         }
         if !rec.failures.isEmpty { throw ExitCode(ExitStatus.failed.rawValue) }

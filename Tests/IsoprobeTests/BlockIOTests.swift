@@ -108,6 +108,23 @@ extension KernelTests {
             #expect(run.details?.blockPath?.kind == "loop")
         }
 
+        /// The hardened container's seccomp profile refuses io_uring: the run fails, and the
+        /// one line that says so carries fio's own words, as the JSON's `exit.last_output` does.
+        @Test func aFioEngineTheContainerRefusesSaysWhy() throws {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/fio"), "fio is missing: apt-get install -y fio (or make deps)")
+            _ = try Requirements.requireRunc()
+            let job = temporaryPath("job", ".fio")
+            try "[ring]\nrw=randread\nbs=4k\ndirect=1\nioengine=io_uring\nnumber_ios=10\n".write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "container", "--workload", "fio:job=\(job)", "--reps", "1", "--quiet"], timeout: 60)
+            #expect(r.process.status == ExitStatus.workloadFailed.rawValue, "stderr: \(r.process.stderr)")
+            let exit = try #require(r.document?.runs.first?.exit)
+            let words = try #require(exit.lastOutput, "no last output in \(exit)")
+            #expect(words.contains("io_uring") && words.contains("Operation not permitted"), "\(words)")
+            let line = try #require(r.process.stderrLines.last)
+            #expect(line.contains("exited with status 1: ") && line.hasSuffix(words), "\(r.process.stderr)")
+        }
+
         @Test func aFioJobNamingAnotherDeviceIsRefused() throws {
             let job = temporaryPath("job", ".fio")
             try "[wipe]\nrw=write\nfilename=/dev/sda\n".write(toFile: job, atomically: true, encoding: .utf8)

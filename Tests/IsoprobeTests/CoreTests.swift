@@ -226,3 +226,23 @@ import Testing
         }
     }
 }
+
+@Suite struct LastOutputTests {
+    @Test func theLastLineThatSaysSomething() {
+        let fio = "fio: pid=10, err=1/file:engines/io_uring.c:998, func=io_queue_init, error=Operation not permitted\n{\n  \"jobs\" : [\n  ]\n}\n\n"
+        #expect(ExitDescription.lastWords(of: fio) == "fio: pid=10, err=1/file:engines/io_uring.c:998, func=io_queue_init, error=Operation not permitted")
+        #expect(ExitDescription.lastWords(of: "") == nil)
+        #expect(ExitDescription.lastWords(of: "\n  \n{}\n") == nil)
+    }
+
+    @Test func oneBoundedTerminalLine() {
+        let long = String(repeating: "x", count: 1000) + "\u{1b}[2J"
+        let words = ExitDescription.lastWords(of: "first\n" + long + "\n")
+        #expect(words?.count == ExitDescription.lastOutputLimit)
+        #expect(ExitDescription.lastWords(of: "bad \u{1b}[2J screen\n") == "bad \\u{1b}[2J screen")
+        var exit = ExitDescription(kind: "exited", code: 1, signal: nil, description: "exited with status 1")
+        #expect(exit.explained == "exited with status 1")
+        exit.lastOutput = "no space left"
+        #expect(exit.explained == "exited with status 1: no space left")
+    }
+}
