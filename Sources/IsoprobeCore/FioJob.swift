@@ -117,16 +117,26 @@ public struct FioJob: Sendable, Equatable {
     /// run's device and scratch folder expanded by the environment's shell.
     public func script(fio: String = "fio") -> String {
         var words = [Self.quote(fio), "--output-format=json"]
-        if usesBlockDevice {
-            words.append("--filename=\"$\(BlockDeviceNeed.environmentVariable)\"")
-        }
+        // Each job without a file of its own (or from [global]) gets the device, after its
+        // name: fio adds a file for every `filename` a job sees, so one given globally as
+        // well as by the job would be two files on the same device (and fail a verify).
+        let globalNamesFile = sections.contains { $0.name == "global" && Self.namesFile($0) }
         for section in sections {
-            if section.name != "global" { words.append(Self.quote("--name=\(section.name)")) }
+            if section.name != "global" {
+                words.append(Self.quote("--name=\(section.name)"))
+                if !globalNamesFile && !Self.namesFile(section) {
+                    words.append("--filename=\"$\(BlockDeviceNeed.environmentVariable)\"")
+                }
+            }
             for (key, value) in section.options {
                 words.append(Self.quote(value.map { "--\(key)=\($0)" } ?? "--\(key)"))
             }
         }
         return "exec " + words.joined(separator: " ")
+    }
+
+    static func namesFile(_ section: Section) -> Bool {
+        section.options.contains { $0.key == "filename" || $0.key == "directory" }
     }
 
     /// Single-quoted for sh, with `${ISOPROBE_BLOCK}` and `${TMPDIR}` left to the shell.

@@ -108,6 +108,20 @@ extension KernelTests {
             #expect(run.details?.blockPath?.kind == "loop")
         }
 
+        /// A job that names the device in [global] and verifies what it wrote: the device is
+        /// one file to fio, so every block reads back as written.
+        @Test func aVerifyingJobReadsBackWhatItWrote() throws {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/fio"), "fio is missing: apt-get install -y fio (or make deps)")
+            let job = temporaryPath("job", ".fio")
+            try "[global]\nfilename=${ISOPROBE_BLOCK}\ndirect=1\nioengine=libaio\niodepth=4\nbs=16k\n[verify]\nrw=randwrite\nverify=crc32c\nio_size=4m\n"
+                .write(toFile: job, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: job) }
+            let r = try isoprobe(["run", "--env", "native", "--workload", "fio:job=\(job)", "--reps", "1", "--quiet"], timeout: 60)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let run = try #require(r.document?.runs.first)
+            #expect(run.fio?.first?.write?.bytes == 4 << 20 && run.fio?.first?.read?.bytes == 4 << 20, "\(String(describing: run.fio))")
+        }
+
         /// The hardened container's seccomp profile refuses io_uring: the run fails, and the
         /// one line that says so carries fio's own words, as the JSON's `exit.last_output` does.
         @Test func aFioEngineTheContainerRefusesSaysWhy() throws {

@@ -17,14 +17,23 @@ import Testing
             """, path: "j.fio")
         #expect(job.usesBlockDevice)
         #expect(job.sizeBytes == 16 << 20)
-        #expect(job.script() == "exec 'fio' --output-format=json --filename=\"$ISOPROBE_BLOCK\" '--rw=randread' '--bs=4k' "
-            + "'--direct=1' '--name=reader' '--size=16M' '--time_based'")
+        #expect(job.script() == "exec 'fio' --output-format=json '--rw=randread' '--bs=4k' "
+            + "'--direct=1' '--name=reader' --filename=\"$ISOPROBE_BLOCK\" '--size=16M' '--time_based'")
+    }
+
+    /// fio adds a file for every `filename` a job sees: the device named in [global] is not
+    /// named again per job (two files on one device fail a verify with EILSEQ).
+    @Test func aDeviceNamedGloballyIsNamedOnce() throws {
+        let job = try FioJob.parse("[global]\nfilename=${ISOPROBE_BLOCK}\nbs=16k\n[w]\nrw=randwrite\nverify=crc32c\n[r]\nrw=read\n", path: "j.fio")
+        #expect(job.usesBlockDevice)
+        #expect(job.script().components(separatedBy: "--filename=").count == 2, "\(job.script())")
     }
 
     @Test func theScratchLocationAndTheDeviceMayBeNamed() throws {
         let job = try FioJob.parse("[a]\nfilename=${TMPDIR}/data\nsize=1M\n[b]\nfilename=${ISOPROBE_BLOCK}\n", path: "j.fio")
         #expect(job.usesBlockDevice, "job b names the device")
         #expect(job.script().contains("'--filename='\"${TMPDIR}\"'/data'"))
+        #expect(job.script().components(separatedBy: "--filename=").count == 3, "one each: \(job.script())")
         let scratchOnly = try FioJob.parse("[a]\ndirectory=${TMPDIR}\nsize=1M\n", path: "j.fio")
         #expect(!scratchOnly.usesBlockDevice)
     }
