@@ -75,6 +75,8 @@ public struct BlockIOFigures: Codable, Sendable, Equatable {
     public var latencyP50Ns: UInt64
     public var latencyP99Ns: UInt64
     public var latencyP999Ns: UInt64
+    /// A guest's run: what its I/O cost the host's VMM.
+    public var vmm: VMMBlockCost?
 
     public init(pattern: String, blockBytes: UInt64, queueDepth: Int, ios: UInt64, bytes: UInt64, iops: Double,
                 mbPerS: Double, latencyP50Ns: UInt64, latencyP99Ns: UInt64, latencyP999Ns: UInt64) {
@@ -148,4 +150,31 @@ public struct BlockLayerStats: Codable, Sendable, Equatable {
     public var completions: UInt64 { operations.reduce(0) { $0 + $1.completions } }
     public var bytes: UInt64 { operations.reduce(0) { $0 + $1.bytes } }
     public func operation(_ op: String) -> Operation? { operations.first { $0.op == op } }
+}
+
+/// The host's view of a guest's block I/O, per I/O the workload completed: QEMU's on-CPU
+/// time (every QEMU thread's, from the host's sched probe on its cgroup) and the I/O system
+/// calls it made to serve the disk. Without an iothread (TCG here) the vCPU's emulation runs
+/// in the same process, so the CPU is an upper bound on what the disk alone cost.
+public struct VMMBlockCost: Codable, Sendable, Equatable {
+    public var cpuPerIoNs: Double?
+    public var ioSyscallsPerIo: Double
+    /// Each I/O system call QEMU made during the run, by name.
+    public var ioSyscalls: [String: UInt64]
+
+    /// The system calls that move a disk's data, or wait for it, in QEMU's engines (aio=native
+    /// and io_uring, threads, and the flushes of cache=none).
+    public static let ioSyscallNames: Set<String> = [
+        "io_submit", "io_getevents", "io_pgetevents", "io_uring_enter", "preadv", "pwritev", "preadv2", "pwritev2",
+        "pread64", "pwrite64", "fdatasync", "fsync",
+    ]
+
+    public init?(hostView: HostView?, ios: UInt64) {
+        guard let hostView, ios > 0 else { return nil }
+        var calls: [String: UInt64] = [:]
+        for s in hostView.syscalls where Self.ioSyscallNames.contains(s.name) && s.count > 0 { calls[s.name] = s.count }
+        ioSyscalls = calls
+        ioSyscallsPerIo = Double(calls.values.reduce(0, +)) / Double(ios)
+        cpuPerIoNs = hostView.sched.map { Double($0.oncpuTotalNs) / Double(ios) }
+    }
 }

@@ -132,7 +132,9 @@ public struct FioJob: Sendable, Equatable {
                 words.append(Self.quote(value.map { "--\(key)=\($0)" } ?? "--\(key)"))
             }
         }
-        return "exec " + words.joined(separator: " ")
+        // From the run's scratch folder, which goes with the run: what fio writes beside its
+        // job (a verify's state file, `local-<job>-0-verify.state`) goes with it.
+        return "cd \"${TMPDIR:-/tmp}\" && exec " + words.joined(separator: " ")
     }
 
     static func namesFile(_ section: Section) -> Bool {

@@ -50,7 +50,9 @@ extension BlockIOFigures {
         guard let busiest = directions.max(by: { $0.ios < $1.ios }) else { return nil }
         let options = job?.sections.flatMap(\.options) ?? []
         func option(_ key: String) -> String? { options.last { $0.key == key }?.value ?? nil }
-        self.init(pattern: option("rw") ?? option("readwrite") ?? "read",
+        // `rw=randread:8` (an offset modifier after the colon) is still randread.
+        let rw = (option("rw") ?? option("readwrite") ?? "read").split(separator: ":").first.map(String.init) ?? "read"
+        self.init(pattern: rw,
                   blockBytes: UInt64(option("bs").flatMap(ByteSize.parse) ?? 4096),
                   queueDepth: Int(option("iodepth") ?? "1") ?? 1,
                   ios: directions.reduce(0) { $0 + $1.ios }, bytes: directions.reduce(0) { $0 + $1.bytes },

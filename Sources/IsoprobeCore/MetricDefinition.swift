@@ -94,6 +94,9 @@ public struct MetricDefinition: Sendable {
         .init("block_latency_p999_ns", unit: "ns", label: "block completion p99.9", gating: false) {
             $0.blockIo.map { Double($0.latencyP999Ns) }
         },
+        .init("block_vmm_cpu_per_io_ns", unit: "ns", label: "VMM CPU per I/O", gating: false, absolute: true) {
+            $0.blockIo?.vmm?.cpuPerIoNs
+        },
         .init("membw_triad_gb_per_s", unit: "GB/s", label: "STREAM triad", summaryLabel: "triad", lowerIsBetter: false,
               gating: true, shown: [.sideBySide, .summary, .plot]) { $0.memoryBandwidth?.triadGbPerS },
         .init("membw_copy_gb_per_s", unit: "GB/s", label: "STREAM copy", lowerIsBetter: false, gating: false) {

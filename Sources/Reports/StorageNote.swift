@@ -32,7 +32,8 @@ public enum StorageNote {
         for run in runs {
             guard let path = run.details?.blockPath, !seen.contains(run.environment) else { continue }
             seen.append(run.environment)
-            out.append("\(run.environment): \(path)" + (run.blockLayer.map { "; " + summary($0) } ?? ""))
+            out.append("\(run.environment): \(path)" + (run.blockLayer.map { "; " + summary($0) } ?? "")
+                       + (run.blockIo?.vmm.map { "; " + summary($0) } ?? ""))
         }
         return out
     }
@@ -42,6 +43,13 @@ public enum StorageNote {
         let ops = b.operations.map { "\($0.completions) \($0.op) (\(Format.bytes($0.bytes)))" }
         return "block layer \(b.device): " + (ops.isEmpty ? "no requests" : ops.joined(separator: ", "))
             + ", most in flight \(b.maxInFlight)"
+    }
+
+    /// "QEMU per I/O: 41.2 us CPU, 2.0 I/O syscalls (io_submit 1000, io_getevents 1000)".
+    public static func summary(_ v: VMMBlockCost) -> String {
+        let calls = v.ioSyscalls.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "QEMU per I/O: " + (v.cpuPerIoNs.map { Format.duration(ns: $0) + " CPU, " } ?? "")
+            + String(format: "%.1f I/O syscalls", v.ioSyscallsPerIo) + (calls.isEmpty ? "" : " (\(calls))")
     }
 
     /// `--detail`: the block probe's histograms, as biolatency prints them.

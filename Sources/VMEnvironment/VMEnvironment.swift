@@ -247,6 +247,7 @@ public final class VMEnvironment: Environment {
         r.hostView = HostView(target: TargetDescription(cgroupPath: target.path, cgroupId: target.id, cgroupLevel: target.level),
                               probes: hostProbes.probeStatuses, syscalls: measured.syscalls, sched: measured.sched,
                               memory: measured.memory, kvm: try? kvmProbe?.collect())
+        if let ios = r.blockIo?.ios { r.blockIo?.vmm = VMMBlockCost(hostView: r.hostView, ios: ios) }
         if invocation.echoOutput, let text = answer.output {
             FileHandle.standardOutput.write(Data(text.utf8))
         }

@@ -53,9 +53,15 @@ extension KernelTests {
                 switch run.environment {
                 case "vm":
                     #expect(path.kind == "virtio-blk" && path.cache == "none" && path.aio == "native" && path.queues == 1, "\(path)")
+                    // The host's view: QEMU submitted the guest's reads with Linux AIO, at least
+                    // one call per I/O the device saw in all, and spent CPU on them.
+                    let vmm = try #require(figures.vmm, "no VMM figures per I/O")
+                    #expect((vmm.ioSyscalls["io_submit"] ?? 0) >= 1 && vmm.ioSyscallsPerIo > 0, "\(vmm)")
+                    #expect((vmm.cpuPerIoNs ?? 0) > 0, "\(vmm)")
                     #expect(path.device.hasPrefix("/dev/vd"), "\(path)")
                 default:
                     #expect(path.kind == "loop" && path.device.hasPrefix("/dev/loop") && path.directIo == true, "\(path)")
+                    #expect(figures.vmm == nil)
                 }
             }
         }
@@ -120,6 +126,10 @@ extension KernelTests {
             #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
             let run = try #require(r.document?.runs.first)
             #expect(run.fio?.first?.write?.bytes == 4 << 20 && run.fio?.first?.read?.bytes == 4 << 20, "\(String(describing: run.fio))")
+            // fio saves the verify's state beside its job: in the run's scratch folder, gone with it.
+            let cwd = FileManager.default.currentDirectoryPath
+            let states = try FileManager.default.contentsOfDirectory(atPath: cwd).filter { $0.hasSuffix("-verify.state") }
+            #expect(states.isEmpty, "fio left \(states) in \(cwd)")
         }
 
         /// The hardened container's seccomp profile refuses io_uring: the run fails, and the

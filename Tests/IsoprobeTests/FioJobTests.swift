@@ -17,7 +17,7 @@ import Testing
             """, path: "j.fio")
         #expect(job.usesBlockDevice)
         #expect(job.sizeBytes == 16 << 20)
-        #expect(job.script() == "exec 'fio' --output-format=json '--rw=randread' '--bs=4k' "
+        #expect(job.script() == "cd \"${TMPDIR:-/tmp}\" && exec 'fio' --output-format=json '--rw=randread' '--bs=4k' "
             + "'--direct=1' '--name=reader' --filename=\"$ISOPROBE_BLOCK\" '--size=16M' '--time_based'")
     }
 
