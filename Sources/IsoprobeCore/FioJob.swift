@@ -48,7 +48,8 @@ public struct FioJob: Sendable, Equatable {
     }
 
     /// fio's INI dialect: `[section]`, `key=value` or a bare `key`, `;` and `#` comments.
-    public static func parse(_ text: String, path: String) throws -> FioJob {
+    public static func parse(_ text: String, path: String,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> FioJob {
         var sections: [Section] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -64,7 +65,8 @@ public struct FioJob: Sendable, Equatable {
                 throw IsoprobeError(.usage, "\(at): include is not supported", fix: "put the included options in the job file")
             }
             let kv = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            sections[sections.count - 1].options.append((kv[0], kv.count == 2 ? kv[1] : nil))
+            let value = try kv.count == 2 ? expand(kv[1], environment: environment, at: at) : nil
+            sections[sections.count - 1].options.append((kv[0], value))
         }
         guard sections.contains(where: { $0.name != "global" }) else {
             throw IsoprobeError(.usage, "fio job \(path): no job section (only [global] or nothing)")
@@ -72,6 +74,34 @@ public struct FioJob: Sendable, Equatable {
         let job = FioJob(path: path, sections: sections)
         try job.check()
         return job
+    }
+
+    /// fio expands `${NAME}` in a job file from its environment, but not on its command
+    /// line, where the job goes: isoprobe expands them here, from its own environment, as
+    /// `fio job.fio` would. The run's device and scratch folder are left to the environment's
+    /// shell, since each environment has its own.
+    static func expand(_ value: String, environment: [String: String], at: String) throws -> String {
+        var out = ""
+        var rest = Substring(value)
+        while let start = rest.range(of: "${") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                out += rest[start.lowerBound...]
+                return out
+            }
+            let name = String(rest[start.upperBound..<end])
+            let whole = "${\(name)}"
+            if whole == blockVariable || whole == scratchVariable {
+                out += whole
+            } else if let v = environment[name] {
+                out += v
+            } else {
+                throw IsoprobeError(.usage, "\(at): ${\(name)} is not set in isoprobe's environment",
+                                    fix: "set \(name) when you run isoprobe, or write its value in the job")
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
     }
 
     /// Every `filename` and `directory` names the run's device or the scratch location.
@@ -117,12 +147,19 @@ public struct FioJob: Sendable, Equatable {
     /// run's device and scratch folder expanded by the environment's shell.
     public func script(fio: String = "fio") -> String {
         var words = [Self.quote(fio), "--output-format=json"]
-        // Each job without a file of its own (or from [global]) gets the device, after its
-        // name: fio adds a file for every `filename` a job sees, so one given globally as
-        // well as by the job would be two files on the same device (and fail a verify).
-        let globalNamesFile = sections.contains { $0.name == "global" && Self.namesFile($0) }
+        // Each job without a file of its own (or from a [global] before it) gets the device,
+        // after its name: fio adds a file for every `filename` a job sees, so one given
+        // globally as well as by the job would be two files on one device (and fail a verify).
+        var globalNamesFile = false
+        var seenJob = false
         for section in sections {
-            if section.name != "global" {
+            if section.name == "global" {
+                globalNamesFile = globalNamesFile || Self.namesFile(section)
+                // On fio's command line `--name=global` opens a [global] section; before the
+                // first job, options are global anyway.
+                if seenJob { words.append("--name=global") }
+            } else {
+                seenJob = true
                 words.append(Self.quote("--name=\(section.name)"))
                 if !globalNamesFile && !Self.namesFile(section) {
                     words.append("--filename=\"$\(BlockDeviceNeed.environmentVariable)\"")

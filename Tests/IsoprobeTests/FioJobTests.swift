@@ -29,6 +29,34 @@ import Testing
         #expect(job.script().components(separatedBy: "--filename=").count == 2, "\(job.script())")
     }
 
+    /// A [global] after a job applies to the jobs after it, as `--name=global` does on fio's
+    /// command line.
+    @Test func aLaterGlobalSectionStaysGlobal() throws {
+        let job = try FioJob.parse("[a]\nrw=read\n[global]\nioengine=psync\n[b]\nrw=write\n", path: "j.fio")
+        #expect(job.script().hasSuffix("'--name=a' --filename=\"$ISOPROBE_BLOCK\" '--rw=read' --name=global '--ioengine=psync' "
+            + "'--name=b' --filename=\"$ISOPROBE_BLOCK\" '--rw=write'"), "\(job.script())")
+    }
+
+    /// fio expands ${NAME} in a job file but not on its command line: isoprobe expands them
+    /// first, from its own environment, except the run's device and scratch folder.
+    @Test func environmentVariablesAreExpandedAsFioWould() throws {
+        let job = try FioJob.parse("[r]\nsize=${SIZE}\nfilename=${ISOPROBE_BLOCK}\ndescription=a ${WHO} job\n", path: "j.fio",
+                                   environment: ["SIZE": "8m", "WHO": "test"])
+        #expect(job.sizeBytes == 8 << 20)
+        #expect(job.script().contains("'--size=8m'") && job.script().contains("'--description=a test job'"), "\(job.script())")
+        #expect(job.script().contains("--filename='\"${ISOPROBE_BLOCK}\"'"), "\(job.script())")
+        #expect(throws: IsoprobeError.self) { try FioJob.parse("[r]\nsize=${SIZE}\n", path: "j.fio", environment: [:]) }
+        do {
+            _ = try FioJob.parse("[r]\nrw=read\nsize=${SIZE}\n", path: "j.fio", environment: [:])
+        } catch let error as IsoprobeError {
+            #expect(error.description.contains("j.fio:3") && error.description.contains("${SIZE}"), "\(error.description)")
+        }
+        // A variable cannot smuggle in a device the job may not name.
+        #expect(throws: IsoprobeError.self) {
+            try FioJob.parse("[w]\nfilename=${DISK}\n", path: "j.fio", environment: ["DISK": "/dev/sda"])
+        }
+    }
+
     @Test func theScratchLocationAndTheDeviceMayBeNamed() throws {
         let job = try FioJob.parse("[a]\nfilename=${TMPDIR}/data\nsize=1M\n[b]\nfilename=${ISOPROBE_BLOCK}\n", path: "j.fio")
         #expect(job.usesBlockDevice, "job b names the device")
