@@ -148,9 +148,14 @@ public final class BlockObserverBench {
     /// such rounds carry that too.
     public func run(rounds: Int, job: Job, programCosts: Bool = false, modes: [Mode] = Mode.allCases,
                     progress: (String) -> Void) throws -> Result {
-        let device = try LoopBlockDevice(bytes: 64 << 20)
-        defer { device.release() }
         let (argv, description) = try argv(job)
+        // As large as the job asks (its largest `size`), as the run's own device would be.
+        var bytes: Int64 = 64 << 20
+        if case .file(let path) = job, let asked = try FioJob.load(WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])).sizeBytes {
+            bytes = max(bytes, asked)
+        }
+        let device = try LoopBlockDevice(bytes: bytes)
+        defer { device.release() }
         var result = Result(job: description)
         // The same device for every mode, as the run's own would be.
         let env = NativeEnvironment(hierarchy: hierarchy, givenBlockDevice: device.loop.path)
@@ -186,7 +191,9 @@ public final class BlockObserverBench {
                         programs = ProgramStatistics.all().filter { own.contains($0.id) }
                     }
                     guard run.outcome.exit.succeeded else {
-                        throw IsoprobeError(.failed, "the job under isoprobe (\(mode.rawValue)) \(run.outcome.exit.description)")
+                        var exit = run.outcome.exit
+                        exit.lastOutput = ExitDescription.lastWords(of: run.outcome.stdout)
+                        throw IsoprobeError(.failed, "the job under isoprobe (\(mode.rawValue)) \(exit.explained)")
                     }
                     output = run.outcome.stdout
                 } else {
