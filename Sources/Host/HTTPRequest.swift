@@ -54,9 +54,35 @@ public struct HTTPRequest: Sendable {
         defer { close(fd) }
         var head = "\(method) \(address.path) HTTP/1.1\r\nHost: \(address.host):\(address.port)\r\nUser-Agent: isoprobe\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
-        head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        try write(Data(head.utf8) + body, to: fd, before: deadline)
-        return try Self.parse(try read(fd, before: deadline))
+        head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
+        guard !body.isEmpty else {
+            try write(Data((head + "\r\n").utf8), to: fd, before: deadline)
+            return try Self.parse(try read(fd, before: deadline))
+        }
+        // The body only once the server asks for it: one that refuses the request answers at
+        // once and closes without reading a body, and a body sent regardless would turn that
+        // close into a reset that loses the answer. A server that ignores the header gets
+        // the body after a second.
+        try write(Data((head + "Expect: 100-continue\r\n\r\n").utf8), to: fd, before: deadline)
+        var answer = Data()
+        if try wait(fd, for: Int16(POLLIN), before: min(deadline, Date().addingTimeInterval(1)), doing: "to the request", timeoutIsAnswer: true) {
+            answer = try read(fd, before: deadline, untilHeadEnds: true)
+            guard Self.isContinue(answer) else { return try Self.parse(answer + (try read(fd, before: deadline))) }
+            answer = Self.afterHead(answer)
+        }
+        try write(body, to: fd, before: deadline)
+        return try Self.parse(answer + (try read(fd, before: deadline)))
+    }
+
+    /// An interim `100 Continue` answer.
+    static func isContinue(_ data: Data) -> Bool {
+        String(decoding: data.prefix(12), as: UTF8.self).split(separator: " ").dropFirst().first == "100"
+    }
+
+    /// What follows the first blank line.
+    static func afterHead(_ data: Data) -> Data {
+        guard let end = data.range(of: Data("\r\n\r\n".utf8)) else { return Data() }
+        return Data(data[end.upperBound...])
     }
 
     private func failure(_ what: String, _ err: Int32) -> IsoprobeError {
@@ -101,11 +127,16 @@ public struct HTTPRequest: Sendable {
         throw failure("cannot connect", lastError)
     }
 
-    /// Whether `fd` became ready before the deadline; false when it errored.
-    private func wait(_ fd: Int32, for events: Int16, before deadline: Date, doing what: String) throws -> Bool {
+    /// Whether `fd` became ready before the deadline; false when it errored. Past the
+    /// deadline: false when `timeoutIsAnswer`, else a failure.
+    private func wait(_ fd: Int32, for events: Int16, before deadline: Date, doing what: String,
+                      timeoutIsAnswer: Bool = false) throws -> Bool {
         while true {
             let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { throw timedOut(what) }
+            guard left > 0 else {
+                if timeoutIsAnswer { return false }
+                throw timedOut(what)
+            }
             var p = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&p, 1, Int32(min(left * 1000, Double(Int32.max)).rounded(.up)))
             if n < 0 && errno == EINTR { continue }
@@ -128,14 +159,19 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    private func read(_ fd: Int32, before deadline: Date) throws -> Data {
+    /// The answer until the server closes, or only until its head ends (`untilHeadEnds`).
+    private func read(_ fd: Int32, before deadline: Date, untilHeadEnds: Bool = false) throws -> Data {
         var answer = Data()
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        let blank = Data("\r\n\r\n".utf8)
         while answer.count < Self.maxResponse {
+            if untilHeadEnds && answer.range(of: blank) != nil { break }
             _ = try wait(fd, for: Int16(POLLIN), before: deadline, doing: "to the request")
             let n = recv(fd, &buffer, min(buffer.count, Self.maxResponse - answer.count), 0)
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
+                // A reset after a whole head: the answer is there, the rest was only the close.
+                if errno == ECONNRESET && answer.range(of: blank) != nil { break }
                 throw failure("cannot read the answer", errno)
             }
             if n == 0 { break }
