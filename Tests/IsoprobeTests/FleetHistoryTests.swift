@@ -182,7 +182,8 @@ extension KernelTests {
             // One line: the database went, where the runs are, the command that sends them.
             let notice = r.stderrLines
             #expect(notice.count == 1, "\(r.stderr)")
-            #expect(notice.first?.contains("postgres://") == true && notice.first?.contains(local) == true
+            #expect(notice.first?.contains("postgres://") == true && notice.first?.contains("cannot be reached: terminating connection") == true
+                    && notice.first?.contains(local) == true
                     && notice.first?.contains("isoprobe history push") == true, "\(r.stderr)")
             let document = try ResultDocument.decoder().decode(ResultDocument.self,
                                                                from: try #require(FileManager.default.contents(atPath: json)))
