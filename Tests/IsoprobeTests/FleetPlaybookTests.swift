@@ -48,19 +48,31 @@ extension KernelTests {
                 spec = "getpid:count=20000"
                 """.utf8).write(to: URL(fileURLWithPath: suite))
             let label = "ansible-local-\(getpid())"
+            // The role that must give a password (scram-sha-256 on the tests' server): the
+            // playbook writes it to a pgpass file, libpq reads it from there, and it is on no
+            // command line and in no output.
+            try TestPostgres.psql(url, "GRANT ALL ON SCHEMA public TO isoprobe_pw")
+            let userURL = url.replacingOccurrences(of: #"//[^@/]*@"#, with: "//isoprobe_pw@", options: .regularExpression)
+            let secret = "isoprobe-test-secret"
+            let pgpass = dir + "/pgpass"
             func variables(db: String) throws -> String {
                 let path = dir + "/vars-\(UUID().uuidString.prefix(8)).json"
                 let values: [String: Any] = [
                     "isoprobe_binary": Repo.binary, "isoprobe_suite": suite, "isoprobe_db": db, "isoprobe_host_label": label,
                     "isoprobe_work_dir": dir + "/work", "isoprobe_local_db": dir + "/local.sqlite", "isoprobe_become": false,
                     "isoprobe_fetch_dir": dir + "/fetched", "ansible_python_interpreter": "/usr/bin/python3",
+                    "isoprobe_pgpass": "*:*:*:isoprobe_pw:\(secret)", "isoprobe_pgpass_file": pgpass,
+                    "isoprobe_pg_environment": ["PGPASSFILE": pgpass],
                 ]
                 try JSONSerialization.data(withJSONObject: values).write(to: URL(fileURLWithPath: path))
                 return "@" + path
             }
 
-            let played = try ansible(Self.playbook, ["-i", "localhost,", "-c", "local", "-e", try variables(db: url)])
+            let played = try ansible(Self.playbook, ["-i", "localhost,", "-c", "local", "-e", try variables(db: userURL)])
             #expect(played.status == 0, "\(played.stdout)\(played.stderr)")
+            #expect(!played.stdout.contains(secret) && !played.stderr.contains(secret))
+            let mode = try FileManager.default.attributesOfItem(atPath: pgpass)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "the pgpass file's mode: \(String(mode ?? 0, radix: 8))")
             #expect(played.stdout.contains("localhost                  : ok=") && played.stdout.contains(" failed=0 "), "\(played.stdout)")
 
             // The session is in the database under the playbook's label, complete, with its two runs,
@@ -76,13 +88,15 @@ extension KernelTests {
             #expect(document.runs.allSatisfy { $0.syscall("getpid")?.count == 20_000 })
             // The command it recorded names the label, and no database (that came through the environment).
             let command = try TestPostgres.psql(url, "SELECT command FROM session")
-            #expect(command.contains("--host-label \(label)") && !command.contains("postgres://"), "\(command)")
+            #expect(command.contains("--host-label \(label)") && !command.contains("postgres://") && !command.contains(secret), "\(command)")
+            #expect(try TestPostgres.psql(url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'") == "isoprobe_pw",
+                    "the schema was made through the password role")
 
             // A password written in the database's URL stops the play before anything runs.
-            let withPassword = url.replacingOccurrences(of: "://", with: "://user:secret@")
-                .replacingOccurrences(of: #"@[^@/]*@"#, with: "@", options: .regularExpression)
+            let withPassword = userURL.replacingOccurrences(of: "isoprobe_pw@", with: "isoprobe_pw:\(secret)@")
             let refused = try ansible(Self.playbook, ["-i", "localhost,", "-c", "local", "-e", try variables(db: withPassword)])
             #expect(refused.status != 0 && refused.stdout.contains("without a password"), "\(refused.stdout)")
+            #expect(!refused.stdout.contains(secret), "the refusal does not repeat the password")
             #expect(try TestPostgres.psql(url, "SELECT count(*) FROM session") == "1")
         }
     }
