@@ -3,7 +3,7 @@ import IsoprobeCore
 
 /// One plain HTTP/1.1 request over a TCP socket, what a Prometheus Pushgateway needs (a PUT
 /// of a text body, a GET of its readiness) and no more: no TLS, no redirects, no keep-alive.
-/// Foundation's URLSession would bring libcurl and its dozen libraries into every start of
+/// Foundation's URLSession would load libcurl and some thirty libraries more at every start of
 /// isoprobe for this one use. Every wait is bounded by `timeout`, and the answer read is
 /// bounded in size.
 public struct HTTPRequest: Sendable {
