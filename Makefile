@@ -13,7 +13,7 @@ SWIFT_FLAGS ?=
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
             iproute2 python3 gzip tar runc crun busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
             python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf fio \
-            libpq-dev postgresql
+            libpq-dev postgresql prometheus-pushgateway ansible-core
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)
 PROBE_OBJS := $(patsubst probes/%.bpf.c,$(BUILD)/probes/%.bpf.o,$(PROBE_SRCS))

@@ -171,7 +171,10 @@ final class PostgresDatabase: SQLDatabase {
     static func firstLine(_ message: UnsafePointer<CChar>?) -> String {
         guard let message else { return "unknown error" }
         let text = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.split(separator: "\n").first.map { String($0).replacingOccurrences(of: "ERROR:  ", with: "") } ?? "unknown error"
+        // The server's severity ("ERROR:  ", "FATAL:  ") says nothing a user acts on.
+        return text.split(separator: "\n").first.map {
+            String($0).replacingOccurrences(of: #"^(ERROR|FATAL|PANIC):  "#, with: "", options: .regularExpression)
+        } ?? "unknown error"
     }
 
     /// History's statements use `?`; libpq numbers its parameters.

@@ -4,7 +4,7 @@ import IsoprobeCore
 /// Every format a result document can be written in. All come from the one model
 /// (`ResultDocument`, with its `summary` when computed).
 public enum ExportFormat: String, CaseIterable, Sendable {
-    case text, markdown, json, csv, openmetrics, html
+    case text, markdown, json, csv, openmetrics, prometheus, html
     case chromeTrace = "chrome-trace"
 
     /// The file `--out DIR` writes it to.
@@ -15,6 +15,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
         case .json: return "results.json"
         case .csv: return "runs.csv"
         case .openmetrics: return "metrics.txt"
+        case .prometheus: return "metrics.prom"
         case .html: return "report.html"
         case .chromeTrace: return "trace.json"
         }
@@ -34,6 +35,7 @@ public enum Exporter {
         case .json: return String(decoding: try document.jsonData(), as: UTF8.self) + "\n"
         case .csv: return CSVExport.render(document)
         case .openmetrics: return OpenMetricsExport.render(document)
+        case .prometheus: return PrometheusTextExport.render(document)
         case .html: return HTMLReport().render(document)
         case .chromeTrace: return try ChromeTrace.render(document)
         }

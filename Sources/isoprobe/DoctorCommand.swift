@@ -3,6 +3,7 @@ import Diagnostics
 import Foundation
 import Harness
 import History
+import Host
 import IsoprobeCore
 import Reports
 
@@ -15,16 +16,37 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var historyOptions: HistoryOptions
 
+    @Option(name: .customLong("push"), help: "Also check that this Prometheus Pushgateway (what `export --push` takes) answers.")
+    var push: String?
+
+    func validate() throws {
+        if let push, HTTPRequest.Address(push) == nil {
+            throw ValidationError("--push \(push): not a Pushgateway URL; give http://HOST:9091 (plain HTTP)")
+        }
+    }
+
     func run() throws {
         var rows = Doctor.run(probesDirectory: resources.probesDirectory)
             .map { (name: $0.name, ok: $0.ok, required: $0.required, detail: $0.detail, fix: $0.fix ?? "") }
         rows.append(historyCheck())
+        if let push { rows.append(pushgatewayCheck(push)) }
         var table = Table(["check", "status", "detail", "fix"])
         for c in rows {
             table.add([c.name, c.ok ? "ok" : (c.required ? "MISSING" : "missing"), c.detail, c.fix])
         }
         print(table.render(indent: ""), terminator: "")
         if rows.contains(where: { $0.required && !$0.ok }) { throw ExitCode(ExitStatus.missing.rawValue) }
+    }
+
+    /// The Pushgateway `export --push` would send to: ready. Not required: only the push needs it.
+    func pushgatewayCheck(_ url: String) -> (name: String, ok: Bool, required: Bool, detail: String, fix: String) {
+        let name = "pushgateway"
+        do {
+            let (ok, detail) = try Pushgateway(url, hostLabel: historyOptions.hostLabel).ready()
+            return (name, ok, false, detail, ok ? "" : "start the Pushgateway there (Debian: prometheus-pushgateway), or check --push")
+        } catch {
+            return (name, false, false, ErrorWords.of(error), "give --push http://HOST:9091")
+        }
     }
 
     /// The configured history: reachable, and at the schema this isoprobe writes. Not

@@ -1,5 +1,5 @@
 import Foundation
-import Host
+@testable import Host
 import Testing
 
 @Suite struct HostToolTests {
@@ -63,5 +63,28 @@ import Testing
         #expect(status == 0)
         #expect(channelOutput == "hello\n")
         #expect(tail.finish() == "", "the stray descriptor was closed")
+    }
+}
+
+/// The answers the small HTTP client reads: the status, and a body sent in chunks put together.
+@Suite struct HTTPAnswerTests {
+    @Test func aChunkedAnswerIsPutTogether() throws {
+        let raw = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5\r\nodd n\r\n13\r\number of components\r\n4\r\n\r\nin\r\n0\r\n\r\n"
+        let r = try HTTPRequest.parse(Data(raw.utf8))
+        #expect(r.status == 400)
+        #expect(r.body == "odd number of components\r\nin")
+        let plain = try HTTPRequest.parse(Data("HTTP/1.0 200 OK\r\n\r\nOK".utf8))
+        #expect(plain.status == 200 && plain.body == "OK")
+        #expect(throws: (any Error).self) { try HTTPRequest.parse(Data("SSH-2.0-OpenSSH\r\n".utf8)) }
+        #expect(HTTPRequest.isContinue(Data("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+    }
+
+    @Test func onlyPlainHTTPAddressesAreTaken() {
+        #expect(HTTPRequest.Address("http://127.0.0.1:9091")?.text == "http://127.0.0.1:9091/")
+        #expect(HTTPRequest.Address("http://gw/metrics/job/a")?.text == "http://gw:80/metrics/job/a")
+        #expect(HTTPRequest.Address("https://gw:9091") == nil)
+        #expect(HTTPRequest.Address("http://user:pw@gw:9091") == nil)
+        #expect(HTTPRequest.Address("gw:9091") == nil)
     }
 }

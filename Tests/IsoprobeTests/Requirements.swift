@@ -78,6 +78,32 @@ enum Requirements {
         _ = try requireBpftool(sourceLocation: sourceLocation)
     }
 
+    /// Debian's prometheus-pushgateway, for the test of `export --push`.
+    static var pushgateway: String? { which("prometheus-pushgateway") }
+
+    static func requirePushgateway(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(pushgateway, "prometheus-pushgateway not found on PATH: apt-get install -y prometheus-pushgateway (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
+    /// Debian's ansible-core, for the test of the fleet runbook's playbook.
+    static var ansiblePlaybook: String? { which("ansible-playbook") }
+
+    static func requireAnsiblePlaybook(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(ansiblePlaybook, "ansible-playbook not found on PATH: apt-get install -y ansible-core (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
+    /// Python 3 with a module, e.g. prometheus_client (python3-prometheus-client).
+    static func python(with module: String) -> Bool {
+        (try? runProcess("/usr/bin/python3", ["-c", "import \(module)"], timeout: 30).status) == 0
+    }
+
+    static func requirePython(_ module: String, package: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(python(with: module), "python3 cannot import \(module): apt-get install -y \(package) (or `make deps`)",
+                     sourceLocation: sourceLocation)
+    }
+
     static func which(_ tool: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {

@@ -63,7 +63,7 @@ extension KernelTests {
             #expect(summary.method.repetitions == 5 && summary.method.warmups == 1)
             let containerWall = try #require(summary.metrics.first { $0.environment == "container" && $0.metric == "wall_ns" })
             #expect(containerWall.n == 5 && containerWall.vsNative != nil)
-            for file in ["report.txt", "report.md", "results.json", "runs.csv", "metrics.txt", "report.html", "trace.json"] {
+            for file in ["report.txt", "report.md", "results.json", "runs.csv", "metrics.txt", "metrics.prom", "report.html", "trace.json"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: out + "/" + file)[.size] as? Int) ?? 0
                 #expect(size > 100, "\(file) missing or empty")
             }

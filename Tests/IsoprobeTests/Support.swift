@@ -82,6 +82,20 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
         }
         usleep(5_000)
     }
+    if timedOut {
+        // Foundation learns of the exit from a socket the child inherited: a descendant that
+        // kept it (a daemon the child started) hides the exit for as long as it lives. Give
+        // up on it rather than wait for ever.
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            try? out.fileHandleForWriting.close()
+            try? err.fileHandleForWriting.close()
+            return ProcessResult(status: -1, reason: .uncaughtSignal, stdout: "",
+                                 stderr: "killed after \(timeout) s, and its end never seen (a descendant holds its descriptors)",
+                                 pid: process.processIdentifier, seconds: Date().timeIntervalSince(start), timedOut: true)
+        }
+    }
     process.waitUntilExit()
     let seconds = Date().timeIntervalSince(start)
     // Close our write ends (Foundation keeps them until the Pipe goes) so the readers see EOF.

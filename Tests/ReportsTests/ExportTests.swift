@@ -142,6 +142,49 @@ import Testing
         #expect(r.output.hasSuffix("histogram 100000\n"), "\(r.output)")
     }
 
+    /// The Prometheus text format (0.0.4, what a Pushgateway takes) carries the same samples as
+    /// the OpenMetrics export, written its own way: HELP then TYPE naming the samples' own
+    /// name, no UNIT, no EOF.
+    @Test func prometheusTextHasTheOpenMetricsSamplesInItsOwnForm() throws {
+        let text = try Exporter.render(doc, as: .prometheus)
+        let open = try Exporter.render(doc, as: .openmetrics)
+        let samples = { (t: String) in t.split(separator: "\n").filter { !$0.hasPrefix("#") } }
+        #expect(samples(text) == samples(open), "the one walk: the same sample lines in the same order")
+        #expect(!text.contains("# EOF") && !text.contains("# UNIT"))
+        let lines = text.split(separator: "\n").map(String.init)
+        let comments = lines.filter { $0.hasPrefix("#") }
+        // Each family: # HELP name, then # TYPE name, then its samples, whose names start with it.
+        for (i, line) in lines.enumerated() where line.hasPrefix("# HELP ") {
+            let name = String(line.split(separator: " ")[2])
+            #expect(lines[i + 1].hasPrefix("# TYPE \(name) "), "\(line) then \(lines[i + 1])")
+            #expect(lines[i + 2].hasPrefix(name), "\(lines[i + 2]) after the family \(name)")
+        }
+        #expect(comments.contains("# TYPE isoprobe_syscalls_total counter"))
+        #expect(comments.contains("# TYPE isoprobe_syscall_latency_seconds histogram"))
+        #expect(comments.filter { $0.hasPrefix("# TYPE ") }.count == comments.filter { $0.hasPrefix("# HELP ") }.count)
+        #expect(PrometheusTextExport.escapeHelp("a\\b\nc\"d") == "a\\\\b\\nc\"d", "HELP escapes backslash and newline only")
+    }
+
+    @Test(.enabled(if: Python.available("prometheus_client", package: "python3-prometheus-client"),
+                   "needs python3-prometheus-client (Prometheus text parser)"))
+    func prometheusTextParsesWithTheReferenceParser() throws {
+        try Python.require("prometheus_client", package: "python3-prometheus-client")
+        let text = try Exporter.render(doc, as: .prometheus)
+        let r = try Python.run(["-c", """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+            calls = [s.value for s in fams['isoprobe_syscalls'].samples
+                     if s.labels['syscall'] == 'getpid' and s.labels['repetition'] == '1' and s.labels['environment'] == 'native']
+            h = fams['isoprobe_syscall_latency_seconds']
+            count = [s.value for s in h.samples if s.name.endswith('_count') and s.labels['syscall'] == 'getpid'][0]
+            print(len(fams), fams['isoprobe_syscalls'].type, int(calls[0]), h.type, int(count))
+            """], input: Data(text.utf8))
+        #expect(r.status == 0, "parser refused the exposition: \(r.output)")
+        let families = Set(MetricExposition.families(doc).map(\.name)).count
+        #expect(r.output == "\(families) counter 100000 histogram 100000\n", "\(r.output)")
+    }
+
     @Test(.enabled(if: Python.available("jsonschema", package: "python3-jsonschema"), "needs python3-jsonschema"))
     func jsonValidatesAgainstTheRepositorysSchema() throws {
         try Python.require("jsonschema", package: "python3-jsonschema")
