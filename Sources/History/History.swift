@@ -12,10 +12,12 @@ public final class History {
     /// Where the history is, fit to print (no password).
     public var location: String { database.location }
 
-    public init(_ where: HistoryLocation) throws {
+    /// `migrating: false` opens the history as it is, for a look (doctor): an empty database
+    /// stays empty and an older schema stays as it was.
+    public init(_ where: HistoryLocation, migrating: Bool = true) throws {
         switch `where` {
-        case .file(let path): database = try SQLiteDatabase(path: path)
-        case .postgres(let url): database = try PostgresDatabase(url: url)
+        case .file(let path): database = try SQLiteDatabase(path: path, migrating: migrating)
+        case .postgres(let url): database = try PostgresDatabase(url: url, migrating: migrating)
         }
     }
 

@@ -15,11 +15,11 @@ final class PostgresDatabase: SQLDatabase {
     /// Any one isoprobe migrates at a time: the key of a transaction-scoped advisory lock.
     static let migrationLock: Int64 = 0x6973_6f70_726f_6265 // "isoprobe"
 
-    init(url: PostgresURL) throws {
+    init(url: PostgresURL, migrating: Bool = true) throws {
         self.url = url
         try lock.withLock {
             try connect()
-            try migrate()
+            if migrating { try migrate() }
         }
     }
 
@@ -73,8 +73,13 @@ final class PostgresDatabase: SQLDatabase {
         [("v2", HistorySchema.statements(.postgres))]
     }
 
+    /// nil on a database isoprobe has not written yet (opened without migrating).
     func schemaVersion() throws -> String? {
-        try read { db in try db.query("SELECT max(version) AS version FROM isoprobe_schema", []).first?.string("version") }
+        try read { db in
+            guard try db.query("SELECT to_regclass('isoprobe_schema')::text AS present", []).first?.string("present") != nil
+            else { return nil }
+            return try db.query("SELECT max(version) AS version FROM isoprobe_schema", []).first?.string("version")
+        }
     }
 
     @discardableResult func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {

@@ -10,7 +10,7 @@ final class SQLiteDatabase: SQLDatabase {
     var location: String { path }
     var dialect: SQLDialect { .sqlite }
 
-    init(path: String) throws {
+    init(path: String, migrating: Bool = true) throws {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
@@ -23,19 +23,19 @@ final class SQLiteDatabase: SQLDatabase {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         queue = try Self.reporting(path, fix: "pass --db PATH or set ISOPROBE_HISTORY to a writable SQLite file") {
-            try Self.open(path, configuration: config)
+            try Self.open(path, configuration: config, migrating: migrating)
         }
     }
 
     /// Switching a new database to WAL takes an exclusive lock, and SQLite answers a second
     /// process that asks for it at the same moment with SQLITE_BUSY at once, without its busy
     /// handler: the open is tried again for a while (10 s in all, like the busy timeout).
-    static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
+    static func open(_ path: String, configuration: Configuration, migrating: Bool = true) throws -> DatabaseQueue {
         let deadline = Date().addingTimeInterval(10)
         while true {
             do {
                 let queue = try DatabaseQueue(path: path, configuration: configuration)
-                try migrate(queue)
+                if migrating { try migrate(queue) }
                 return queue
             } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode)
                         && Date() < deadline {

@@ -58,15 +58,24 @@ struct DoctorCommand: ParsableCommand {
             if case .file(let path) = location, !FileManager.default.fileExists(atPath: path) {
                 return (name, true, false, "\(path): made by the first run (schema \(HistorySchema.current))", "")
             }
-            let history = try History(location)
-            let version = try history.schemaVersion() ?? "none"
+            // A look, not a run: an empty database stays empty, an older schema as it was.
+            let history = try History(location, migrating: false)
+            let found = try history.schemaVersion()
             let localPath = historyOptions.localPath
             let kept = history.isShared && FileManager.default.fileExists(atPath: localPath)
                 ? (try? History(.file(localPath)).keptSessionCount()) ?? 0 : 0
             let pending = history.isShared && kept > 0 ? "; \(kept) session\(kept == 1 ? "" : "s") kept locally to push" : ""
-            return (name, version == HistorySchema.current && pending.isEmpty, false,
-                    "\(history.location): reachable, schema \(version)\(pending)",
-                    pending.isEmpty ? "" : "isoprobe history push")
+            // "v2": versions count up from v1.
+            func number(_ v: String) -> Int { Int(v.dropFirst()) ?? 0 }
+            let schema = switch found {
+            case nil: "no schema yet: the first run creates \(HistorySchema.current)"
+            case HistorySchema.current?: "schema \(HistorySchema.current)"
+            case let v? where number(v) < number(HistorySchema.current): "schema \(v): the next run migrates it to \(HistorySchema.current)"
+            case let v?: "schema \(v), newer than this isoprobe's \(HistorySchema.current)"
+            }
+            let newer = found.map { number($0) > number(HistorySchema.current) } ?? false
+            return (name, !newer && pending.isEmpty, false, "\(history.location): reachable, \(schema)\(pending)",
+                    newer ? "upgrade isoprobe on this host" : pending.isEmpty ? "" : "isoprobe history push")
         } catch {
             let line = (error as? IsoprobeError).map { $0.message } ?? ErrorWords.of(error)
             return (name, false, false, line, "check --db or ISOPROBE_HISTORY, and ~/.pgpass or PGPASSWORD")

@@ -31,6 +31,18 @@ struct PostgresHistoryTests {
         #expect(try History(location).schemaVersion() == "v2")
     }
 
+    /// Opened for a look (what doctor does), an empty database stays empty: no schema is
+    /// made until a run writes.
+    @Test func aLookLeavesAnEmptyDatabaseEmpty() throws {
+        let url = try TestDatabases.newPostgresDatabase()
+        defer { TestDatabases.dropPostgresDatabase(url) }
+        let location = try #require(HistoryLocation(url))
+        #expect(try History(location, migrating: false).schemaVersion() == nil)
+        #expect(try TestDatabases.psql(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        _ = try History(location)
+        #expect(try History(location, migrating: false).schemaVersion() == "v2")
+    }
+
     /// A database a newer isoprobe migrated is refused in one line, not written to.
     @Test func aNewerSchemaIsRefused() throws {
         let url = try TestDatabases.newPostgresDatabase()
