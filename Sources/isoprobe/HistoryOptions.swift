@@ -8,9 +8,6 @@ struct HistoryOptions: ParsableArguments {
     @Option(name: .customLong("db"), help: "The history: an SQLite file, or postgres://user@host/db for one many hosts share (default $ISOPROBE_HISTORY, else /var/lib/isoprobe/history.sqlite as root). Passwords come from ~/.pgpass or PGPASSWORD.")
     var database: String?
 
-    @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
-    var noHistory = false
-
     @Option(name: .customLong("host-label"), help: "This host's name in a shared history (default the hostname); latest and latest~N count its runs only.")
     var hostLabelOption: String?
 

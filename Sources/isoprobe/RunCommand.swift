@@ -107,6 +107,10 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var historyOptions: HistoryOptions
 
+    // Here, not among the history options that history, compare and export share: only a run records.
+    @Flag(name: .customLong("no-history"), help: "Do not record this run in the history database.")
+    var noHistory = false
+
     @OptionGroup var resources: ResourceOptions
 
     @Argument(parsing: .postTerminator, help: "A command to run as the workload.")
@@ -185,7 +189,7 @@ struct RunCommand: ParsableCommand {
                                    threshold: threshold ?? 0.05, test: SummaryMethod.pairedTest)
         do {
             // Checked before anything runs: a bad --db is bad input.
-            if !historyOptions.noHistory { _ = try historyOptions.location() }
+            if !noHistory { _ = try historyOptions.location() }
             var request: RunRequest
             let suite = try suiteFile.map { try SuiteRequest.load(path: $0, flags: self) }
             if let suite {
@@ -206,7 +210,7 @@ struct RunCommand: ParsableCommand {
             let runner = try Runner(resources: try Resources.locate(probesDirectory: resources.probesDirectory))
             try suite?.checkWorkloads(catalog: runner.catalog)
             let rec = try RunRecorder(host: HostFacts.current(cgroupLayout: runner.hierarchy.layout.rawValue),
-                                      history: historyOptions.noHistory ? nil : historyOptions, command: CommandLine.arguments, suite: suite?.suite.path,
+                                      history: noHistory ? nil : historyOptions, command: CommandLine.arguments, suite: suite?.suite.path,
                                       method: method, jsonFile: jsonFile)
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)
