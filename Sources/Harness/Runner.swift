@@ -156,10 +156,14 @@ public final class Runner {
     private var environments: [EnvironmentKind: Environment] = [:]
     /// The plan's network, made when it has network workloads (Runner+Network).
     var network: TestNetwork?
+    /// A network the caller made and owns, for plans that share one bridge and peer (a
+    /// victim and its noisy neighbour): used instead of a network of the plan's own, never closed here.
+    let sharedNetwork: TestNetwork?
 
-    public init(resources: Resources, agentBinary: String = Resources.executablePath) throws {
+    public init(resources: Resources, agentBinary: String = Resources.executablePath, network: TestNetwork? = nil) throws {
         self.resources = resources
         self.agentBinary = agentBinary
+        sharedNetwork = network
         hierarchy = try CgroupHierarchy.detect()
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
@@ -179,9 +183,12 @@ public final class Runner {
 
     /// Releases every environment's kept state (bundles, runtime state, booted guests).
     public func close() {
-        for env in environments.values { env.close() }
+        for env in environments.values {
+            env.close()
+            (env as? NetworkAttachable)?.detach()
+        }
         environments.removeAll()
-        network?.close()
+        if network !== sharedNetwork { network?.close() }
         network = nil
     }
 

@@ -86,6 +86,35 @@ extension KernelTests {
             try Self.expectNothingLeft(of: doc)
         }
 
+        /// A guest's stream: the host's view gives the VMM's CPU per megabyte moved (a stream
+        /// has no transactions), in the run's network figures, the summary and the report,
+        /// which says whether vhost-net served the card.
+        @Test(.enabled(if: VMRequirements.available || Requirements.inCI, "needs qemu-system-x86_64 and a guest kernel"))
+        func aGuestsStreamReportsTheVMMsCPUPerMegabyte() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let bytes = 4_000_000
+            let r = try isoprobe(["run", "--env", "vm", "--workload", "tcp-stream:direction=tx,bytes=\(bytes)"], timeout: 180)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document)
+            let run = try #require(doc.runs.first)
+            let net = try #require(run.network, "no network figures")
+            let peer = try #require(net.peer)
+            #expect(peer.bytesIn == UInt64(24 + bytes))
+            #expect(net.vmmCpuPerTransactionNs == nil, "a stream has no transactions")
+            let perMB = try #require(net.vmmCpuPerMegabyteNs, "no VMM CPU per MB")
+            let oncpu = try #require(run.hostView?.sched?.oncpuTotalNs, "no host view of QEMU's CPU")
+            #expect(oncpu > 0 && abs(perMB - Double(oncpu) / (Double(peer.bytesIn + peer.bytesOut) / 1e6)) <= perMB * 1e-9)
+            let summary = try #require(doc.summary)
+            #expect(summary.metrics.contains { $0.environment == "vm" && $0.metric == "vmm_cpu_per_mb_ns" && $0.median == perMB })
+            #expect(MetricDefinition.named("vmm_cpu_per_mb_ns")?.gating == false)
+            #expect(r.process.stdout.contains("per MB moved"), "\(r.process.stdout)")
+            // The path's note says whether vhost-net served the card (this host has no /dev/vhost-net).
+            let vhost = FileManager.default.fileExists(atPath: "/dev/vhost-net")
+            #expect(net.path.vhost == vhost)
+            #expect(vhost || r.process.stdout.contains("no vhost-net: /dev/vhost-net is absent"), "\(r.process.stdout)")
+            try Self.expectNothingLeft(of: doc)
+        }
+
         /// UDP request/response and a connection per transaction: the server's datagrams and
         /// connections are the client's transactions.
         @Test func udpRRAndTCPCRRCountsAgree() throws {
