@@ -60,6 +60,16 @@ public struct RunRequest: Sendable {
         get { options[.vm] as? VMEnvironment.Options ?? .init() }
         set { options[.vm] = newValue }
     }
+
+    /// A kind's settings: its own, or for `container-host` the container's, in the host's
+    /// network namespace.
+    public func settings(for kind: EnvironmentKind) -> (any EnvironmentOptions)? {
+        if let own = options[kind] { return own }
+        guard kind == .containerHost else { return nil }
+        var host = container
+        host.network = .host
+        return host
+    }
 }
 
 /// One workload of a plan: where it runs and how often.
@@ -171,7 +181,7 @@ public final class Runner {
     /// One instance per environment for the whole request.
     public func environment(_ kind: EnvironmentKind, request: RunRequest) throws -> Environment {
         if let env = environments[kind] { return env }
-        guard let options = request.options[kind] else {
+        guard let options = request.settings(for: kind) else {
             throw IsoprobeError(.usage, "--env: no settings for '\(kind.rawValue)'")
         }
         let env = try options.makeEnvironment(EnvironmentContext(hierarchy: hierarchy,

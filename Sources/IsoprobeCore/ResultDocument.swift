@@ -3,7 +3,7 @@ import Foundation
 /// The top level of `--json` output: schema identity, the host, and every run.
 public struct ResultDocument: Codable, Sendable {
     public static let schemaName = "isoprobe.result"
-    public static let currentVersion = 5
+    public static let currentVersion = 6
 
     public var schema: String
     public var schemaVersion: Int
