@@ -28,6 +28,10 @@ public struct RunRequest: Sendable {
     public var optionalEnvironments: Set<EnvironmentKind> = []
     /// Record a run that fails to start (a guest that never answered, a runtime error) and go on.
     public var continueOnFailure = false
+    /// Each run of a network workload gets its own server in the peer. false: the caller
+    /// runs the server itself (a noisy neighbour's, whose account must outlive a guest
+    /// that is stopped mid-stream), and the runs carry no `network` figures.
+    public var peerServers = true
     /// `--precision`: after the repetitions, rounds go on for each workload until every
     /// ratio to native of its primary metric, wall time and CPU time is known within ± this
     /// fraction, or a limit below is reached.
@@ -324,7 +328,7 @@ public final class Runner {
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
         do {
-            let server = try peerServer(for: spec)
+            let server = request.peerServers ? try peerServer(for: spec) : nil
             defer { _ = server?.stop() }
             let watch = watchNetwork(for: spec, probes: !request.probeFamilies.isEmpty)
             defer { watch?.probe.close() }

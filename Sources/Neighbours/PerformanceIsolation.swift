@@ -125,6 +125,11 @@ public struct PerformanceIsolation: Sendable {
         let durationMs = allowanceMs + Int.random(in: 1...999)
         let spec = kind.spec(settings.neighbour, durationMs: durationMs)
         let limits = kind.limits(settings.neighbour)
+        // A network neighbour's server is this measurement's own, running from before the
+        // neighbour starts until after it ends: its account is all the stressor moved, even
+        // when the neighbour is a guest stopped mid-stream (whose run returns nothing).
+        let server = try kind.isNetwork ? neighbourServer(network) : nil
+        defer { _ = server?.stop() }
         let neighbour = try neighbourRun(spec, limits: limits, in: environment, network: network)
         neighbour.start()
         var stopped = false
@@ -140,10 +145,10 @@ public struct PerformanceIsolation: Sendable {
         }
         if !neighbour.isFinished { stopped = neighbour.stop() }
         let outcome = neighbour.join()
+        let peer = server?.stop()
         if let failure { throw failure }
         let victim = VictimSeries(victimRuns)
         let interval = slowdownInterval(victim.wallNs.map { Double($0) }, alone.wallNs.map { Double($0) }, salt: kind.rawValue)
-        let peer = outcome.result?.network?.peer
         return NeighbourImpact(neighbour: kind, neighbourWorkload: spec.text, victim: victim,
                                slowdown: Self.ratio(Double(victim.medianWallNs), Double(alone.medianWallNs)),
                                slowdownLow: interval.low, slowdownHigh: interval.high,
@@ -198,6 +203,7 @@ public struct PerformanceIsolation: Sendable {
         let marker = spec.parameters.map { "\($0.key)=\($0.value)" }.last ?? ""
         var request = baseRequest([spec], in: environment)
         request.options[environment.kind] = environment.base.neighbourOptions(limits: limits, marker: marker)
+        request.peerServers = false
         // A neighbour that dies of its limits is data, not an error.
         request.continueOnFailure = true
         let resources = resources
@@ -209,6 +215,15 @@ public struct PerformanceIsolation: Sendable {
             })
             return .init(result: results.first, error: failed)
         }
+    }
+
+    /// The peer's server for a network neighbour, on its own port beside the victim's.
+    func neighbourServer(_ network: TestNetwork?) throws -> PeerServer {
+        guard let network, let directory = resources.workloadsDirectory else {
+            throw IsoprobeError(.missing, "the network neighbours need the fixture workloads and their peer server", fix: "run `make workloads`")
+        }
+        return try PeerServer(binary: (directory as NSString).appendingPathComponent(PeerServer.binaryName),
+                              port: NoisyNeighbour.networkPort, network: network)
     }
 
     func baseRequest(_ specs: [WorkloadSpec], in environment: IsolationEnvironment) -> RunRequest {

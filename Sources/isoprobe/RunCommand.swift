@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
           isoprobe run -- tar czf /tmp/x.tgz /usr/share/doc
         """)
 
-    @Option(name: .customLong("env"), help: "Environments, comma-separated, each once: native, container, vm.")
+    @Option(name: .customLong("env"), help: "Environments, comma-separated, each once: native, container, container-host (a container in the host's network namespace), vm.")
     var environments = EnvironmentList([.native])
 
     @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
@@ -146,7 +146,7 @@ struct RunCommand: ParsableCommand {
         if suiteFile == nil { try guest.checkApplies(to: envs) }
         if let problem = networkModes?.problem { throw ValidationError(problem) }
         if (networkModes?.modes.contains(.host) == true || envs.contains(.containerHost)) && userns == .on {
-            throw ValidationError("--network host cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
+            throw ValidationError("--network host (and container-host) cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
         }
         if ociConfig != nil && userns != .auto {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")

@@ -147,6 +147,29 @@ extension KernelTests {
             #expect(NeighbourTests.strays().isEmpty, "neighbour processes left: \(NeighbourTests.strays())")
         }
 
+        /// Two guests on one bridge: the neighbour guest's tap beside the victim's, its stream
+        /// from the peer counted by its own server even though its QEMU is stopped mid-stream.
+        @Test(.enabled(if: VMRequirements.available || Requirements.inCI, "needs qemu-system-x86_64 and a guest kernel"))
+        func vmNetworkReceiveNeighbourSharesTheVictimsBridge() throws {
+            try Requirements.requireKernelTestSetup()
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let before = Leftovers.Snapshot.take()
+            let settings = PerformanceIsolation.Settings(
+                victim: WorkloadSpec(name: "tcp-rr", parameters: [("size", "1"), ("duration_ms", "300")]),
+                repetitions: 1, warmups: 0, neighbours: [.networkReceive], timeout: 120, agentBinary: Repo.binary)
+            let result = try PerformanceIsolation(resources: try resources(), settings: settings)
+                .measure(.vm(VMEnvironment.Options()))
+            let impact = try #require(result.neighbours.first)
+            #expect(result.environment == "vm")
+            #expect(impact.victim.completed && (impact.victim.network?["net_transactions_per_sec"]?.first ?? 0) > 0)
+            #expect(impact.victimFigure?.metric == "net_latency_p50_ns")
+            #expect((impact.neighbourBytes ?? 0) > 1 << 20, "the neighbour guest received \(String(describing: impact.neighbourBytes)) bytes")
+            #expect(impact.containment.overlapped && impact.containment.stoppedAfterVictim, "\(impact.containment.neighbourExit)")
+            try Leftovers.check(afterProcess: getpid(), targets: [], since: before)
+            let qemu = try runProcess("/usr/bin/pgrep", ["-P", String(getpid()), "qemu-system"])
+            #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
+        }
+
         /// Fixture processes of a neighbour (they carry duration_ms= or hold_ms=).
         static func strays() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid -> String? in
