@@ -237,9 +237,9 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A veth from the bridge into the network namespace of `pid` (a container's first
     /// process, its namespace made by the runtime, as Docker's bridge driver does), the end
-    /// inside with the address `.host` (.3 unless another container holds it), IPv6 and forwarding off. The pair goes with the namespace
-    /// when the container ends; names are fresh each time, since the kernel removes a dead
-    /// namespace's devices a moment later.
+    /// inside with the address `.host` (.3 unless another container holds it), IPv6 and
+    /// forwarding off. The pair goes with the namespace when the container ends; names are
+    /// fresh each time, since the kernel removes a dead namespace's devices a moment later.
     public func plug(process pid: pid_t, host: Int = TestNetwork.containerHost) throws -> NetworkPath {
         let n = lock.withLock { () -> Int in
             plugged += 1
