@@ -28,25 +28,35 @@ public struct Summarizer: Sendable {
         for group in groups {
             let base = group.environment == baseline ? nil
                 : groups.first { $0.workload == group.workload && $0.environment == baseline }
+            // The container in the host's namespace is judged against the bridged one too.
+            let bridged = group.environment != EnvironmentKind.containerHost.rawValue ? nil
+                : groups.first { $0.workload == group.workload && $0.environment == EnvironmentKind.container.rawValue }
             for metric in metrics {
                 let values = group.runs.compactMap(metric.value)
                 guard values.count == group.runs.count, !values.isEmpty else { continue }
                 var summary = describe(values, workload: group.workload, environment: group.environment, metric: metric)
                 if let base {
-                    let salt = "\(group.workload)/\(group.environment)/\(metric.name)"
-                    if let pairs = Self.pairs(group.runs, base.runs, metric) {
-                        summary.vsNative = comparePaired(pairs.values, against: pairs.baseline, salt: salt, floor: metric.floor)
-                    } else {
-                        let baseValues = base.runs.compactMap(metric.value)
-                        if baseValues.count == base.runs.count {
-                            summary.vsNative = compare(values, against: baseValues, salt: salt, floor: metric.floor)
-                        }
-                    }
+                    summary.vsNative = ratio(values, of: group, against: base, metric: metric)
+                }
+                if let bridged {
+                    summary.vsContainer = ratio(values, of: group, against: bridged, metric: metric)
                 }
                 out.append(summary)
             }
         }
         return SummaryReport(method: method, metrics: out)
+    }
+
+    /// A group's values against another group's: paired by round where the rounds match,
+    /// else unpaired.
+    func ratio(_ values: [Double], of group: RunGroup, against base: RunGroup, metric: MetricDefinition) -> RatioSummary? {
+        let salt = "\(group.workload)/\(group.environment)/\(metric.name)" + (base.environment == baseline ? "" : "/" + base.environment)
+        if let pairs = Self.pairs(group.runs, base.runs, metric) {
+            return comparePaired(pairs.values, against: pairs.baseline, salt: salt, floor: metric.floor)
+        }
+        let baseValues = base.runs.compactMap(metric.value)
+        guard baseValues.count == base.runs.count else { return nil }
+        return compare(values, against: baseValues, salt: salt, floor: metric.floor)
     }
 
     func describe(_ values: [Double], workload: String, environment: String, metric: MetricDefinition) -> MetricSummary {

@@ -14,8 +14,10 @@ extension ContainerEnvironment: NetworkAttachable {
     public func attach(to network: TestNetwork) throws {
         switch options.network ?? .bridge {
         case .bridge:
+            let host = try network.takeHost(preferred: TestNetwork.containerHost)
             bridgedTo = network
-            networkPath = network.containerRoute()
+            bridgedHost = host
+            networkPath = network.containerRoute(host: host)
         case .host:
             var route = try network.attachHost()
             route.mode = NetworkMode.host.rawValue
@@ -26,10 +28,16 @@ extension ContainerEnvironment: NetworkAttachable {
         }
     }
 
+    public func detach() {
+        if let bridgedTo, let bridgedHost { bridgedTo.releaseHost(bridgedHost) }
+        bridgedTo = nil
+        bridgedHost = nil
+    }
+
     /// Plugs the container whose first process is `pid` into the bridge (bridged containers only).
     func plugNetwork(into pid: pid_t) throws {
         guard let network = bridgedTo else { return }
-        networkPath = try network.plug(process: pid)
+        networkPath = try network.plug(process: pid, host: bridgedHost ?? TestNetwork.containerHost)
     }
 
     /// `--network host` drops the network namespace; a bridged container's namespace starts

@@ -46,6 +46,8 @@ public final class ContainerEnvironment: LocalEnvironment {
     private var bundles: [[String]: ContainerBundle] = [:]
     /// The network a bridged container is plugged into, each run (ContainerEnvironment+Network).
     var bridgedTo: TestNetwork?
+    /// Its host number on the bridge's /24, held from attach to detach.
+    var bridgedHost: Int?
     public internal(set) var networkPath: NetworkPath?
     /// The plan's block device (storage workloads), kept from `prepare` to `close`.
     let block = BlockDeviceHolder()

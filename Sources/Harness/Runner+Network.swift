@@ -13,7 +13,7 @@ extension Runner {
     func connectNetwork(for request: RunRequest) throws {
         let networked = request.items.filter { NetworkWorkload(spec: $0.spec) != nil }
         guard network == nil, !networked.isEmpty else { return }
-        let made = try TestNetwork.create()
+        let made = try sharedNetwork ?? TestNetwork.create()
         network = made
         for kind in Set(networked.flatMap(\.environments)).sorted() {
             let env = try environment(kind, request: request)
@@ -48,7 +48,10 @@ extension Runner {
         guard let directory = catalog.directory else {
             throw IsoprobeError(.missing, "fixture workloads are not built", fix: "run `make workloads`")
         }
-        return try PeerServer(binary: (directory as NSString).appendingPathComponent(PeerServer.binaryName), network: network)
+        // A workload that names its port has its server there: beside another plan's on the shared peer.
+        let port = spec.parameter("port").flatMap(Int.init) ?? TestNetwork.serverPort
+        return try PeerServer(binary: (directory as NSString).appendingPathComponent(PeerServer.binaryName), port: port,
+                              network: network)
     }
 
     /// What watches one network run beside the probes: the network probe, and the peer's
@@ -65,7 +68,7 @@ extension Runner {
     }
 
     /// The run's path, the server's account (the server stops here), the network probe's
-    /// and, for a guest, the VMM's CPU per transaction.
+    /// and, for a guest, the VMM's CPU per transaction and per megabyte moved.
     func networkFigures(in environment: Environment, server: PeerServer, watch: NetworkWatch?,
                         result: RunResult) -> NetworkFigures? {
         let peer = server.stop()
@@ -82,8 +85,10 @@ extension Runner {
             figures.probes = probes
         }
         figures.guestProbes = result.guestNetworkProbes
-        if let oncpu = result.hostView?.sched?.oncpuTotalNs, let n = peer.map({ max($0.transactions, $0.datagrams) }), n > 0 {
-            figures.vmmCpuPerTransactionNs = Double(oncpu) / Double(n)
+        if let oncpu = result.hostView?.sched?.oncpuTotalNs, let peer {
+            let n = max(peer.transactions, peer.datagrams), bytes = peer.bytesIn + peer.bytesOut
+            if n > 0 { figures.vmmCpuPerTransactionNs = Double(oncpu) / Double(n) }
+            if bytes > 0 { figures.vmmCpuPerMegabyteNs = Double(oncpu) / (Double(bytes) / 1e6) }
         }
         return figures
     }

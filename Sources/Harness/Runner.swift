@@ -28,6 +28,10 @@ public struct RunRequest: Sendable {
     public var optionalEnvironments: Set<EnvironmentKind> = []
     /// Record a run that fails to start (a guest that never answered, a runtime error) and go on.
     public var continueOnFailure = false
+    /// Each run of a network workload gets its own server in the peer. false: the caller
+    /// runs the server itself (a noisy neighbour's, whose account must outlive a guest
+    /// that is stopped mid-stream), and the runs carry no `network` figures.
+    public var peerServers = true
     /// `--precision`: after the repetitions, rounds go on for each workload until every
     /// ratio to native of its primary metric, wall time and CPU time is known within ± this
     /// fraction, or a limit below is reached.
@@ -59,6 +63,16 @@ public struct RunRequest: Sendable {
     public var vm: VMEnvironment.Options {
         get { options[.vm] as? VMEnvironment.Options ?? .init() }
         set { options[.vm] = newValue }
+    }
+
+    /// A kind's settings: its own, or for `container-host` the container's, in the host's
+    /// network namespace.
+    public func settings(for kind: EnvironmentKind) -> (any EnvironmentOptions)? {
+        if let own = options[kind] { return own }
+        guard kind == .containerHost else { return nil }
+        var host = container
+        host.network = .host
+        return host
     }
 }
 
@@ -156,10 +170,14 @@ public final class Runner {
     private var environments: [EnvironmentKind: Environment] = [:]
     /// The plan's network, made when it has network workloads (Runner+Network).
     var network: TestNetwork?
+    /// A network the caller made and owns, for plans that share one bridge and peer (a
+    /// victim and its noisy neighbour): used instead of a network of the plan's own, never closed here.
+    let sharedNetwork: TestNetwork?
 
-    public init(resources: Resources, agentBinary: String = Resources.executablePath) throws {
+    public init(resources: Resources, agentBinary: String = Resources.executablePath, network: TestNetwork? = nil) throws {
         self.resources = resources
         self.agentBinary = agentBinary
+        sharedNetwork = network
         hierarchy = try CgroupHierarchy.detect()
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
@@ -167,7 +185,7 @@ public final class Runner {
     /// One instance per environment for the whole request.
     public func environment(_ kind: EnvironmentKind, request: RunRequest) throws -> Environment {
         if let env = environments[kind] { return env }
-        guard let options = request.options[kind] else {
+        guard let options = request.settings(for: kind) else {
             throw IsoprobeError(.usage, "--env: no settings for '\(kind.rawValue)'")
         }
         let env = try options.makeEnvironment(EnvironmentContext(hierarchy: hierarchy,
@@ -179,9 +197,12 @@ public final class Runner {
 
     /// Releases every environment's kept state (bundles, runtime state, booted guests).
     public func close() {
-        for env in environments.values { env.close() }
+        for env in environments.values {
+            env.close()
+            (env as? NetworkAttachable)?.detach()
+        }
         environments.removeAll()
-        network?.close()
+        if network !== sharedNetwork { network?.close() }
         network = nil
     }
 
@@ -307,7 +328,7 @@ public final class Runner {
     public func measure(_ spec: WorkloadSpec, in environment: Environment, repetition: Int, request: RunRequest,
                         observers: [RunObserver] = [], keepOutput: Bool = false) throws -> MeasuredRun {
         do {
-            let server = try peerServer(for: spec)
+            let server = request.peerServers ? try peerServer(for: spec) : nil
             defer { _ = server?.stop() }
             let watch = watchNetwork(for: spec, probes: !request.probeFamilies.isEmpty)
             defer { watch?.probe.close() }

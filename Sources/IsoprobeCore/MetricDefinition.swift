@@ -164,5 +164,14 @@ public struct MetricDefinition: Sendable {
         .init("net_latency_p999_ns", unit: "ns", label: "latency p99.9", gating: false) { $0.workloadFigure("p999_ns") },
         .init("net_throughput_bps", unit: "bit/s", label: "throughput", lowerIsBetter: false, gating: true,
               shown: [.sideBySide, .summary, .plot]) { $0.workloadFigure("throughput_bps") },
+        // The host's view of a guest's network: QEMU's on-CPU time per transaction, and per
+        // megabyte moved for streams. Not gating: under TCG it is mostly the emulated vCPUs'
+        // time, which swings with how the host schedules them. Guests only: in the summary.
+        .init("vmm_cpu_per_transaction_ns", unit: "ns", label: "VMM CPU per transaction", gating: false, shown: [.summary]) {
+            $0.network?.vmmCpuPerTransactionNs
+        },
+        .init("vmm_cpu_per_mb_ns", unit: "ns", label: "VMM CPU per MB moved", gating: false, shown: [.summary]) {
+            $0.network?.vmmCpuPerMegabyteNs
+        },
     ]
 }

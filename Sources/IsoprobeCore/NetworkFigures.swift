@@ -10,6 +10,9 @@ public struct NetworkFigures: Codable, Sendable, Equatable {
     /// The VMM's CPU time (its whole cgroup, from the host's sched probe) per transaction
     /// the peer served; guests only.
     public var vmmCpuPerTransactionNs: Double?
+    /// The same CPU time per megabyte (10^6 bytes, both directions) the peer's server moved:
+    /// a stream's equivalent of the cost per transaction; guests only.
+    public var vmmCpuPerMegabyteNs: Double?
 
     public init(path: NetworkPath, peer: PeerServerFigures?, probes: NetworkProbeFigures? = nil) {
         self.path = path

@@ -49,3 +49,46 @@ public enum NetworkWorkload: String, CaseIterable, Sendable {
 public enum NetworkMode: String, CaseIterable, Sendable, Codable {
     case bridge, host, none
 }
+
+/// `--network bridge,host`: the container's network, or both variants of it in one plan,
+/// the bridged container (`container`) beside the one in the host's namespace
+/// (`container-host`), so that their rounds pair and one can be judged against the other.
+public struct NetworkModes: Sendable, Equatable {
+    public var modes: [NetworkMode]
+
+    public init(_ modes: [NetworkMode]) { self.modes = modes }
+
+    /// Each word a mode; nil for any other word. Which lists make sense is `problem`'s to say.
+    public init?(words: String) {
+        var modes: [NetworkMode] = []
+        for word in words.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let mode = NetworkMode(rawValue: String(word)) else { return nil }
+            modes.append(mode)
+        }
+        guard !modes.isEmpty else { return nil }
+        self.modes = modes
+    }
+
+    /// Why the list cannot be run, in words; nil when it can.
+    public var problem: String? {
+        if modes.count == 1 || (modes.count == 2 && Set(modes) == [.bridge, .host]) { return nil }
+        return "--network takes one of bridge, host or none, or bridge,host for both container variants in one plan"
+    }
+
+    /// Both variants in one plan.
+    public var pairsHost: Bool { modes.count > 1 }
+
+    /// The `container` environment's own mode: bridge beside container-host, else the one given.
+    public var containerMode: NetworkMode { pairsHost ? .bridge : modes.first ?? .bridge }
+
+    /// The plan's environments: `container` followed by `container-host` when both are asked for.
+    public func environments(_ kinds: [EnvironmentKind]) -> [EnvironmentKind] {
+        guard pairsHost else { return kinds }
+        var out: [EnvironmentKind] = []
+        for kind in kinds where !out.contains(kind) {
+            out.append(kind)
+            if kind == .container, !kinds.contains(.containerHost) { out.append(.containerHost) }
+        }
+        return out
+    }
+}

@@ -82,6 +82,10 @@ public struct MetricSummary: Codable, Sendable, Equatable {
     /// Against native's same workload and metric; nil for native itself, or when native
     /// did not run or its median is 0.
     public var vsNative: RatioSummary?
+    /// `container-host` only: against the bridged container's same workload and metric
+    /// (`container`), paired by round as `vsNative` is: what the host's namespace gives or
+    /// costs against isoprobe's bridge. nil elsewhere, or when the bridged container did not run.
+    public var vsContainer: RatioSummary?
 
     public init(workload: String, environment: String, metric: String, unit: String, n: Int, values: [Double],
                 median: Double, q1: Double, q3: Double, ciLow: Double, ciHigh: Double, vsNative: RatioSummary? = nil) {

@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import IsoprobeCore
 import OCI
@@ -8,6 +9,22 @@ public enum NoisyNeighbour: String, Codable, Sendable, CaseIterable {
     case memoryHog = "memory_hog"
     case forkBomb = "fork_bomb"
     case fileIO = "file_io"
+    /// Network transmit and receive: a TCP stream from the neighbour to the peer, or from
+    /// the peer to it, over the victim's bridge (the isolation benchmark suite's two network
+    /// stressors). Its server in the peer is its own, on `networkPort`.
+    case networkTransmit = "net_tx"
+    case networkReceive = "net_rx"
+
+    /// The neighbours that load the machine's CPU, memory, processes and files: the default.
+    public static let machine: [NoisyNeighbour] = [.cpuHog, .memoryHog, .forkBomb, .fileIO]
+    /// The neighbours that load the network path (beside a network victim: tcp-rr, tcp-stream).
+    public static let network: [NoisyNeighbour] = [.networkTransmit, .networkReceive]
+
+    public var isNetwork: Bool { Self.network.contains(self) }
+
+    /// The port of a network neighbour's server in the peer, beside the victim's on
+    /// `TestNetwork.serverPort`: each server's account is its own client's alone.
+    public static let networkPort = TestNetwork.serverPort + 1
 
     /// Sizes and limits of the neighbours; the defaults keep every one inside its limit
     /// except the fork bomb, whose point is to be refused.
@@ -22,10 +39,13 @@ public enum NoisyNeighbour: String, Codable, Sendable, CaseIterable {
         public var forks: Int
         public var pidsLimit: Int64
         public var fileWriteBytes: Int
+        /// The network stressors' write (transmit) or read (receive) size.
+        public var streamWriteBytes: Int
 
         public init(cpuWorkers: Int = PerformanceIsolation.onlineCPUs, memoryMiB: Int = 192,
                     memoryLimitBytes: Int64 = 256 << 20, forks: Int = 256, pidsLimit: Int64 = 32,
-                    fileWriteBytes: Int = 65536, cpuPin: Int? = nil) {
+                    fileWriteBytes: Int = 65536, cpuPin: Int? = nil, streamWriteBytes: Int = 65536) {
+            self.streamWriteBytes = streamWriteBytes
             self.cpuWorkers = cpuWorkers
             self.cpuPin = cpuPin
             self.memoryMiB = memoryMiB
@@ -52,13 +72,18 @@ public enum NoisyNeighbour: String, Codable, Sendable, CaseIterable {
         case .fileIO:
             return WorkloadSpec(name: "fileio", parameters: [("count", "64"), ("size", String(settings.fileWriteBytes)),
                                                              ("duration_ms", d)])
+        case .networkTransmit, .networkReceive:
+            return WorkloadSpec(name: NetworkWorkload.tcpStream.rawValue,
+                                parameters: [("size", String(settings.streamWriteBytes)),
+                                             ("direction", self == .networkTransmit ? "tx" : "rx"),
+                                             ("port", String(Self.networkPort)), ("duration_ms", d)])
         }
     }
 
     /// The container limits the neighbour runs under (a guest's limit is its own memory).
     public func limits(_ settings: Settings) -> ResourceLimits {
         switch self {
-        case .cpuHog, .fileIO: return .none
+        case .cpuHog, .fileIO, .networkTransmit, .networkReceive: return .none
         case .memoryHog: return ResourceLimits(memoryBytes: settings.memoryLimitBytes)
         case .forkBomb: return ResourceLimits(pids: settings.pidsLimit)
         }

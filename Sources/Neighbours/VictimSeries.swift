@@ -16,6 +16,13 @@ public struct VictimSeries: Codable, Sendable, Equatable {
     /// Every run exited 0.
     public var completed: Bool
     public var exits: [String]
+    /// A network victim's own figures, per run, by the metric registry's names (tcp-rr:
+    /// `net_latency_p50_ns`, `net_latency_p99_ns`, `net_transactions_per_sec`; tcp-stream:
+    /// `net_throughput_bps`); nil for any other victim.
+    public var network: [String: [Double]]?
+
+    /// The metrics a network victim is followed by.
+    public static let networkMetrics = ["net_latency_p50_ns", "net_latency_p99_ns", "net_transactions_per_sec", "net_throughput_bps"]
 
     public init(_ runs: [RunResult]) {
         wallNs = runs.map(\.wallNs)
@@ -28,5 +35,14 @@ public struct VictimSeries: Codable, Sendable, Equatable {
         medianNsPerOp = Statistics.median(nsPerOp)
         completed = !runs.isEmpty && runs.allSatisfy(\.exit.succeeded)
         exits = runs.map(\.exit.description)
+        if runs.contains(where: { $0.network != nil }) {
+            var figures: [String: [Double]] = [:]
+            for name in Self.networkMetrics {
+                guard let metric = MetricDefinition.named(name) else { continue }
+                let values = runs.compactMap(metric.value)
+                if !values.isEmpty { figures[name] = values }
+            }
+            network = figures
+        }
     }
 }

@@ -78,6 +78,13 @@ public struct HTMLReport {
         out += found.isEmpty ? "<p>Findings: no significant difference in any gating metric.</p>\n"
             : "<h3>Findings, largest first</h3>\n"
                 + table(AnswerTable.findingHeaders, found.map { AnswerTable.findingCells($0, in: summary) }, cls: "findings") { _ in nil }
+        let hostNetwork = HostNetworkTable.rows(summary)
+        if !hostNetwork.isEmpty {
+            out += "<p>The \(e(HostNetworkTable.heading)) (\(e(AnswerTable.basis(summary.method)))).</p>\n"
+                + table(HostNetworkTable.headers, hostNetwork.map { HostNetworkTable.cells($0, method: summary.method) }, cls: "answer") {
+                    [.slower, .faster].contains(hostNetwork[$0].verdict) ? "significant" : nil
+                }
+        }
         return out
     }
 

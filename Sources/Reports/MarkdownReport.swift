@@ -92,6 +92,11 @@ public struct MarkdownReport {
         } else {
             out += "Findings, largest first:\n\n" + table(AnswerTable.findingHeaders, found.map { AnswerTable.findingCells($0, in: summary) }) + "\n"
         }
+        let hostNetwork = HostNetworkTable.rows(summary)
+        if !hostNetwork.isEmpty {
+            out += "The \(HostNetworkTable.heading) (\(AnswerTable.basis(summary.method))).\n\n"
+                + table(HostNetworkTable.headers, hostNetwork.map { HostNetworkTable.cells($0, method: summary.method) }) + "\n"
+        }
         return out
     }
 

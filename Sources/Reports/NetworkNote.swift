@@ -3,19 +3,29 @@ import IsoprobeCore
 /// The path each environment's network runs took, one line per environment, as the text
 /// and Markdown reports name it (veth or tap, bridge, vhost, MTU, offloads).
 public enum NetworkNote {
+    enum TapWords {
+        /// Without vhost-net the card's queues are served by QEMU's own threads, so the VMM's
+        /// CPU figures hold all of the path's host work.
+        static let noVhost = "no vhost-net: /dev/vhost-net is absent or unused, QEMU's own threads serve the card's queues and the VMM CPU figures include that work"
+    }
+
     public static func lines(_ runs: [RunResult]) -> [String] {
         var seen: [String] = []
         var out: [String] = []
         for run in runs {
             guard let path = run.network?.path, !seen.contains(run.environment) else { continue }
             seen.append(run.environment)
-            out.append("\(run.environment) reaches the peer by \(path.summary)")
+            var line = "\(run.environment) reaches the peer by \(path.summary)"
+            if path.vhost == false {
+                line += " (\(TapWords.noVhost))"
+            }
+            out.append(line)
         }
         return out
     }
 
     /// A run's network figures in one line: what the peer served, retransmits, drops, softirq
-    /// time and, for a guest, the VMM's CPU per transaction.
+    /// time and, for a guest, the VMM's CPU per transaction and per megabyte moved.
     public static func figures(_ run: RunResult) -> String? {
         guard let n = run.network else { return nil }
         var parts: [String] = []
@@ -31,7 +41,13 @@ public enum NetworkNote {
                              + "NET_RX \(Format.duration(ns: Double(rx))) and NET_TX \(Format.duration(ns: Double(tx))) of softirq (all CPUs)")
             }
         }
-        if let vmm = n.vmmCpuPerTransactionNs { parts.append("VMM CPU \(Format.duration(ns: vmm)) per transaction") }
+        var vmm: [String] = []
+        if let t = n.vmmCpuPerTransactionNs { vmm.append("\(Format.duration(ns: t)) per transaction") }
+        if let m = n.vmmCpuPerMegabyteNs { vmm.append("\(Format.duration(ns: m)) per MB moved") }
+        if !vmm.isEmpty {
+            let vhost = n.path.vhost == true ? "vhost-net's kernel threads not included" : TapWords.noVhost
+            parts.append("VMM CPU " + vmm.joined(separator: ", ") + " (\(vhost))")
+        }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }

@@ -6,7 +6,7 @@ public enum SVGPlot {
     /// Fixed per environment (by its place among the kinds), so every plot and report reads
     /// the same way; a label that is not a kind gets the last colour.
     public static func colour(_ environment: String) -> String {
-        let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+        let palette = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd"]
         let place = EnvironmentKind(rawValue: environment).flatMap { EnvironmentKind.allCases.firstIndex(of: $0) }
         return palette[min(place ?? palette.count - 1, palette.count - 1)]
     }

@@ -32,6 +32,8 @@ public struct TextReport {
         if let summary = document.summary, !summary.metrics.isEmpty {
             let answer = AnswerTable.text(summary, colour: colour, findingsShown: detail ? nil : findingsShown)
             if !answer.isEmpty { out += "\n" + answer }
+            let hostNetwork = HostNetworkTable.text(summary)
+            if !hostNetwork.isEmpty { out += "\n" + hostNetwork }
         }
         let notes = StorageNote.lines(document.runs) + NetworkNote.lines(document.runs)
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }

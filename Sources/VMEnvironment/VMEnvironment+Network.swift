@@ -8,8 +8,14 @@ import VM
 /// card's modules and gives it its address.
 extension VMEnvironment: NetworkAttachable {
     public func attach(to network: TestNetwork) throws {
+        guestHost = try network.takeHost(preferred: TestNetwork.guestHost)
         self.network = network
-        networkPath = network.tapRoute()
+        networkPath = network.tapRoute(host: guestHost)
+    }
+
+    public func detach() {
+        network?.releaseHost(guestHost)
+        network = nil
     }
 
     /// Where the card's modules go in the guest's root, apart from the scratch disk's.
@@ -26,17 +32,17 @@ extension VMEnvironment: NetworkAttachable {
                                  contents: module.contents)
             }
         }
-        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, guestAddress: network.cidr(TestNetwork.guestHost))
+        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, guestAddress: network.cidr(guestHost))
         return card.initScript(modulesDirectory: Self.networkModulesDirectory)
     }
 
     /// A fresh tap for this boot, on the configuration; the caller closes the returned
     /// descriptor once QEMU holds its copy.
     func addNetworkCard(to configuration: inout GuestBoot.Configuration, network: TestNetwork) throws -> Int32 {
-        let (fd, route) = try network.attachTap()
+        let (fd, route) = try network.attachTap(host: guestHost)
         networkPath = route
         configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false,
-                                                 guestAddress: network.cidr(TestNetwork.guestHost))
+                                                 guestAddress: network.cidr(guestHost))
         return fd
     }
 }

@@ -101,4 +101,11 @@ enum PolicyChoice: ExpressibleByArgument, Sendable, Equatable {
 
 /// `--network bridge|host|none`.
 extension NetworkMode: ExpressibleByArgument {}
+
+/// `--network bridge|host|none|bridge,host` (the list is checked by `NetworkModes.problem`).
+extension NetworkModes: ExpressibleByArgument {
+    public init?(argument: String) { self.init(words: argument) }
+    public var defaultValueDescription: String { modes.map(\.rawValue).joined(separator: ",") }
+    public static var allValueStrings: [String] { ["bridge", "host", "none", "bridge,host"] }
+}
 extension EnvironmentKind: ExpressibleByArgument {}

@@ -30,7 +30,7 @@ struct GuestOptions: ParsableArguments {
         if !environments.contains(.vm), let flag = vmFlags.first {
             throw ValidationError("\(flag) applies to VM guests (--env vm)")
         }
-        if !environments.contains(.container), runtimeFlag != nil {
+        if !environments.contains(where: \.isContainer), runtimeFlag != nil {
             throw ValidationError("--runtime applies to containers (--env container)")
         }
     }

@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
           isoprobe run -- tar czf /tmp/x.tgz /usr/share/doc
         """)
 
-    @Option(name: .customLong("env"), help: "Environments, comma-separated, each once: native, container, vm.")
+    @Option(name: .customLong("env"), help: "Environments, comma-separated, each once: native, container, container-host (a container in the host's network namespace), vm.")
     var environments = EnvironmentList([.native])
 
     @Option(name: .customLong("workload"), help: "Workload spec NAME[:key=value,...]; repeat for several.")
@@ -61,8 +61,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("userns"), help: "Container user namespace: auto (where the runtime supports it), on, off.")
     var userns = UserNamespaceMode.auto
 
-    @Option(name: .customLong("network"), help: "Container network: bridge (its own namespace on isoprobe's bridge; the default for network workloads), host (the host's namespace, reported as container-host), none (loopback only).")
-    var network: NetworkMode?
+    @Option(name: .customLong("network"), help: "Container network: bridge (its own namespace on isoprobe's bridge; the default for network workloads), host (the host's namespace, reported as container-host), none (loopback only), or bridge,host (both variants in one plan, container-host judged against container by paired rounds).")
+    var networkModes: NetworkModes?
+
+    /// The container environment's own network.
+    var network: NetworkMode? { networkModes?.containerMode }
 
     @Option(name: .customLong("vcpus"), help: "Guest vCPUs for --env vm.")
     var vcpus: Int = 1
@@ -139,14 +142,15 @@ struct RunCommand: ParsableCommand {
         if let cpus, let problem = ContainerLimitRules.cpusProblem(cpus) { throw ValidationError("--cpus \(cpus): \(problem)") }
         let containerFlags = [cpus.map { _ in "--cpus" }, memory.map { _ in "--memory" }, pids.map { _ in "--pids" },
                               ociConfig.map { _ in "--oci-config" }, userns != .auto ? "--userns" : nil,
-                              network.map { _ in "--network" }].compactMap { $0 }
+                              networkModes.map { _ in "--network" }].compactMap { $0 }
         let envs = environments.kinds
-        if suiteFile == nil, !envs.contains(.container), let flag = containerFlags.first {
+        if suiteFile == nil, !envs.contains(where: \.isContainer), let flag = containerFlags.first {
             throw ValidationError("\(flag) applies to containers: add container to --env (e.g. --env native,container)")
         }
         if suiteFile == nil { try guest.checkApplies(to: envs) }
-        if network == .host && userns == .on {
-            throw ValidationError("--network host cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
+        if let problem = networkModes?.problem { throw ValidationError(problem) }
+        if (networkModes?.modes.contains(.host) == true || envs.contains(.containerHost)) && userns == .on {
+            throw ValidationError("--network host (and container-host) cannot be combined with --userns on: a user namespace cannot mount sysfs for the host's network namespace")
         }
         if ociConfig != nil && userns != .auto {
             throw ValidationError("--userns cannot be combined with --oci-config: the config's linux.namespaces decide")
@@ -167,7 +171,7 @@ struct RunCommand: ParsableCommand {
         var specs = try workloads.map(WorkloadSpec.parse)
         if !command.isEmpty { specs.append(.command(command)) }
         var request = RunRequest(
-            environments: environments.kinds, workloads: specs,
+            environments: networkModes?.environments(environments.kinds) ?? environments.kinds, workloads: specs,
             repetitions: repetitions, probeFamilies: probes.families, timeout: timeout,
             echoOutput: showOutput,
             container: .init(runtime: guest.runtime,
@@ -215,7 +219,7 @@ struct RunCommand: ParsableCommand {
             recorder = rec
             let progress = RunProgress(schedule: request.schedule)
             if !quiet && request.schedule.count > 1 { rec.progress = progress }
-            for kind in Set(request.items.flatMap(\.environments)) { request.options[kind]?.describe(host: &rec.host) }
+            for kind in Set(request.items.flatMap(\.environments)) { request.settings(for: kind)?.describe(host: &rec.host) }
             try runner.run(request) { event in
                 if case .stopped(let reason) = event { method.stoppedBy = reason }
                 rec.handle(event)

@@ -27,13 +27,15 @@ enum SuiteRequest {
 
     static func load(path: String, flags: RunCommand) throws -> Loaded {
         let suite = try SuiteFile.load(path: path)
+        // --network bridge,host: every container of the suite runs as container-host too.
+        let pairing = flags.networkModes ?? NetworkModes([])
         let items = suite.workloads.map {
-            RunItem(spec: $0.spec, environments: $0.environments ?? suite.environments,
+            RunItem(spec: $0.spec, environments: pairing.environments($0.environments ?? suite.environments),
                     repetitions: flags.repetitionsGiven ? flags.repetitions : $0.repetitions ?? suite.repetitions)
         }
         let c = suite.container
         var request = RunRequest(
-            environments: suite.environments, workloads: suite.workloads.map(\.spec), repetitions: suite.repetitions,
+            environments: pairing.environments(suite.environments), workloads: suite.workloads.map(\.spec), repetitions: suite.repetitions,
             probeFamilies: flags.probes.families, timeout: suite.timeout ?? flags.timeout,
             echoOutput: flags.showOutput,
             container: .init(runtime: flags.guest.runtimeFlag ?? c.runtime, limits: .init(cpus: c.cpus, memoryBytes: c.memoryBytes, pids: c.pids),
@@ -47,7 +49,7 @@ enum SuiteRequest {
             throw ValidationError("--no-calibration applies to --accel kvm (the suite's vm.accel is \(request.vm.accel.rawValue))")
         }
         request.vm.calibrate = !flags.guest.noCalibration
-        if !suite.required { request.optionalEnvironments = Set(suite.environments) }
+        if !suite.required { request.optionalEnvironments = Set(pairing.environments(suite.environments)) }
         request.continueOnFailure = true
         return Loaded(suite: suite, request: request)
     }

@@ -115,3 +115,32 @@ func sample(_ centre: Double, spread: Double = 0.02, n: Int = 5, seed: UInt64) -
         }
     }
 }
+
+/// `--network bridge,host`: container-host is judged against the bridged container as well
+/// as native, by the same paired rounds.
+@Suite struct HostNetworkPairingTests {
+    @Test func containerHostIsPairedWithTheBridgedContainerByRound() throws {
+        let method = SummaryMethod(repetitions: 8, warmups: 0, order: "interleaved")
+        let native = sample(1e6, n: 8, seed: 11).enumerated().map { run("native", wall: $1, rep: $0 + 1) }
+        let bridged = sample(1.6e6, n: 8, seed: 12).enumerated().map { run("container", wall: $1, rep: $0 + 1) }
+        let host = sample(1.2e6, n: 8, seed: 13).enumerated().map { run("container-host", wall: $1, rep: $0 + 1) }
+        let report = Summarizer(method: method).summarize(native + bridged + host)
+        let wall = report.metrics.filter { $0.metric == "wall_ns" }
+        let hostWall = try #require(wall.first { $0.environment == "container-host" })
+        let r = try #require(hostWall.vsContainer)
+        // The geometric mean of the rounds' ratios, host over bridge.
+        let logs = zip(host, bridged).map { log(Double($0.wallNs) / Double($1.wallNs)) }
+        #expect(abs(r.ratio - exp(logs.reduce(0, +) / 8)) < 1e-9)
+        #expect(r.method == .paired && r.n == 8 && r.ciLow <= r.ratio && r.ratio <= r.ciHigh)
+        #expect(r.ratio < 0.8 && r.significant, "a quarter less time than the bridge: \(r)")
+        #expect(hostWall.vsNative != nil, "still judged against native")
+        #expect(wall.filter { $0.environment != "container-host" }.allSatisfy { $0.vsContainer == nil })
+    }
+
+    @Test func withoutTheBridgedContainerThereIsNoSuchRatio() throws {
+        let method = SummaryMethod(repetitions: 3, warmups: 0, order: "interleaved")
+        let runs = (1...3).flatMap { [run("native", wall: 1e6, rep: $0), run("container-host", wall: 1.1e6, rep: $0)] }
+        let report = Summarizer(method: method).summarize(runs)
+        #expect(report.metrics.allSatisfy { $0.vsContainer == nil })
+    }
+}

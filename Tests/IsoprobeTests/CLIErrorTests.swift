@@ -185,9 +185,10 @@ extension KernelTests {
         @Test(arguments: [
             (["run", "--env", "native,native"], "--env", "each once"),
             (["run", "--env", "native,"], "--env", "container"),
-            (["run", "--env", ""], "--env", "'native', 'container' or 'vm'"),
-            (["run", "--env", ","], "--env", "'native', 'container' or 'vm'"),
+            (["run", "--env", ""], "--env", "'native', 'container', 'container-host' or 'vm'"),
+            (["run", "--env", ","], "--env", "'native', 'container', 'container-host' or 'vm'"),
             (["run", "--userns", "maybe"], "--userns", "'auto', 'on' or 'off'"),
+            (["run", "--env", "container", "--network", "nat"], "--network", "'bridge', 'host', 'none' or 'bridge,host'"),
             (["run", "--accel", "fast", "--env", "vm"], "--accel", "'auto', 'kvm' or 'tcg'"),
             (["verify", "--env", "native"], "--env", "'container' or 'vm'"),
         ])

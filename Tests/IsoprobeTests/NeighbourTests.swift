@@ -98,6 +98,78 @@ extension KernelTests {
             #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
         }
 
+        /// A neighbour streaming to the peer over the victim's bridge, beside a tcp-rr victim:
+        /// the victim's latency is followed alone and beside it, and the stream moved bytes
+        /// (its own server's account in the peer).
+        @Test func networkTransmitNeighbourBesideATcpRRVictim() throws {
+            let environment = try containerEnvironment()
+            let before = Leftovers.Snapshot.take()
+            let settings = PerformanceIsolation.Settings(
+                victim: WorkloadSpec(name: "tcp-rr", parameters: [("size", "1"), ("duration_ms", "300")]),
+                repetitions: 1, warmups: 0, neighbours: [.networkTransmit], timeout: 60)
+            let result = try PerformanceIsolation(resources: try resources(), settings: settings).measure(environment)
+            let impact = try #require(result.neighbours.first)
+            #expect(impact.neighbour == .networkTransmit)
+            #expect(impact.neighbourWorkload.contains("direction=tx") && impact.neighbourWorkload.contains("port=\(NoisyNeighbour.networkPort)"))
+            #expect((result.alone.network?["net_transactions_per_sec"]?.first ?? 0) > 0, "\(String(describing: result.alone.network))")
+            #expect((impact.victim.network?["net_transactions_per_sec"]?.first ?? 0) > 0, "\(String(describing: impact.victim.network))")
+            let figure = try #require(impact.victimFigure, "no latency figure for the victim")
+            #expect(figure.metric == "net_latency_p50_ns" && figure.lowerIsBetter)
+            #expect(figure.medianAlone > 0 && figure.medianBeside > 0)
+            #expect(abs(figure.ratio - figure.medianBeside / figure.medianAlone) < 1e-9)
+            // The stream ran through the victim's run: at least a megabyte reached its server.
+            #expect((impact.neighbourBytes ?? 0) > 1 << 20, "the neighbour moved \(String(describing: impact.neighbourBytes)) bytes")
+            #expect(impact.containment.overlapped && impact.containment.victimCompleted, "\(impact.containment.neighbourExit)")
+            let json = String(decoding: try ResultDocument.encoder().encode(result), as: UTF8.self)
+            #expect(json.contains("\"victim_figure\"") && json.contains("\"neighbour_bytes\""))
+            #expect(result.text.contains("net_tx") && result.text.contains("neighbour moved"), "\(result.text)")
+            try Leftovers.check(afterProcess: getpid(), targets: [], since: before)
+            #expect(NeighbourTests.strays().isEmpty, "neighbour processes left: \(NeighbourTests.strays())")
+        }
+
+        /// A neighbour receiving from the peer beside a tcp-stream victim: the victim's
+        /// throughput is followed, and the peer's server sent the neighbour bytes.
+        @Test func networkReceiveNeighbourBesideAStreamVictim() throws {
+            let environment = try containerEnvironment()
+            let before = Leftovers.Snapshot.take()
+            let settings = PerformanceIsolation.Settings(
+                victim: WorkloadSpec(name: "tcp-stream", parameters: [("size", "65536"), ("direction", "tx"), ("duration_ms", "300")]),
+                repetitions: 1, warmups: 0, neighbours: [.networkReceive], timeout: 60)
+            let result = try PerformanceIsolation(resources: try resources(), settings: settings).measure(environment)
+            let impact = try #require(result.neighbours.first)
+            #expect(impact.neighbour == .networkReceive)
+            let figure = try #require(impact.victimFigure, "no throughput figure for the victim")
+            #expect(figure.metric == "net_throughput_bps" && !figure.lowerIsBetter)
+            #expect(figure.medianAlone > 1e6 && figure.medianBeside > 1e6, "\(figure)")
+            #expect((impact.neighbourBytes ?? 0) > 1 << 20, "the neighbour received \(String(describing: impact.neighbourBytes)) bytes")
+            #expect(impact.containment.overlapped && impact.containment.victimCompleted, "\(impact.containment.neighbourExit)")
+            try Leftovers.check(afterProcess: getpid(), targets: [], since: before)
+            #expect(NeighbourTests.strays().isEmpty, "neighbour processes left: \(NeighbourTests.strays())")
+        }
+
+        /// Two guests on one bridge: the neighbour guest's tap beside the victim's, its stream
+        /// from the peer counted by its own server even though its QEMU is stopped mid-stream.
+        @Test(.enabled(if: VMRequirements.available || Requirements.inCI, "needs qemu-system-x86_64 and a guest kernel"))
+        func vmNetworkReceiveNeighbourSharesTheVictimsBridge() throws {
+            try Requirements.requireKernelTestSetup()
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let before = Leftovers.Snapshot.take()
+            let settings = PerformanceIsolation.Settings(
+                victim: WorkloadSpec(name: "tcp-rr", parameters: [("size", "1"), ("duration_ms", "300")]),
+                repetitions: 1, warmups: 0, neighbours: [.networkReceive], timeout: 120, agentBinary: Repo.binary)
+            let result = try PerformanceIsolation(resources: try resources(), settings: settings)
+                .measure(.vm(VMEnvironment.Options()))
+            let impact = try #require(result.neighbours.first)
+            #expect(result.environment == "vm")
+            #expect(impact.victim.completed && (impact.victim.network?["net_transactions_per_sec"]?.first ?? 0) > 0)
+            #expect(impact.victimFigure?.metric == "net_latency_p50_ns")
+            #expect((impact.neighbourBytes ?? 0) > 1 << 20, "the neighbour guest received \(String(describing: impact.neighbourBytes)) bytes")
+            #expect(impact.containment.overlapped && impact.containment.stoppedAfterVictim, "\(impact.containment.neighbourExit)")
+            try Leftovers.check(afterProcess: getpid(), targets: [], since: before)
+            let qemu = try runProcess("/usr/bin/pgrep", ["-P", String(getpid()), "qemu-system"])
+            #expect(qemu.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "QEMU still running: \(qemu.stdout)")
+        }
+
         /// Fixture processes of a neighbour (they carry duration_ms= or hold_ms=).
         static func strays() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid -> String? in

@@ -86,6 +86,85 @@ extension KernelTests {
             try Self.expectNothingLeft(of: doc)
         }
 
+        /// `--network bridge,host`: both container variants in one plan, their rounds paired, so
+        /// container-host is judged against the bridged container directly (tcp-rr's latency,
+        /// tcp-stream's throughput, each with its interval) as well as against native.
+        @Test func bridgeAndHostContainersInOnePlanArePairedByRound() throws {
+            let r = try isoprobe(["run", "--env", "native,container", "--network", "bridge,host", "--reps", "2",
+                                  "--workload", "tcp-rr:duration_ms=200", "--workload", "tcp-stream:duration_ms=200"], timeout: 180)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document)
+            #expect(doc.schemaVersion == 6)
+            #expect(doc.runs.map(\.environment).uniqued() == ["native", "container", "container-host"])
+            #expect(doc.runs.filter { $0.environment == "container" }.allSatisfy { $0.network?.path.mode == "bridge" })
+            #expect(doc.runs.filter { $0.environment == "container-host" }.allSatisfy { $0.network?.path.mode == "host" })
+            let summary = try #require(doc.summary)
+            for (workload, metric) in [("tcp-rr:duration_ms=200", "net_latency_p50_ns"), ("tcp-stream:duration_ms=200", "net_throughput_bps")] {
+                let host = try #require(summary.metrics.first { $0.workload == workload && $0.environment == "container-host" && $0.metric == metric })
+                let r = try #require(host.vsContainer, "\(workload): no ratio to the bridged container")
+                #expect(r.method == .paired && r.n == 2)
+                #expect(r.ciLow <= r.ratio && r.ratio <= r.ciHigh && r.ratio > 0)
+                // The geometric mean of the two rounds' ratios, from the runs themselves.
+                let figure = try #require(MetricDefinition.named(metric))
+                let rounds = (1...2).map { n -> Double in
+                    let of = { (env: String) in doc.runs.first { $0.workload.spec == workload && $0.environment == env && $0.repetition == n }.flatMap(figure.value) ?? .nan }
+                    return of("container-host") / of("container")
+                }
+                #expect(abs(r.ratio - (rounds[0] * rounds[1]).squareRoot()) < 1e-9 * r.ratio, "\(r.ratio) from rounds \(rounds)")
+                #expect(host.vsNative != nil, "container-host is judged against native too")
+                #expect(summary.metrics.allSatisfy { $0.environment == "container-host" || $0.vsContainer == nil })
+            }
+            #expect(r.process.stdout.contains("container in the host's namespace against the bridged container"), "\(r.process.stdout)")
+            #expect(r.process.stdout.contains("latency p50") && r.process.stdout.contains("throughput"))
+            // The document holds to the published schema.
+            let saved = temporaryPath("paired", ".json")
+            defer { try? FileManager.default.removeItem(atPath: saved) }
+            try doc.jsonData().write(to: URL(fileURLWithPath: saved))
+            let check = try runProcess("/usr/bin/python3", ["-c", """
+                import json, sys, jsonschema
+                errors = [e.message for e in jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).iter_errors(json.load(open(sys.argv[2])))]
+                print("\\n".join(errors) or "valid")
+                """, Repo.root + "/docs/result.schema.json", saved])
+            #expect(check.stdout == "valid\n", "\(check.stdout) \(check.stderr)")
+            try Self.expectNothingLeft(of: doc)
+        }
+
+        /// --network takes one mode, or bridge,host: anything else is refused in one line.
+        @Test func aNetworkListOtherThanBridgeAndHostIsRefused() throws {
+            let r = try isoprobe(["run", "--env", "native,container", "--network", "bridge,none", "--workload", "tcp-rr"], json: false)
+            #expect(r.process.status == 2, "status \(r.process.status)")
+            #expect(r.process.stderr.contains("--network takes one of bridge, host or none, or bridge,host"), "\(r.process.stderr)")
+        }
+
+        /// A guest's stream: the host's view gives the VMM's CPU per megabyte moved (a stream
+        /// has no transactions), in the run's network figures, the summary and the report,
+        /// which says whether vhost-net served the card.
+        @Test(.enabled(if: VMRequirements.available || Requirements.inCI, "needs qemu-system-x86_64 and a guest kernel"))
+        func aGuestsStreamReportsTheVMMsCPUPerMegabyte() throws {
+            try #require(VMRequirements.available, "qemu-system-x86_64 or the guest kernel is missing: apt-get install -y qemu-system-x86; make kernel")
+            let bytes = 4_000_000
+            let r = try isoprobe(["run", "--env", "vm", "--workload", "tcp-stream:direction=tx,bytes=\(bytes)"], timeout: 180)
+            #expect(r.process.status == 0, "stderr: \(r.process.stderr)")
+            let doc = try #require(r.document)
+            let run = try #require(doc.runs.first)
+            let net = try #require(run.network, "no network figures")
+            let peer = try #require(net.peer)
+            #expect(peer.bytesIn == UInt64(24 + bytes))
+            #expect(net.vmmCpuPerTransactionNs == nil, "a stream has no transactions")
+            let perMB = try #require(net.vmmCpuPerMegabyteNs, "no VMM CPU per MB")
+            let oncpu = try #require(run.hostView?.sched?.oncpuTotalNs, "no host view of QEMU's CPU")
+            #expect(oncpu > 0 && abs(perMB - Double(oncpu) / (Double(peer.bytesIn + peer.bytesOut) / 1e6)) <= perMB * 1e-9)
+            let summary = try #require(doc.summary)
+            #expect(summary.metrics.contains { $0.environment == "vm" && $0.metric == "vmm_cpu_per_mb_ns" && $0.median == perMB })
+            #expect(MetricDefinition.named("vmm_cpu_per_mb_ns")?.gating == false)
+            #expect(r.process.stdout.contains("per MB moved"), "\(r.process.stdout)")
+            // The path's note says whether vhost-net served the card (this host has no /dev/vhost-net).
+            let vhost = FileManager.default.fileExists(atPath: "/dev/vhost-net")
+            #expect(net.path.vhost == vhost)
+            #expect(vhost || r.process.stdout.contains("no vhost-net: /dev/vhost-net is absent"), "\(r.process.stdout)")
+            try Self.expectNothingLeft(of: doc)
+        }
+
         /// UDP request/response and a connection per transaction: the server's datagrams and
         /// connections are the client's transactions.
         @Test func udpRRAndTCPCRRCountsAgree() throws {

@@ -228,7 +228,7 @@ import FoundationXML
         let report = try Self.sampleReport()
         let data = try report.jsonData()
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("\"schema_version\" : 2"))
+        #expect(text.contains("\"schema_version\" : \(VerifyReport.currentVersion)"))
         #expect(text.contains("\"classification\" : \"contradiction\""))
         #expect(text.contains("\"kind\" : \"hardened\""))
         #expect(text.contains("\"is_control\" : true"))

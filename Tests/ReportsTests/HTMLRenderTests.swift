@@ -20,7 +20,7 @@ import Testing
             #expect(html.components(separatedBy: "data-environment=\"\(env)\"").count - 1 == 2, "\(env): one series in each latency plot")
             #expect(html.contains("stroke=\"\(SVGPlot.colour(env))\""))
         }
-        #expect(Set(["native", "container", "vm", "other"].map(SVGPlot.colour)).count == 4, "a fixed colour per environment")
+        #expect(Set(["native", "container", "container-host", "vm", "other"].map(SVGPlot.colour)).count == 5, "a fixed colour per environment")
         #expect(html.components(separatedBy: "<svg").count - 1 == 3, "ratio plot, getpid latency, run-queue latency")
     }
 

@@ -71,7 +71,7 @@ import Testing
         #expect(message("repetitions = 0\n[[workload]]\nspec = \"g\"")
                 == "s.toml:1:15: repetitions: expected an integer >= 1, got integer 0")
         #expect(message("environments = [\"native\", \"kvm\"]\n[[workload]]\nspec = \"g\"")
-                == "s.toml:1:27: environments: expected one of \"native\", \"container\", \"vm\", got string \"kvm\"")
+                == "s.toml:1:27: environments: expected one of \"native\", \"container\", \"container-host\", \"vm\", got string \"kvm\"")
         #expect(message("threshold = 5\n[[workload]]\nspec = \"g\"")?.hasPrefix("s.toml:1:13: threshold: expected a number between 0 and 1") == true)
         #expect(message("name = \"x\"") == "s.toml:1:1: workload: the suite has no workloads; add [[workload]] tables with spec = \"NAME:key=value\"")
         #expect(message("[[workload]]\nenvironments = [\"native\"]") == "s.toml:1:1: workload[1]: a workload needs spec = \"NAME:key=value\" or name = \"NAME\"")

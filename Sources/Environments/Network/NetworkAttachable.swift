@@ -7,4 +7,11 @@ public protocol NetworkAttachable: AnyObject {
     func attach(to network: TestNetwork) throws
     /// The way its workloads go to the peer now; nil when it has none (`--network none`).
     var networkPath: NetworkPath? { get }
+    /// Gives back what it holds of the network (its address) when the plan is done with it:
+    /// a network shared between plans (a victim and its noisy neighbour) outlives each.
+    func detach()
+}
+
+extension NetworkAttachable {
+    public func detach() {}
 }

@@ -24,12 +24,12 @@ public final class PeerServer {
     /// What a server may print in one run (iperf3's JSON is a few tens of KiB).
     static let outputLimit = 4 << 20
 
-    /// The fixtures' server (fixtures/network/peer-server).
-    public convenience init(binary: String, network: TestNetwork) throws {
+    /// The fixtures' server (fixtures/network/peer-server), listening on `port`.
+    public convenience init(binary: String, port: Int = TestNetwork.serverPort, network: TestNetwork) throws {
         guard access(binary, X_OK) == 0 else {
             throw IsoprobeError(.missing, "the network workloads' server \(binary) is not built", fix: "run `make workloads`")
         }
-        try self.init(argv: [binary, "port=\(TestNetwork.serverPort)"], port: TestNetwork.serverPort, network: network) { text in
+        try self.init(argv: [binary, "port=\(port)"], port: port, network: network) { text in
             text.split(separator: "\n").lazy.compactMap(PeerServerFigures.parse(line:)).last
         }
     }

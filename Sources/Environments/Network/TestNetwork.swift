@@ -201,10 +201,10 @@ public final class TestNetwork: @unchecked Sendable {
         return path
     }
 
-    /// A container's path before its first run (its veth is made per run: `plug(process:)`).
-    public func containerRoute() -> NetworkPath {
+    /// A container's path before its first run (its veth is made per run: `plug(process:host:)`).
+    public func containerRoute(host: Int = TestNetwork.containerHost) -> NetworkPath {
         NetworkPath(mode: NetworkMode.bridge.rawValue, device: "veth", interface: interfaceName("c"), bridge: bridge,
-                    switchNamespace: switchNamespace, address: address(Self.containerHost), peerAddress: peerAddress,
+                    switchNamespace: switchNamespace, address: address(host), peerAddress: peerAddress,
                     mtu: Self.mtu)
     }
 
@@ -212,12 +212,35 @@ public final class TestNetwork: @unchecked Sendable {
     public static let containerHost = 3
     private var plugged = 0
 
+    /// Host numbers environments attached to this network hold (`takeHost`).
+    private var hostsTaken: Set<Int> = []
+    /// Where a second environment of a kind starts (a noisy neighbour beside its victim,
+    /// sharing the victim's bridge and peer).
+    public static let firstSharedHost = 10
+
+    /// A host number for an environment joining the network: `preferred` (a container's .3,
+    /// a guest's .4) while no other holds it, else the lowest free from .10. Given back
+    /// with `releaseHost` when the environment is done.
+    public func takeHost(preferred: Int) throws -> Int {
+        try lock.withLock {
+            guard let n = ([preferred] + Array(Self.firstSharedHost...254)).first(where: { !hostsTaken.contains($0) }) else {
+                throw IsoprobeError(.failed, "every address of \(cidr(0)) is taken by environments on the network")
+            }
+            hostsTaken.insert(n)
+            return n
+        }
+    }
+
+    public func releaseHost(_ n: Int) {
+        lock.withLock { _ = hostsTaken.remove(n) }
+    }
+
     /// A veth from the bridge into the network namespace of `pid` (a container's first
     /// process, its namespace made by the runtime, as Docker's bridge driver does), the end
-    /// inside with the address .3, IPv6 and forwarding off. The pair goes with the namespace
-    /// when the container ends; names are fresh each time, since the kernel removes a dead
-    /// namespace's devices a moment later.
-    public func plug(process pid: pid_t) throws -> NetworkPath {
+    /// inside with the address `.host` (.3 unless another container holds it), IPv6 and
+    /// forwarding off. The pair goes with the namespace when the container ends; names are
+    /// fresh each time, since the kernel removes a dead namespace's devices a moment later.
+    public func plug(process pid: pid_t, host: Int = TestNetwork.containerHost) throws -> NetworkPath {
         let n = lock.withLock { () -> Int in
             plugged += 1
             return plugged % 1000
@@ -234,9 +257,9 @@ public final class TestNetwork: @unchecked Sendable {
                                + "echo 0 > /proc/sys/net/ipv4/conf/\(inside)/forwarding && "
                                + "echo 0 > /proc/sys/net/ipv4/ip_forward"])
         guard let ip = HostTool.find("ip") else { throw IsoprobeError(.missing, "ip (iproute2) not found", fix: "apt-get install -y iproute2") }
-        try Self.run(enter + [ip, "addr", "add", cidr(Self.containerHost), "dev", inside])
+        try Self.run(enter + [ip, "addr", "add", cidr(host), "dev", inside])
         try Self.run(enter + [ip, "link", "set", inside, "up"])
-        var route = containerRoute()
+        var route = containerRoute(host: host)
         route.interface = inside
         route.offloads = offloadsCache ?? Self.offloads(of: inside, enter: enter)
         offloadsCache = route.offloads
@@ -254,9 +277,10 @@ public final class TestNetwork: @unchecked Sendable {
     }
 
     /// A guest's tap on the bridge: the descriptor QEMU is handed (the caller closes its
-    /// copy once QEMU runs; the tap goes when the last copy closes). The guest's address is .4.
-    public func attachTap() throws -> (fd: Int32, route: NetworkPath) {
-        let name = interfaceName("t")
+    /// copy once QEMU runs; the tap goes when the last copy closes). The guest's address is
+    /// `.host` (.4 unless another guest holds it; each guest's tap is named by it).
+    public func attachTap(host: Int = TestNetwork.guestHost) throws -> (fd: Int32, route: NetworkPath) {
+        let name = tapName(host: host)
         let opened = isoprobe_tap_open(NetworkNames.namespaceDirectory + "/" + switchNamespace, name)
         // Numbered above the descriptors QEMU is handed, so no copy overwrites it.
         let fd = opened >= 0 ? fcntl(opened, F_DUPFD_CLOEXEC, 10) : -1
@@ -272,7 +296,7 @@ public final class TestNetwork: @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
-        var route = tapRoute()
+        var route = tapRoute(host: host)
         route.offloads = Self.offloads(of: name, namespace: switchNamespace)
         return (fd, route)
     }
@@ -281,11 +305,14 @@ public final class TestNetwork: @unchecked Sendable {
     public static let guestHost = 4
 
     /// A guest's path before its tap exists (its offloads are known once it does).
-    public func tapRoute() -> NetworkPath {
-        NetworkPath(mode: NetworkMode.bridge.rawValue, device: "tap", interface: interfaceName("t"), bridge: bridge,
-                    switchNamespace: switchNamespace, address: address(Self.guestHost), peerAddress: peerAddress,
+    public func tapRoute(host: Int = TestNetwork.guestHost) -> NetworkPath {
+        NetworkPath(mode: NetworkMode.bridge.rawValue, device: "tap", interface: tapName(host: host), bridge: bridge,
+                    switchNamespace: switchNamespace, address: address(host), peerAddress: peerAddress,
                     mtu: Self.mtu, vhost: Self.vhostNet)
     }
+
+    /// `isoprobe<n>t` for the first guest, `isoprobe<n>t<host>` for another beside it.
+    func tapName(host: Int) -> String { interfaceName(host == Self.guestHost ? "t" : "t\(host)") }
 
     /// The peer's interface counters (bytes received, bytes sent): every byte a run sends
     /// to the peer, or gets from it, passes there, whichever environment runs.

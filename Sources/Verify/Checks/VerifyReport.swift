@@ -97,7 +97,7 @@ public struct VerifyReport: Codable, Sendable {
     public static let schemaName = "isoprobe.verify"
     /// Version 2: each check's class, the verdict policy, what isoprobe changed in a user's
     /// config (docs/result-schema.md).
-    public static let currentVersion = 2
+    public static let currentVersion = 3
 
     public var schema = VerifyReport.schemaName
     public var schemaVersion = VerifyReport.currentVersion

@@ -80,6 +80,13 @@ public struct VerifyRun {
             // neighbour in a second guest of the same environment.
             progress("performance isolation: a victim beside noisy neighbours (\(name))")
             performance = [try PerformanceIsolation(resources: resources, settings: .init(agentBinary: agentBinary)).measure(target.isolation)]
+            // The network neighbours beside a network victim: its latency, then its throughput.
+            for victim in PerformanceIsolation.networkVictims {
+                try checkInterrupted()
+                progress("performance isolation: \(victim.text) beside network neighbours (\(name))")
+                let settings = PerformanceIsolation.Settings(victim: victim, neighbours: NoisyNeighbour.network, agentBinary: agentBinary)
+                performance?.append(try PerformanceIsolation(resources: resources, settings: settings).measure(target.isolation))
+            }
         }
         return VerifyReport(host: host, policy: PolicySummary(policy, required: required), guests: [guest], control: control,
                             performance: performance)
