@@ -12,6 +12,13 @@ extension ContainerEnvironment: NetworkAttachable {
     public var label: String { options.network == .host ? "container-host" : kind.rawValue }
 
     public func attach(to network: TestNetwork) throws {
+        try attach(to: network, host: TestNetwork.containerHost)
+    }
+
+    /// Joins `network` as host number `host` of its /24 (verify's guests A and B share one
+    /// network, each with its own address).
+    public func attach(to network: TestNetwork, host: Int) throws {
+        bridgeHost = host
         switch options.network ?? .bridge {
         case .bridge:
             bridgedTo = network
@@ -29,7 +36,7 @@ extension ContainerEnvironment: NetworkAttachable {
     /// Plugs the container whose first process is `pid` into the bridge (bridged containers only).
     func plugNetwork(into pid: pid_t) throws {
         guard let network = bridgedTo else { return }
-        networkPath = try network.plug(process: pid)
+        networkPath = try network.plug(process: pid, host: bridgeHost)
     }
 
     /// `--network host` drops the network namespace; a bridged container's namespace starts

@@ -46,6 +46,8 @@ public final class ContainerEnvironment: LocalEnvironment {
     private var bundles: [[String]: ContainerBundle] = [:]
     /// The network a bridged container is plugged into, each run (ContainerEnvironment+Network).
     var bridgedTo: TestNetwork?
+    /// Its host number on that network's /24 (`attach(to:host:)`).
+    var bridgeHost = TestNetwork.containerHost
     public internal(set) var networkPath: NetworkPath?
     /// The plan's block device (storage workloads), kept from `prepare` to `close`.
     let block = BlockDeviceHolder()

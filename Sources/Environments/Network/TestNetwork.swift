@@ -30,17 +30,26 @@ public final class TestNetwork: @unchecked Sendable {
     private var hostInterfaces: [String] = []
     private var hostPath: NetworkPath?
     private var closed = false
+    /// Each guest's bridge port is bound to its MAC and address (`bindPorts()`).
+    public internal(set) var bindsPorts = false
 
     /// The port the peer's server listens on (fixtures/workloads/net.h's NET_PORT).
     public static let serverPort = 7000
     public static let mtu = 1500
 
-    /// Addresses on the path: the peer .1, the host's veth .2, a container .3, a guest .4.
+    /// Addresses on the path: the peer .1, the host's veth .2, a container .3, a guest .4
+    /// (verify's guest B takes .5).
     public func address(_ host: Int) -> String {
         "198.\(18 + subnet / 256).\(subnet % 256).\(host)"
     }
 
     public func cidr(_ host: Int) -> String { address(host) + "/24" }
+
+    /// The MAC address of host number `host` on this plan's bridge: locally administered,
+    /// fixed, so that a port can be bound to it before the port exists.
+    public func mac(_ host: Int) -> String {
+        String(format: "02:18:%02x:%02x:00:%02x", subnet >> 8, subnet & 0xff, host & 0xff)
+    }
 
     /// An interface name of this plan: `isoprobe<subnet><role>`.
     public func interfaceName(_ role: String) -> String {
@@ -169,7 +178,7 @@ public final class TestNetwork: @unchecked Sendable {
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", bridge, "up"])
         let peer = interfaceName("p")
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", peer + "b", "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", peer, "netns", peerNamespace])
+                             "peer", "name", peer, "address", mac(1), "netns", peerNamespace])
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", peer + "b", "master", bridge, "up"])
         try NetworkNames.ip(["-n", peerNamespace, "addr", "add", cidr(1), "dev", peer])
         try NetworkNames.ip(["-n", peerNamespace, "link", "set", peer, "up"])
@@ -177,9 +186,9 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A veth from the switch into the namespace at `namespaceTarget` (a name or a pid, as
     /// `ip link ... netns` takes it), its bridge end up on the bridge.
-    private func plug(_ name: String, into namespaceTarget: String) throws {
+    private func plug(_ name: String, into namespaceTarget: String, host: Int) throws {
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", name + "b", "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", name, "netns", namespaceTarget])
+                             "peer", "name", name, "address", mac(host), "netns", namespaceTarget])
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", name + "b", "master", bridge, "up"])
     }
 
@@ -190,7 +199,7 @@ public final class TestNetwork: @unchecked Sendable {
         let name = interfaceName("h")
         record(.networkInterface(name: name))
         lock.withLock { hostInterfaces.append(name) }
-        try plug(name, into: String(getpid()))
+        try plug(name, into: String(getpid()), host: 2)
         try Self.quiet(namespace: nil, interfaces: [name])
         try NetworkNames.ip(["addr", "add", cidr(2), "dev", name])
         try NetworkNames.ip(["link", "set", name, "up"])
@@ -214,10 +223,11 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A veth from the bridge into the network namespace of `pid` (a container's first
     /// process, its namespace made by the runtime, as Docker's bridge driver does), the end
-    /// inside with the address .3, IPv6 and forwarding off. The pair goes with the namespace
-    /// when the container ends; names are fresh each time, since the kernel removes a dead
-    /// namespace's devices a moment later.
-    public func plug(process pid: pid_t) throws -> NetworkPath {
+    /// inside with the address `host` (.3 unless told), its MAC `mac(host)`, IPv6 and
+    /// forwarding off, its bridge port bound to both where the network binds ports. The pair
+    /// goes with the namespace when the container ends; names are fresh each time, since the
+    /// kernel removes a dead namespace's devices a moment later.
+    public func plug(process pid: pid_t, host: Int = TestNetwork.containerHost) throws -> NetworkPath {
         let n = lock.withLock { () -> Int in
             plugged += 1
             return plugged % 1000
@@ -228,15 +238,18 @@ public final class TestNetwork: @unchecked Sendable {
         }
         let enter = [nsenter, "--net=/proc/\(pid)/ns/net"]
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", outside, "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", inside, "netns", String(pid)])
+                             "peer", "name", inside, "address", mac(host), "netns", String(pid)])
+        // Bound before the port is up: no frame of its passes unchecked.
+        try bindPortIfAsked(outside, host: host)
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", outside, "master", bridge, "up"])
         try Self.run(enter + ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/\(inside)/disable_ipv6 && "
                                + "echo 0 > /proc/sys/net/ipv4/conf/\(inside)/forwarding && "
                                + "echo 0 > /proc/sys/net/ipv4/ip_forward"])
         guard let ip = HostTool.find("ip") else { throw IsoprobeError(.missing, "ip (iproute2) not found", fix: "apt-get install -y iproute2") }
-        try Self.run(enter + [ip, "addr", "add", cidr(Self.containerHost), "dev", inside])
+        try Self.run(enter + [ip, "addr", "add", cidr(host), "dev", inside])
         try Self.run(enter + [ip, "link", "set", inside, "up"])
         var route = containerRoute()
+        route.address = address(host)
         route.interface = inside
         route.offloads = offloadsCache ?? Self.offloads(of: inside, enter: enter)
         offloadsCache = route.offloads
