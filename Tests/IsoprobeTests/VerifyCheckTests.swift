@@ -354,8 +354,10 @@ extension KernelTests {
             #expect(run.status == 0, "\(run.stderr)")
             let output = try CheckerOutput.parse(run.stdout)
             #expect(output.ops == BoundaryCheck.all.count)
+            // The bridge's checks need verify's bridge (VerifyTests run them): without its addresses, na.
             for check in BoundaryCheck.all where ["processes", "ipc", "network"].contains(check.category) {
-                #expect(output.check(check.id)?.verdict == .fail, "\(check.id): \(output.check(check.id)?.evidence ?? "")")
+                let expected: CheckVerdict = VerifyProfile.bridgeChecks.contains(check.id) ? .na : .fail
+                #expect(output.check(check.id)?.verdict == expected, "\(check.id): \(output.check(check.id)?.evidence ?? "")")
             }
             #expect(output.check("proc.see_host")?.evidence.contains("pid \(host.pid) ") == true)
             #expect(output.check("fs.read_host_file")?.verdict == .fail)
