@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import IsoprobeCore
 import Harness
@@ -77,11 +78,97 @@ extension KernelTests {
             // The host saw A being refused: the checker's dangerous calls fail with EPERM.
             #expect(guest.observations.refusedSyscalls.contains { $0.errno == "EPERM" })
             let control = try #require(r.control)
-            for id in ["proc.see_host", "proc.signal_host", "net.reach_host", "priv.capabilities", "priv.seccomp"] {
+            for id in ["proc.see_host", "proc.signal_host", "net.reach_host", "net.raw_socket", "priv.capabilities", "priv.seccomp"] {
                 #expect(control.checks.first { $0.id == id }?.verdict == .fail, "control \(id) did not fail")
             }
             #expect(r.controlValid)
+            Self.expectBridgeChecks(guest, control: control)
+            Self.expectBridgeGone(guest.bridge)
+            Self.expectBridgeGone(control.bridge)
             #expect(result.status == 0, "exit \(result.status); stderr: \(result.stderr)")
+        }
+
+        /// On verify's bridge: the hardened A reaches neither B's nor the host's listener there
+        /// (its port passes IPv4 to the peer alone where nftables' bridge family exists, as
+        /// here) and cannot open a packet socket; the control, in the host's namespace with
+        /// every capability, opens one, captures B's chatter and the peer receives its frames
+        /// from B's address. The host judged spoofing and capture by what reached the peer.
+        static func expectBridgeChecks(_ guest: GuestVerification, control: GuestVerification) {
+            func check(_ g: GuestVerification, _ id: String) -> CheckResult? { g.checks.first { $0.id == id } }
+            let filtering = TestNetwork.bridgeFiltering.available
+            for id in ["net.bridge_reach_peer", "net.bridge_reach_host"] {
+                #expect(check(guest, id)?.classification == (filtering ? .held : .open), "\(id): \(check(guest, id)?.evidence ?? "")")
+                #expect(check(guest, id)?.required == filtering)
+                #expect(check(control, id)?.verdict == .fail, "control \(id): \(check(control, id)?.evidence ?? "")")
+            }
+            for id in ["net.raw_socket", "net.sniff_peer", "net.spoof_source"] {
+                #expect(check(guest, id)?.classification == .held, "\(id): \(check(guest, id)?.evidence ?? "")")
+                #expect(check(guest, id)?.evidence.contains("EPERM") == true, "\(id): \(check(guest, id)?.evidence ?? "")")
+            }
+            #expect(check(guest, "net.sniff_peer")?.evidence.contains("B's chatter reached the peer") == true)
+            #expect(check(control, "net.raw_socket")?.required == true)
+            #expect(check(control, "net.sniff_peer")?.verdict == .fail, "\(check(control, "net.sniff_peer")?.evidence ?? "")")
+            #expect(check(control, "net.spoof_source")?.evidence.hasPrefix("the peer received A's") == true,
+                    "\(check(control, "net.spoof_source")?.evidence ?? "")")
+            #expect(guest.notes.contains { $0.hasPrefix(filtering ? "the bridge binds each guest's port" : "the bridge's ports are not bound") })
+        }
+
+        /// The bridge's namespaces, interfaces and the host's address on it are gone
+        /// (`ip -all netns list`, `ip link`, `ip -br addr`).
+        static func expectBridgeGone(_ bridge: BridgeSummary?, sourceLocation: SourceLocation = #_sourceLocation) {
+            guard let bridge else {
+                Issue.record("A was not on a bridge", sourceLocation: sourceLocation)
+                return
+            }
+            let netns = (try? runProcess("/usr/sbin/ip", ["-all", "netns", "list"]).stdout) ?? ""
+            let links = (try? runProcess("/usr/sbin/ip", ["-o", "link"]).stdout) ?? ""
+            let addresses = (try? runProcess("/usr/sbin/ip", ["-br", "-4", "addr"]).stdout) ?? ""
+            let peer = bridge.switchNamespace.replacingOccurrences(of: "-switch", with: "-peer")
+            #expect(!netns.contains(bridge.switchNamespace + " ") && !netns.contains(bridge.switchNamespace + "\n"),
+                    "\(bridge.switchNamespace) left: \(netns)", sourceLocation: sourceLocation)
+            #expect(!netns.contains(peer + " ") && !netns.contains(peer + "\n"), "\(peer) left", sourceLocation: sourceLocation)
+            let prefix = String(bridge.bridge.dropLast(2))
+            #expect(!links.split(separator: "\n").contains { $0.contains(": \(prefix)h") }, "\(prefix)h left: \(links)",
+                    sourceLocation: sourceLocation)
+            #expect(!addresses.contains(bridge.hostAddress + "/"), "\(bridge.hostAddress) left", sourceLocation: sourceLocation)
+        }
+
+        /// With CAP_NET_RAW (as Docker grants) A opens a packet socket and crafts frames from
+        /// B's IP and MAC. On a bridge that binds its ports the peer receives A's own datagram
+        /// and none of them; on a plain bridge (ports not bound) it receives them: the spoofing
+        /// check is judged by what arrived, and fails where the bridge lets a port spoof.
+        @Test func rawSocketsOnBoundAndPlainBridges() throws {
+            try Self.requireChecker()
+            try #require(TestNetwork.bridgeFiltering.available || !Requirements.inCI, "\(TestNetwork.bridgeFiltering.reason)")
+            var resources = try Resources.locate(probesDirectory: Repo.probesDirectory)
+            resources.workloadsDirectory = Repo.workloadsDirectory
+            var verification = BoundaryVerification(resources: resources, checker: Self.checker, agentBinary: Repo.binary)
+            let config = ConfigFixtures.path("cap-net-raw")
+            let target = VerifyTarget.container(.init(ociConfigPath: config))
+            let before = Leftovers.Snapshot.take()
+            func check(_ g: GuestVerification, _ id: String) -> CheckResult? { g.checks.first { $0.id == id } }
+            for bound in TestNetwork.bridgeFiltering.available ? [true, false] : [false] {
+                verification.bindsPorts = bound
+                var kernel = KernelSettings.current()
+                kernel.bridgeFiltering = bound
+                let profile = VerifyProfile.container(try Spec.load(from: config), name: "oci-config", kernel: kernel)
+                let guest = try verification.verify(target, profile: profile, required: [])
+                #expect(guest.bridge?.portsBound == bound)
+                Self.expectBridgeGone(guest.bridge)
+                let spoof = try #require(check(guest, "net.spoof_source"))
+                #expect(check(guest, "net.raw_socket")?.verdict == .fail)
+                #expect(spoof.verdict == (bound ? .pass : .fail), "bound \(bound): \(spoof.evidence)")
+                #expect(spoof.evidence.hasPrefix(bound ? "the peer received A's own datagram" : "the peer received A's spoof"),
+                        "\(spoof.evidence)")
+                #expect(spoof.classification != .contradiction, "bound \(bound): \(spoof.evidence)")
+                #expect(check(guest, "net.bridge_reach_peer")?.verdict == (bound ? .pass : .fail),
+                        "bound \(bound): \(check(guest, "net.bridge_reach_peer")?.evidence ?? "")")
+                // A learning bridge keeps B's unicast frames from A's port either way.
+                #expect(check(guest, "net.sniff_peer")?.verdict == .pass, "\(check(guest, "net.sniff_peer")?.evidence ?? "")")
+                #expect(guest.contradictions.isEmpty, "\(guest.contradictions.map { "\($0.id): \($0.evidence)" })")
+            }
+            Self.expectNoCanaries()
+            #expect(Leftovers.newCgroups(since: before).isEmpty)
         }
 
         /// A config made by `runc spec` (read-only root, no writable /tmp, a terminal) and each
@@ -106,8 +193,11 @@ extension KernelTests {
             #expect(open.isSuperset(of: variant.opens), "\(variant.opens.subtracting(open))")
             #expect(open.isDisjoint(with: variant.closes), "\(open.intersection(variant.closes))")
             // What isoprobe changed to run in the config, each with why: runc spec asks for a terminal.
+            // A container with a network namespace of its own is plugged into verify's bridge, IPv6 off.
+            let bridged = variant.name != "no-network-namespace"
             let fields = guest.configChanges?.map(\.field) ?? []
-            #expect(fields == ["process.args", "root.path", "process.terminal", "linux.cgroupsPath", "hooks.startContainer", "mounts"])
+            #expect(fields == ["process.args", "root.path", "process.terminal", "linux.cgroupsPath"] + (bridged ? ["linux.sysctl"] : [])
+                    + ["hooks.startContainer", "mounts"])
             #expect(result.stdout.contains("isoprobe changed the config to run A and B in it:"))
             #expect(!result.stderr.contains("Read-only file system"), "\(result.stderr)")
 

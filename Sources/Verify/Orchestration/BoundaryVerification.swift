@@ -19,6 +19,9 @@ public struct BoundaryVerification {
     public var timeout: TimeInterval = 120
     /// The isoprobe binary that serves as the agent inside guests.
     public var agentBinary: String
+    /// Whether guest A's bridge binds its ports where nftables' bridge family exists (the
+    /// control's never does); false shows what a plain Linux bridge lets through.
+    public var bindsPorts = true
 
     public init(resources: Resources, checker: String, agentBinary: String = Resources.executablePath) {
         self.resources = resources
@@ -38,7 +41,7 @@ public struct BoundaryVerification {
         let membership = try guest.base.bridgeMembership()
         let bridge = membership == .none ? nil
             : try BridgeCanaries(checker: checker, tag: ids.netTag,
-                                 bindPorts: !profile.isControl && TestNetwork.bridgeFiltering.available)
+                                 bindPorts: bindsPorts && !profile.isControl && TestNetwork.bridgeFiltering.available)
         defer { bridge?.close() }
         let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir.path,
                                         bridgeAddress: bridge?.hostAddress)
@@ -67,7 +70,8 @@ public struct BoundaryVerification {
                              b: bridge?.endpoint(membership, host: BridgeCanaries.hostB))
         return GuestVerification(environment: guest.name, profile: profile.name, isControl: profile.isControl,
                                  checks: try profile.evaluate(observed, requiring: required), observations: seen.observations,
-                                 notes: seen.notes, configChanges: profile.isControl ? nil : seen.configChanges)
+                                 notes: seen.notes, configChanges: profile.isControl ? nil : seen.configChanges,
+                                 bridge: bridge?.summary(membership))
     }
 
     struct GuestRunSeen {

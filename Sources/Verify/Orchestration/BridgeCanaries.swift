@@ -152,6 +152,14 @@ final class BridgeCanaries {
         }
     }
 
+    /// The report's account of the bridge, A and B being `membership`.
+    func summary(_ membership: BridgeMembership) -> BridgeSummary? {
+        guard let a = endpoint(membership, host: Self.hostA), let b = endpoint(membership, host: Self.hostB) else { return nil }
+        return BridgeSummary(bridge: network.bridge, switchNamespace: network.switchNamespace, peerAddress: network.peerAddress,
+                             hostAddress: hostAddress, address: a.address, otherAddress: b.address,
+                             portsBound: network.bindsPorts, filtering: TestNetwork.bridgeFiltering.reason)
+    }
+
     /// What the report says of the bridge under this run.
     var note: String {
         network.bindsPorts
