@@ -8,8 +8,15 @@ import VM
 /// card's modules and gives it its address.
 extension VMEnvironment: NetworkAttachable {
     public func attach(to network: TestNetwork) throws {
+        try attach(to: network, host: TestNetwork.guestHost)
+    }
+
+    /// Joins `network` as host number `host` of its /24 (verify's guests A and B share one
+    /// network, each with its own tap and address).
+    public func attach(to network: TestNetwork, host: Int) throws {
         self.network = network
-        networkPath = network.tapRoute()
+        networkHost = host
+        networkPath = network.tapRoute(host: host)
     }
 
     /// Where the card's modules go in the guest's root, apart from the scratch disk's.
@@ -26,17 +33,18 @@ extension VMEnvironment: NetworkAttachable {
                                  contents: module.contents)
             }
         }
-        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, guestAddress: network.cidr(TestNetwork.guestHost))
+        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, mac: network.mac(networkHost),
+                                    guestAddress: network.cidr(networkHost))
         return card.initScript(modulesDirectory: Self.networkModulesDirectory)
     }
 
     /// A fresh tap for this boot, on the configuration; the caller closes the returned
     /// descriptor once QEMU holds its copy.
     func addNetworkCard(to configuration: inout GuestBoot.Configuration, network: TestNetwork) throws -> Int32 {
-        let (fd, route) = try network.attachTap()
+        let (fd, route) = try network.attachTap(host: networkHost)
         networkPath = route
-        configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false,
-                                                 guestAddress: network.cidr(TestNetwork.guestHost))
+        configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false, mac: network.mac(networkHost),
+                                                 guestAddress: network.cidr(networkHost))
         return fd
     }
 }

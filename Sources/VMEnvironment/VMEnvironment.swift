@@ -116,6 +116,8 @@ public final class VMEnvironment: Environment {
     private var boots = 0
     /// The plan's network, when it has network workloads (VMEnvironment+Network).
     var network: TestNetwork?
+    /// Its host number on that network's /24 (`attach(to:host:)`).
+    var networkHost = TestNetwork.guestHost
     public internal(set) var networkPath: NetworkPath?
     /// The plan's storage disk: its size, once a workload asks for one, and the file QEMU opens.
     private var blockBytes: Int64?

@@ -267,9 +267,11 @@ public final class TestNetwork: @unchecked Sendable {
     }
 
     /// A guest's tap on the bridge: the descriptor QEMU is handed (the caller closes its
-    /// copy once QEMU runs; the tap goes when the last copy closes). The guest's address is .4.
-    public func attachTap() throws -> (fd: Int32, route: NetworkPath) {
-        let name = interfaceName("t")
+    /// copy once QEMU runs; the tap goes when the last copy closes). The guest's address is
+    /// `host` (.4 unless told; its card's MAC `mac(host)`), its port bound to both where the
+    /// network binds ports.
+    public func attachTap(host: Int = TestNetwork.guestHost) throws -> (fd: Int32, route: NetworkPath) {
+        let name = tapName(host: host)
         let opened = isoprobe_tap_open(NetworkNames.namespaceDirectory + "/" + switchNamespace, name)
         // Numbered above the descriptors QEMU is handed, so no copy overwrites it.
         let fd = opened >= 0 ? fcntl(opened, F_DUPFD_CLOEXEC, 10) : -1
@@ -280,12 +282,13 @@ public final class TestNetwork: @unchecked Sendable {
         }
         do {
             try Self.quiet(namespace: switchNamespace, interfaces: [name])
+            try bindPortIfAsked(name, host: host)
             try NetworkNames.ip(["-n", switchNamespace, "link", "set", name, "mtu", String(Self.mtu), "master", bridge, "up"])
         } catch {
             Glibc.close(fd)
             throw error
         }
-        var route = tapRoute()
+        var route = tapRoute(host: host)
         route.offloads = Self.offloads(of: name, namespace: switchNamespace)
         return (fd, route)
     }
@@ -294,10 +297,15 @@ public final class TestNetwork: @unchecked Sendable {
     public static let guestHost = 4
 
     /// A guest's path before its tap exists (its offloads are known once it does).
-    public func tapRoute() -> NetworkPath {
-        NetworkPath(mode: NetworkMode.bridge.rawValue, device: "tap", interface: interfaceName("t"), bridge: bridge,
-                    switchNamespace: switchNamespace, address: address(Self.guestHost), peerAddress: peerAddress,
+    public func tapRoute(host: Int = TestNetwork.guestHost) -> NetworkPath {
+        NetworkPath(mode: NetworkMode.bridge.rawValue, device: "tap", interface: tapName(host: host), bridge: bridge,
+                    switchNamespace: switchNamespace, address: address(host), peerAddress: peerAddress,
                     mtu: Self.mtu, vhost: Self.vhostNet)
+    }
+
+    /// `isoprobe<n>t` for the plan's guest, `isoprobe<n>t<host>` for another host number.
+    func tapName(host: Int) -> String {
+        interfaceName(host == Self.guestHost ? "t" : "t\(host)")
     }
 
     /// The peer's interface counters (bytes received, bytes sent): every byte a run sends

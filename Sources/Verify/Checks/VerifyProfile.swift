@@ -58,7 +58,10 @@ public struct VerifyProfile: Sendable, Equatable {
 
     /// A QEMU guest: its own kernel, so what its root may do inside is the guest's business;
     /// what must hold is everything that would reach the host or the other guest.
-    public static var vm: VerifyProfile {
+    /// On verify's bridge the guest's root crafts and captures frames as it likes: what
+    /// holds there is the bridge's doing, which binds each guest's port where nftables' bridge
+    /// family exists (`kernel.bridgeFiltering`).
+    public static func vm(kernel: KernelSettings? = nil) -> VerifyProfile {
         var e: [String: Expectation] = [:]
         for id in ["proc.see_host", "proc.signal_host", "proc.ptrace_host", "proc.see_peer", "proc.signal_peer",
                    "proc.ptrace_peer", "fs.read_host_file", "net.reach_host", "net.reach_peer", "net.host_interfaces",
@@ -66,8 +69,20 @@ public struct VerifyProfile: Sendable, Equatable {
                    "kernel.shared"] {
             e[id] = Expectation(.pass, "a guest runs its own kernel")
         }
-        for id in bridgeChecks {
-            e[id] = Expectation(.either, "verify does not put QEMU guests on its bridge yet: not tried")
+        switch kernel?.bridgeFiltering {
+        case true?:
+            e["net.bridge_reach_peer"] = Expectation(.pass, "isoprobe binds each guest's bridge port: IPv4 to the peer only (nftables)")
+            e["net.bridge_reach_host"] = e["net.bridge_reach_peer"]
+            e["net.spoof_source"] = Expectation(.pass, "isoprobe binds each bridge port to its MAC and IPv4 address (nftables)")
+            e["net.sniff_peer"] = Expectation(.pass, "a learning bridge sends B's frames to the peer's port alone, and bound ports cannot teach it otherwise")
+        case false?:
+            let plain = "a plain Linux bridge (no nftables bridge family), open by design"
+            e["net.bridge_reach_peer"] = Expectation(.fail, plain + ": it forwards between all its ports")
+            e["net.bridge_reach_host"] = e["net.bridge_reach_peer"]
+            e["net.spoof_source"] = Expectation(.fail, plain + ": the guest's root crafts frames from any address")
+            e["net.sniff_peer"] = Expectation(.either, "a learning bridge sends B's frames to the peer's port alone, but a port that may spoof can teach it otherwise")
+        case nil:
+            for id in bridgeChecks { e[id] = Expectation(.either, "whether the bridge filters is unknown") }
         }
         for c in BoundaryCheck.all where e[c.id] == nil {
             e[c.id] = Expectation(.either, "inside the guest's own kernel: the guest's root decides, not the host")

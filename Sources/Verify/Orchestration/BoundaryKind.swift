@@ -109,13 +109,16 @@ extension ContainerIsolation {
 }
 
 extension VMIsolation: BoundaryKind {
-    /// Not yet: a guest's card takes the one tap address a plan's network gives guests, and
-    /// A and B would need one each.
-    func bridgeMembership() throws -> BridgeMembership { .none }
-    func join(_ environment: Environment, to network: TestNetwork, host: Int) throws {}
+    /// Each guest gets a tap of its own on the bridge, behind its virtio-net card.
+    func bridgeMembership() throws -> BridgeMembership { .own }
 
-    func profile() throws -> VerifyProfile { .vm }
-    func hardenedProfile() -> VerifyProfile { .vm }
+    func join(_ environment: Environment, to network: TestNetwork, host: Int) throws {
+        guard let guest = environment as? VMEnvironment else { return }
+        try guest.attach(to: network, host: host)
+    }
+
+    func profile() throws -> VerifyProfile { .vm(kernel: KernelSettings.current()) }
+    func hardenedProfile() -> VerifyProfile { .vm(kernel: KernelSettings.current()) }
     func configChanges(in environment: Environment) -> [ConfigChange]? { nil }
     func checkerPath(ofHostFile path: String) throws -> String { path }
 
