@@ -287,6 +287,25 @@ extension KernelTests {
             #expect(guest.breaches.map(\.id) == [], "\(guest.breaches.map { "\($0.id): \($0.evidence)" })")
             #expect(guest.checks.first { $0.id == "kernel.shared" }?.verdict == .pass)
             #expect(result.status == 0, "exit \(result.status); stderr: \(result.stderr)")
+            // On the bridge the guest's root opens a packet socket and crafts frames from B's
+            // addresses: the bound port drops them (the peer got A's own datagram only), and
+            // a learning bridge shows A none of B's chatter, promiscuous or not.
+            func check(_ id: String) -> CheckResult? { guest.checks.first { $0.id == id } }
+            #expect(check("net.raw_socket")?.verdict == .fail && check("net.raw_socket")?.classification == .open)
+            let filtering = TestNetwork.bridgeFiltering.available
+            #expect(check("net.sniff_peer")?.verdict == .pass, "\(check("net.sniff_peer")?.evidence ?? "")")
+            #expect(check("net.sniff_peer")?.evidence.contains("B's chatter reached the peer") == true)
+            if filtering {
+                for id in ["net.bridge_reach_peer", "net.bridge_reach_host", "net.spoof_source", "net.sniff_peer"] {
+                    #expect(check(id)?.classification == .held && check(id)?.required == true, "\(id): \(check(id)?.evidence ?? "")")
+                }
+                #expect(check("net.spoof_source")?.evidence.hasPrefix("the peer received A's own datagram from \(guest.bridge?.address ?? "?")") == true)
+            } else {
+                #expect(check("net.spoof_source")?.verdict == .fail && check("net.spoof_source")?.classification == .open)
+            }
+            #expect(guest.bridge?.portsBound == filtering)
+            #expect(report?.control?.checks.first { $0.id == "net.raw_socket" }?.verdict == .fail)
+            Self.expectBridgeGone(guest.bridge)
         }
 
         @Test func interruptedVerifyLeavesNothing() throws {
