@@ -52,7 +52,7 @@ public struct BoundaryVerification {
                                           bridge: bridge?.checkParameters(peer: membership) ?? [])
         var seen = try runGuest(guest, ids: ids, params: params, bridge: bridge.map { ($0, membership) })
         let arrivals = bridge?.arrivals() ?? []
-        if let bridge { seen.notes.append(bridge.note) }
+        if let bridge { seen.notes.append(bridge.note(membership)) }
         // A's hostname must not have reached the host; put it back if it did.
         if HostIdentity.currentHostname() == ids.hostnameProbe {
             seen.onHost = true

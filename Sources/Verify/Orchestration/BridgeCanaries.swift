@@ -160,9 +160,12 @@ final class BridgeCanaries {
                              portsBound: network.bindsPorts, filtering: TestNetwork.bridgeFiltering.reason)
     }
 
-    /// What the report says of the bridge under this run.
-    var note: String {
-        network.bindsPorts
+    /// What the report says of the bridge under this run, A and B being `membership`.
+    func note(_ membership: BridgeMembership) -> String {
+        if membership == .host {
+            return "A and B are in the host's network namespace: on the bridge through the host's veth, with its address \(hostAddress)"
+        }
+        return network.bindsPorts
             ? "the bridge binds each guest's port to its MAC and IPv4 address, IPv4 to the peer only (nftables bridge family)"
             : TestNetwork.bridgeFiltering.available ? "the bridge's ports are not bound (a plain Linux bridge)"
             : "the bridge's ports are not bound: \(TestNetwork.bridgeFiltering.reason); a plain Linux bridge lets a port spoof and reach every other port, open by design"
