@@ -2,6 +2,7 @@ import Environments
 import Foundation
 import IsoprobeCore
 import Harness
+import Host
 import OCI
 import Testing
 @testable import Verify
@@ -309,21 +310,47 @@ extension KernelTests {
         }
 
         @Test func interruptedVerifyLeavesNothing() throws {
+            var peerNamespace: String?
             let (result, _) = try Self.verify(["--env", "container"], timeout: 120) { process in
-                // Once B's planter runs, the run is in the middle of everything it owns.
+                // Once B's planter runs on the bridge, the run is in the middle of everything it
+                // owns: the bridge's namespaces, the peer's receiver, both canaries.
                 let deadline = Date().addingTimeInterval(30)
-                while Date() < deadline && !Self.planterRunning() { usleep(20_000) }
+                while Date() < deadline && !(Self.planterRunning(role: "p") && Self.receiver(of: process.processIdentifier) != nil) {
+                    usleep(20_000)
+                }
+                if let pid = Self.receiver(of: process.processIdentifier),
+                   let named = try? runProcess("/usr/sbin/ip", ["netns", "identify", String(pid)]).stdout {
+                    peerNamespace = named.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
                 usleep(300_000)
                 kill(process.processIdentifier, SIGINT)
             }
             // 130: isoprobe's code for an interruption (128 + SIGINT).
             #expect(result.status == 130, "exit \(result.status) after SIGINT; stderr: \(result.stderr)")
+            let peer = try #require(peerNamespace, "the peer's receiver was never seen running")
+            #expect(peer.hasPrefix("isoprobe-") && peer.hasSuffix("-peer"), "\(peer)")
+            let left = try runProcess("/usr/sbin/ip", ["-all", "netns", "list"]).stdout.split(separator: "\n")
+                .map { String($0.split(separator: " ").first ?? "") }
+            let switchNamespace = peer.replacingOccurrences(of: "-peer", with: "-switch")
+            #expect(!left.contains(peer) && !left.contains(switchNamespace), "left after SIGINT: \(left)")
         }
 
-        static func planterRunning() -> Bool {
+        /// The peer's receiver (`boundaries receive`) started by isoprobe process `parent`.
+        static func receiver(of parent: Int32) -> Int32? {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).first { pid in
+                guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                let argv = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                return argv.count > 1 && argv[0].hasSuffix("/boundaries") && argv[1] == "receive"
+                    && ProcFS.stat(of: pid)?.ppid == parent
+            }
+        }
+
+        /// A canary planter runs; with `role`, one whose tag ends in it (h: the host's, p: B's).
+        static func planterRunning(role: String = "") -> Bool {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).contains { name in
                 guard let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return false }
-                return String(decoding: data.split(separator: 0).first ?? [], as: UTF8.self).hasPrefix("isoprobe-canary-")
+                let argv0 = String(decoding: data.split(separator: 0).first ?? [], as: UTF8.self)
+                return argv0.hasPrefix("isoprobe-canary-") && argv0.hasSuffix(role)
             }
         }
     }
