@@ -101,6 +101,8 @@ extension KernelTests {
                 #expect(check(guest, id)?.classification == (filtering ? .held : .open), "\(id): \(check(guest, id)?.evidence ?? "")")
                 #expect(check(guest, id)?.required == filtering)
                 #expect(check(control, id)?.verdict == .fail, "control \(id): \(check(control, id)?.evidence ?? "")")
+                // The peer, A's permitted target, got A's own datagram: the path was up.
+                if filtering { #expect(check(guest, id)?.evidence.hasSuffix("A's own datagram reached the peer") == true) }
             }
             for id in ["net.raw_socket", "net.sniff_peer", "net.spoof_source"] {
                 #expect(check(guest, id)?.classification == .held, "\(id): \(check(guest, id)?.evidence ?? "")")

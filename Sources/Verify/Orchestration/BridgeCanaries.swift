@@ -139,6 +139,17 @@ final class BridgeCanaries {
             }
             observed[i] = c
         }
+        // The peer is A's permitted target: a listener out of reach means something only if
+        // A's own datagram got to the peer, so the path itself carried A's traffic.
+        for id in ["net.bridge_reach_peer", "net.bridge_reach_host"] {
+            guard let i = observed.firstIndex(where: { $0.id == id }), observed[i].verdict == .pass else { continue }
+            if own.isEmpty {
+                observed[i].verdict = .na
+                observed[i].evidence += "; not even A's own datagram reached the peer: the path carried nothing"
+            } else {
+                observed[i].evidence += "; A's own datagram reached the peer"
+            }
+        }
         if let i = observed.firstIndex(where: { $0.id == "net.sniff_peer" }) {
             var c = observed[i]
             // A capture that found nothing proves something only if B's traffic flowed.
