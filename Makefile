@@ -12,7 +12,7 @@ SWIFT_FLAGS ?=
 # Debian packages the build and the tests need (checked with dpkg, installed with apt).
 PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config clang bpftool bpftrace libc6-dev strace \
             iproute2 python3 gzip tar runc crun busybox-static cpio e2fsprogs xz-utils libsqlite3-dev \
-            python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf fio \
+            python3-jsonschema python3-prometheus-client python3-pil chromium ethtool iperf3 sockperf fio nftables \
             libpq-dev postgresql prometheus-pushgateway ansible-core
 
 PROBE_SRCS := $(wildcard probes/*.bpf.c)

@@ -30,6 +30,8 @@ command_for() {
         native)    echo "run --env native --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         container) echo "run --env container --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
         vm)        echo "run --env vm --workload sleep:ms=3000 --quiet --db $db --json $WORK/out.json" ;;
+        # The canaries, guests A and B on a bridge of their own (switch and peer namespaces,
+        # the host's veth, nftables rules in the switch) and the peer's receiver.
         verify)    echo "verify --env container --no-neighbours --json $WORK/verify.json" ;;
         host-paths) echo "host-paths --paths cgroup2-native --json $WORK/host-paths.json" ;;
         # A network workload: the peer and switch namespaces, the bridge, the veths or tap, the peer's server.
@@ -64,7 +66,7 @@ shm_count() { ipcs -m 2>/dev/null | grep -c '^0x'; }
 leftovers() {
     local out=()
     local procs
-    procs=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' | grep -E 'qemu-system|runc |crun |/workloads/|peer-server|boundaries plant|isoprobe (run|verify|agent)' | grep -v grep | wc -l)
+    procs=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' | grep -E 'qemu-system|runc |crun |/workloads/|peer-server|boundaries (plant|receive)|isoprobe (run|verify|agent)' | grep -v grep | wc -l)
     [ "$procs" -gt 0 ] && out+=("processes:$procs")
     local cg
     cg=$(find /sys/fs/cgroup -maxdepth 2 -name 'isoprobe-*' 2>/dev/null | wc -l)

@@ -12,12 +12,19 @@ extension ContainerEnvironment: NetworkAttachable {
     public var label: String { options.network == .host ? "container-host" : kind.rawValue }
 
     public func attach(to network: TestNetwork) throws {
+        try attach(to: network, host: nil)
+    }
+
+    /// Joins `network` as host number `host` of its /24 (verify's guests A and B share one
+    /// network, each with the address it is told), or, with nil, as .3 unless another
+    /// environment holds it (a neighbour beside its victim).
+    public func attach(to network: TestNetwork, host: Int?) throws {
         switch options.network ?? .bridge {
         case .bridge:
-            let host = try network.takeHost(preferred: TestNetwork.containerHost)
+            let number = try host.map { try network.takeHost(exactly: $0) } ?? network.takeHost(preferred: TestNetwork.containerHost)
             bridgedTo = network
-            bridgedHost = host
-            networkPath = network.containerRoute(host: host)
+            bridgedHost = number
+            networkPath = network.containerRoute(host: number)
         case .host:
             var route = try network.attachHost()
             route.mode = NetworkMode.host.rawValue

@@ -4,7 +4,8 @@ import Host
 
 /// What the network workloads' path needs: veth pairs and a bridge in the kernel, /dev/net/tun
 /// for guests, ip, nsenter and ethtool to build and describe it, and the field's own tools
-/// (iperf3, sockperf); vhost-net where the host has it.
+/// (iperf3, sockperf); vhost-net where the host has it; nftables' bridge family for verify's
+/// bound bridge ports.
 extension Doctor {
     static func networkChecks() -> [Check] {
         var checks: [Check] = []
@@ -27,6 +28,15 @@ extension Doctor {
             checks.append(Check(name: tool, ok: path != nil, detail: path ?? "not found",
                                 fix: path == nil ? "apt-get install -y \(package)" : nil, required: false))
         }
+        // verify binds each guest's bridge port to its MAC and address with nftables' bridge
+        // family; without it a port may spoof, and verify reports that boundary open by design.
+        let filtering = TestNetwork.bridgeFiltering
+        checks.append(Check(name: "nftables bridge family", ok: filtering.available,
+                            detail: filtering.available ? "nft takes a bridge table: verify binds each guest's bridge port"
+                                : "\(filtering.reason): verify's bridge lets a port spoof (reported open by design)",
+                            fix: filtering.available ? nil
+                                : HostTool.find("nft") == nil ? "apt-get install -y nftables" : "a kernel with CONFIG_NF_TABLES_BRIDGE",
+                            required: false))
         if let warning = bridgeFirewallWarning() {
             checks.append(Check(name: "bridge firewall", ok: true, detail: warning, fix: nil, required: false))
         }

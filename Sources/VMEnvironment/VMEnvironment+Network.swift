@@ -8,7 +8,14 @@ import VM
 /// card's modules and gives it its address.
 extension VMEnvironment: NetworkAttachable {
     public func attach(to network: TestNetwork) throws {
-        guestHost = try network.takeHost(preferred: TestNetwork.guestHost)
+        try attach(to: network, host: nil)
+    }
+
+    /// Joins `network` as host number `host` of its /24 (verify's guests A and B share one
+    /// network, each with its own tap and address), or, with nil, as .4 unless another
+    /// guest holds it (a neighbour beside its victim).
+    public func attach(to network: TestNetwork, host: Int?) throws {
+        guestHost = try host.map { try network.takeHost(exactly: $0) } ?? network.takeHost(preferred: TestNetwork.guestHost)
         self.network = network
         networkPath = network.tapRoute(host: guestHost)
     }
@@ -32,7 +39,8 @@ extension VMEnvironment: NetworkAttachable {
                                  contents: module.contents)
             }
         }
-        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, guestAddress: network.cidr(guestHost))
+        let card = GuestNetworkCard(tapFD: -1, vhost: TestNetwork.vhostNet, mac: network.mac(guestHost),
+                                    guestAddress: network.cidr(guestHost))
         return card.initScript(modulesDirectory: Self.networkModulesDirectory)
     }
 
@@ -41,7 +49,7 @@ extension VMEnvironment: NetworkAttachable {
     func addNetworkCard(to configuration: inout GuestBoot.Configuration, network: TestNetwork) throws -> Int32 {
         let (fd, route) = try network.attachTap(host: guestHost)
         networkPath = route
-        configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false,
+        configuration.network = GuestNetworkCard(tapFD: fd, vhost: route.vhost ?? false, mac: network.mac(guestHost),
                                                  guestAddress: network.cidr(guestHost))
         return fd
     }

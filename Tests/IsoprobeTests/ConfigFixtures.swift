@@ -10,9 +10,10 @@ enum ConfigFixtures {
     static func load(_ name: String) throws -> Spec { try Spec.load(from: path(name)) }
 
     /// The host settings the expectations below assume (Debian's, except perf_event_paranoid
-    /// at 2, which lets anyone count its own events).
+    /// at 2, which lets anyone count its own events; nftables' bridge family present, so
+    /// verify's bridge binds its ports).
     static let kernel = KernelSettings(perfEventParanoid: 2, unprivilegedBPFDisabled: 2, unprivilegedUserfaultfd: 0,
-                                       yamaPtraceScope: nil)
+                                       yamaPtraceScope: nil, bridgeFiltering: true)
 
     /// What `runc spec` leaves open on such a host: root is the host's, no seccomp filter,
     /// the calls seccomp would refuse, and the host's kernel.
@@ -53,7 +54,8 @@ enum ConfigFixtures {
         Variant(name: "no-pid-namespace", change: dropNamespace(.pid),
                 opens: ["proc.see_host", "proc.see_peer", "proc.signal_host", "proc.signal_peer", "proc.ptrace_peer"]),
         Variant(name: "no-network-namespace", change: dropNamespace(.network),
-                opens: ["net.reach_host", "net.reach_peer", "net.host_interfaces", "ipc.abstract_host", "ipc.abstract_peer"]),
+                opens: ["net.reach_host", "net.reach_peer", "net.host_interfaces", "net.bridge_reach_peer", "net.bridge_reach_host",
+                        "ipc.abstract_host", "ipc.abstract_peer"]),
         Variant(name: "no-ipc-namespace", change: dropNamespace(.ipc), opens: ["ipc.shm_host", "ipc.shm_peer"]),
         Variant(name: "no-uts-namespace", change: dropNamespace(.uts),
                 refusal: ("hostname", "the config sets hostname but has no uts namespace: add {\"type\":\"uts\"} to linux.namespaces or remove hostname")),
@@ -73,6 +75,8 @@ enum ConfigFixtures {
                 opens: ["fs.mount", "priv.capabilities", "priv.call.bpf", "priv.call.unshare", "priv.call.mount"]),
         Variant(name: "cap-sys-ptrace", change: addCapability("CAP_SYS_PTRACE"),
                 opens: ["priv.capabilities", "priv.call.userfaultfd"]),
+        // Docker's default: raw sockets, yet the bound bridge port lets no spoofed frame through.
+        Variant(name: "cap-net-raw", change: addCapability("CAP_NET_RAW"), opens: ["net.raw_socket"]),
         Variant(name: "device-kvm", change: { spec in
             spec.linux?.devices = [.init(type: "c", path: "/dev/kvm", major: 10, minor: 232, fileMode: 0o666, uid: 0, gid: 0)]
             spec.linux?.resources?.devices?.append(.init(allow: true, type: "c", major: 10, minor: 232, access: "rwm"))

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IsoprobeCore
 import Testing
 
@@ -258,10 +259,16 @@ extension KernelTests {
             let before = Set(Self.namespaces())
             let r = try isoprobe(["doctor"], json: false)
             let rows = r.process.stdout.split(separator: "\n").map(String.init)
-            for name in ["veth", "bridge", "/dev/net/tun", "/dev/vhost-net", "ip", "nsenter", "ethtool", "iperf3", "sockperf"] {
+            for name in ["veth", "bridge", "/dev/net/tun", "/dev/vhost-net", "ip", "nsenter", "ethtool", "iperf3", "sockperf",
+                         "nftables bridge family"] {
                 #expect(rows.contains { $0.hasPrefix(name + " ") }, "doctor has no \(name) row:\n\(r.process.stdout)")
             }
             #expect(rows.contains { $0.hasPrefix("veth ") && $0.contains("ok") }, "this kernel makes veth pairs")
+            // Whether verify can bind its bridge's ports, as nft itself says.
+            let nft = HostTool.find("nft").map { try? runProcess($0, ["--check", "add", "table", "bridge", "isoprobe-probe"]) }
+            let takesBridgeTables = (nft??.status ?? 1) == 0
+            #expect(rows.contains { $0.hasPrefix("nftables bridge family ") && $0.contains(takesBridgeTables ? "ok" : "nft") },
+                    "\(rows.filter { $0.hasPrefix("nftables") })")
             #expect(Set(Self.namespaces()) == before)
             let links = try runProcess("/usr/sbin/ip", ["-o", "link"]).stdout
             #expect(!links.contains("isoprobe-d0"), "doctor's throwaway veth is left")

@@ -93,6 +93,12 @@ public final class PeerServer {
     /// has already) and returns its account; nil when it gave none. Idempotent: later calls
     /// return nil.
     public func stop() -> PeerServerFigures? {
+        finish().flatMap(figures)
+    }
+
+    /// Ends the server as `stop()` does; what it printed (at most `outputLimit` bytes), nil
+    /// when already stopped.
+    public func finish() -> String? {
         guard !stopped else { return nil }
         stopped = true
         let graceEnd = ContinuousClock.now + grace
@@ -104,7 +110,7 @@ public final class PeerServer {
         close(output)
         if let interruptToken { Interruption.shared.remove(interruptToken) }
         ResourceLedger.shared.release(token)
-        return figures(String(decoding: pending, as: UTF8.self))
+        return String(decoding: pending, as: UTF8.self)
     }
 
     deinit { _ = stop() }

@@ -30,17 +30,26 @@ public final class TestNetwork: @unchecked Sendable {
     private var hostInterfaces: [String] = []
     private var hostPath: NetworkPath?
     private var closed = false
+    /// Each guest's bridge port is bound to its MAC and address (`bindPorts()`).
+    public internal(set) var bindsPorts = false
 
     /// The port the peer's server listens on (fixtures/workloads/net.h's NET_PORT).
     public static let serverPort = 7000
     public static let mtu = 1500
 
-    /// Addresses on the path: the peer .1, the host's veth .2, a container .3, a guest .4.
+    /// Addresses on the path: the peer .1, the host's veth .2, a container .3, a guest .4
+    /// (verify's guest B takes .5).
     public func address(_ host: Int) -> String {
         "198.\(18 + subnet / 256).\(subnet % 256).\(host)"
     }
 
     public func cidr(_ host: Int) -> String { address(host) + "/24" }
+
+    /// The MAC address of host number `host` on this plan's bridge: locally administered,
+    /// fixed, so that a port can be bound to it before the port exists.
+    public func mac(_ host: Int) -> String {
+        String(format: "02:18:%02x:%02x:00:%02x", subnet >> 8, subnet & 0xff, host & 0xff)
+    }
 
     /// An interface name of this plan: `isoprobe<subnet><role>`.
     public func interfaceName(_ role: String) -> String {
@@ -169,7 +178,7 @@ public final class TestNetwork: @unchecked Sendable {
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", bridge, "up"])
         let peer = interfaceName("p")
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", peer + "b", "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", peer, "netns", peerNamespace])
+                             "peer", "name", peer, "address", mac(1), "netns", peerNamespace])
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", peer + "b", "master", bridge, "up"])
         try NetworkNames.ip(["-n", peerNamespace, "addr", "add", cidr(1), "dev", peer])
         try NetworkNames.ip(["-n", peerNamespace, "link", "set", peer, "up"])
@@ -177,9 +186,9 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A veth from the switch into the namespace at `namespaceTarget` (a name or a pid, as
     /// `ip link ... netns` takes it), its bridge end up on the bridge.
-    private func plug(_ name: String, into namespaceTarget: String) throws {
+    private func plug(_ name: String, into namespaceTarget: String, host: Int) throws {
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", name + "b", "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", name, "netns", namespaceTarget])
+                             "peer", "name", name, "address", mac(host), "netns", namespaceTarget])
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", name + "b", "master", bridge, "up"])
     }
 
@@ -190,7 +199,7 @@ public final class TestNetwork: @unchecked Sendable {
         let name = interfaceName("h")
         record(.networkInterface(name: name))
         lock.withLock { hostInterfaces.append(name) }
-        try plug(name, into: String(getpid()))
+        try plug(name, into: String(getpid()), host: 2)
         try Self.quiet(namespace: nil, interfaces: [name])
         try NetworkNames.ip(["addr", "add", cidr(2), "dev", name])
         try NetworkNames.ip(["link", "set", name, "up"])
@@ -231,14 +240,24 @@ public final class TestNetwork: @unchecked Sendable {
         }
     }
 
+    /// Host number `n` itself, as verify asks for its guests A and B.
+    public func takeHost(exactly n: Int) throws -> Int {
+        try lock.withLock {
+            guard !hostsTaken.contains(n) else { throw IsoprobeError(.failed, "\(address(n)) is already taken on \(cidr(0))") }
+            hostsTaken.insert(n)
+            return n
+        }
+    }
+
     public func releaseHost(_ n: Int) {
         lock.withLock { _ = hostsTaken.remove(n) }
     }
 
     /// A veth from the bridge into the network namespace of `pid` (a container's first
     /// process, its namespace made by the runtime, as Docker's bridge driver does), the end
-    /// inside with the address `.host` (.3 unless another container holds it), IPv6 and
-    /// forwarding off. The pair goes with the namespace when the container ends; names are
+    /// inside with the address `.host` (.3 unless another container holds it), its MAC
+    /// `mac(host)`, IPv6 and forwarding off, its bridge port bound to both where the network
+    /// binds ports. The pair goes with the namespace when the container ends; names are
     /// fresh each time, since the kernel removes a dead namespace's devices a moment later.
     public func plug(process pid: pid_t, host: Int = TestNetwork.containerHost) throws -> NetworkPath {
         let n = lock.withLock { () -> Int in
@@ -251,7 +270,9 @@ public final class TestNetwork: @unchecked Sendable {
         }
         let enter = [nsenter, "--net=/proc/\(pid)/ns/net"]
         try NetworkNames.ip(["-n", switchNamespace, "link", "add", outside, "mtu", String(Self.mtu), "type", "veth",
-                             "peer", "name", inside, "netns", String(pid)])
+                             "peer", "name", inside, "address", mac(host), "netns", String(pid)])
+        // Bound before the port is up: no frame of its passes unchecked.
+        try bindPortIfAsked(outside, host: host)
         try NetworkNames.ip(["-n", switchNamespace, "link", "set", outside, "master", bridge, "up"])
         try Self.run(enter + ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/\(inside)/disable_ipv6 && "
                                + "echo 0 > /proc/sys/net/ipv4/conf/\(inside)/forwarding && "
@@ -278,7 +299,8 @@ public final class TestNetwork: @unchecked Sendable {
 
     /// A guest's tap on the bridge: the descriptor QEMU is handed (the caller closes its
     /// copy once QEMU runs; the tap goes when the last copy closes). The guest's address is
-    /// `.host` (.4 unless another guest holds it; each guest's tap is named by it).
+    /// `.host` (.4 unless another guest holds it; each guest's tap is named by it, and its
+    /// card's MAC is `mac(host)`), its port bound to both where the network binds ports.
     public func attachTap(host: Int = TestNetwork.guestHost) throws -> (fd: Int32, route: NetworkPath) {
         let name = tapName(host: host)
         let opened = isoprobe_tap_open(NetworkNames.namespaceDirectory + "/" + switchNamespace, name)
@@ -291,6 +313,7 @@ public final class TestNetwork: @unchecked Sendable {
         }
         do {
             try Self.quiet(namespace: switchNamespace, interfaces: [name])
+            try bindPortIfAsked(name, host: host)
             try NetworkNames.ip(["-n", switchNamespace, "link", "set", name, "mtu", String(Self.mtu), "master", bridge, "up"])
         } catch {
             Glibc.close(fd)

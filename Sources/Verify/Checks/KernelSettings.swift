@@ -1,4 +1,5 @@
 import Foundation
+import Environments
 import Host
 
 /// The host settings that decide some checks where a config cannot: nil fields are unknown,
@@ -13,13 +14,17 @@ public struct KernelSettings: Sendable, Equatable {
     public var unprivilegedUserfaultfd: Int?
     /// kernel.yama.ptrace_scope: 3 refuses every ptrace, PTRACE_TRACEME included.
     public var yamaPtraceScope: Int?
+    /// Whether verify's bridge can bind each guest's port to its MAC and address (nftables'
+    /// bridge family); a plain bridge lets a port spoof and reach every other port.
+    public var bridgeFiltering: Bool?
 
     public init(perfEventParanoid: Int? = nil, unprivilegedBPFDisabled: Int? = nil,
-                unprivilegedUserfaultfd: Int? = nil, yamaPtraceScope: Int? = nil) {
+                unprivilegedUserfaultfd: Int? = nil, yamaPtraceScope: Int? = nil, bridgeFiltering: Bool? = nil) {
         self.perfEventParanoid = perfEventParanoid
         self.unprivilegedBPFDisabled = unprivilegedBPFDisabled
         self.unprivilegedUserfaultfd = unprivilegedUserfaultfd
         self.yamaPtraceScope = yamaPtraceScope
+        self.bridgeFiltering = bridgeFiltering
     }
 
     /// This host's settings, read from /proc/sys.
@@ -30,6 +35,7 @@ public struct KernelSettings: Sendable, Equatable {
         return KernelSettings(perfEventParanoid: read("kernel/perf_event_paranoid"),
                               unprivilegedBPFDisabled: read("kernel/unprivileged_bpf_disabled"),
                               unprivilegedUserfaultfd: read("vm/unprivileged_userfaultfd"),
-                              yamaPtraceScope: read("kernel/yama/ptrace_scope"))
+                              yamaPtraceScope: read("kernel/yama/ptrace_scope"),
+                              bridgeFiltering: TestNetwork.bridgeFiltering.available)
     }
 }

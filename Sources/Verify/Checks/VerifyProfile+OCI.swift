@@ -184,6 +184,49 @@ struct ContainerRules {
         e["ipc.shm_peer"] = byNamespace(.ipc, .init(.fail, "B is in the host's too"), own: "private IPC namespace")
         e["ipc.abstract_host"] = byNamespace(.network, .init(.fail, "abstract sockets live in the host's"), own: own)
         e["ipc.abstract_peer"] = byNamespace(.network, .init(.fail, "B's abstract socket is in the host's too"), own: own)
+        bridge(&e)
+    }
+
+    /// A packet socket needs CAP_NET_RAW over the network namespace: in a namespace of its
+    /// own the container's user namespace owns it; the host's needs the capability over the host.
+    var rawSockets: Bool {
+        has("NET_RAW") && seccompAllows("socket") != false && (namespace(.network) == .own || hostUserNamespace)
+    }
+
+    /// Verify's bridge: A and B each plugged in from a namespace of their own (or in the
+    /// host's, with the host's address there), the peer at the far end. What holds there
+    /// is the bridge's doing (isoprobe binds each guest's port where nftables' bridge family
+    /// exists) and CAP_NET_RAW's, which crafting and capturing frames need.
+    func bridge(_ e: inout [String: Expectation]) {
+        let raw = rawSockets
+        e["net.raw_socket"] = raw ? .init(.fail, "CAP_NET_RAW") : .init(.pass, "no CAP_NET_RAW")
+        let noRaw = "no CAP_NET_RAW: A cannot craft or capture frames"
+        switch namespace(.network) {
+        case .own:
+            let plain = "a plain Linux bridge forwards between all its ports (no nftables bridge family), open by design"
+            let reach: Expectation = kernel?.bridgeFiltering == true
+                ? .init(.pass, "isoprobe binds each guest's bridge port: IPv4 to the peer only (nftables)")
+                : kernel?.bridgeFiltering == false ? .init(.fail, plain) : .init(.either, "whether the bridge filters is unknown")
+            e["net.bridge_reach_peer"] = reach
+            e["net.bridge_reach_host"] = reach
+            e["net.spoof_source"] = !raw ? .init(.pass, noRaw)
+                : kernel?.bridgeFiltering == true ? .init(.pass, "isoprobe binds each bridge port to its MAC and IPv4 address (nftables)")
+                : kernel?.bridgeFiltering == false ? .init(.fail, "CAP_NET_RAW, and a plain Linux bridge lets a port spoof (no nftables bridge family), open by design")
+                : .init(.either, "CAP_NET_RAW; whether the bridge filters is unknown")
+            // A learning bridge sends B's unicast frames to the peer's port alone, unless a
+            // port that may spoof teaches it B's or the peer's MAC (the check does not try).
+            e["net.sniff_peer"] = !raw ? .init(.pass, noRaw)
+                : kernel?.bridgeFiltering == true ? .init(.pass, "a learning bridge sends B's frames to the peer's port alone, and bound ports cannot teach it otherwise")
+                : .init(.either, "a learning bridge sends B's frames to the peer's port alone, but a port that may spoof can teach it otherwise")
+        case .host:
+            e["net.bridge_reach_peer"] = .init(.fail, "no network namespace: B is in the host's too, listening on the host's bridge address")
+            e["net.bridge_reach_host"] = .init(.fail, "no network namespace: the host's bridge address is A's own")
+            e["net.spoof_source"] = raw ? .init(.fail, "no network namespace: B's address is A's own, and CAP_NET_RAW") : .init(.pass, noRaw)
+            e["net.sniff_peer"] = raw ? .init(.fail, "no network namespace: B's traffic leaves through A's interfaces, and CAP_NET_RAW")
+                : .init(.pass, noRaw)
+        case .joined:
+            for id in VerifyProfile.bridgeChecks { e[id] = .init(.either, "joins an existing network namespace: not on verify's bridge") }
+        }
     }
 
     func identity(_ e: inout [String: Expectation]) {

@@ -34,9 +34,12 @@ public struct VerifyProfile: Sendable, Equatable {
     /// hardened profile.
     public var held: Set<String> { Set(BoundaryCheck.all.map(\.id).filter { !isControl && isRequired($0) }) }
 
+    /// The checks of verify's bridge (A, B and the host's address on one bridge).
+    public static let bridgeChecks = ["net.bridge_reach_peer", "net.bridge_reach_host", "net.sniff_peer", "net.spoof_source"]
+
     /// The checks a weakened control must fail for the run to count: proof the checks can fail.
     public static let controlMustFail = ["proc.see_host", "proc.signal_host", "net.reach_host", "net.host_interfaces",
-                                         "priv.capabilities", "priv.seccomp"]
+                                         "net.raw_socket", "priv.capabilities", "priv.seccomp"]
 
     /// The checker's observations judged against this profile, in `BoundaryCheck.all` order,
     /// the checks in `requiring` required (nil: what the profile itself requires).
@@ -55,13 +58,31 @@ public struct VerifyProfile: Sendable, Equatable {
 
     /// A QEMU guest: its own kernel, so what its root may do inside is the guest's business;
     /// what must hold is everything that would reach the host or the other guest.
-    public static var vm: VerifyProfile {
+    /// On verify's bridge the guest's root crafts and captures frames as it likes: what
+    /// holds there is the bridge's doing, which binds each guest's port where nftables' bridge
+    /// family exists (`kernel.bridgeFiltering`).
+    public static func vm(kernel: KernelSettings? = nil) -> VerifyProfile {
         var e: [String: Expectation] = [:]
         for id in ["proc.see_host", "proc.signal_host", "proc.ptrace_host", "proc.see_peer", "proc.signal_peer",
                    "proc.ptrace_peer", "fs.read_host_file", "net.reach_host", "net.reach_peer", "net.host_interfaces",
                    "ipc.shm_host", "ipc.shm_peer", "ipc.abstract_host", "ipc.abstract_peer", "id.hostname",
                    "kernel.shared"] {
             e[id] = Expectation(.pass, "a guest runs its own kernel")
+        }
+        switch kernel?.bridgeFiltering {
+        case true?:
+            e["net.bridge_reach_peer"] = Expectation(.pass, "isoprobe binds each guest's bridge port: IPv4 to the peer only (nftables)")
+            e["net.bridge_reach_host"] = e["net.bridge_reach_peer"]
+            e["net.spoof_source"] = Expectation(.pass, "isoprobe binds each bridge port to its MAC and IPv4 address (nftables)")
+            e["net.sniff_peer"] = Expectation(.pass, "a learning bridge sends B's frames to the peer's port alone, and bound ports cannot teach it otherwise")
+        case false?:
+            let plain = "a plain Linux bridge (no nftables bridge family), open by design"
+            e["net.bridge_reach_peer"] = Expectation(.fail, plain + ": it forwards between all its ports")
+            e["net.bridge_reach_host"] = e["net.bridge_reach_peer"]
+            e["net.spoof_source"] = Expectation(.fail, plain + ": the guest's root crafts frames from any address")
+            e["net.sniff_peer"] = Expectation(.either, "a learning bridge sends B's frames to the peer's port alone, but a port that may spoof can teach it otherwise")
+        case nil:
+            for id in bridgeChecks { e[id] = Expectation(.either, "whether the bridge filters is unknown") }
         }
         for c in BoundaryCheck.all where e[c.id] == nil {
             e[c.id] = Expectation(.either, "inside the guest's own kernel: the guest's root decides, not the host")

@@ -51,6 +51,36 @@ public struct ProbeObservations: Codable, Sendable, Equatable {
     }
 }
 
+/// Verify's bridge under one guest A: where it was, who had which address, and whether each
+/// guest's port was bound to its MAC and address.
+public struct BridgeSummary: Codable, Sendable, Equatable {
+    public var bridge: String
+    public var switchNamespace: String
+    /// The peer, the far end every guest may reach.
+    public var peerAddress: String
+    /// The host's address on the bridge, where its canary listens.
+    public var hostAddress: String
+    /// A's and B's addresses there (the host's, for guests in the host's namespace).
+    public var address: String
+    public var otherAddress: String
+    /// Each guest's port passed only its own MAC and address, IPv4 to the peer alone.
+    public var portsBound: Bool
+    /// What decides port binding here: "nftables bridge family", or why it is missing.
+    public var filtering: String
+
+    public init(bridge: String, switchNamespace: String, peerAddress: String, hostAddress: String, address: String,
+                otherAddress: String, portsBound: Bool, filtering: String) {
+        self.bridge = bridge
+        self.switchNamespace = switchNamespace
+        self.peerAddress = peerAddress
+        self.hostAddress = hostAddress
+        self.address = address
+        self.otherAddress = otherAddress
+        self.portsBound = portsBound
+        self.filtering = filtering
+    }
+}
+
 /// The checks from inside one guest A under one profile.
 public struct GuestVerification: Codable, Sendable, Equatable {
     public var environment: String
@@ -64,10 +94,12 @@ public struct GuestVerification: Codable, Sendable, Equatable {
     /// What isoprobe changed in the user's config to run A and B in it, each with why; nil
     /// when the guests ran from isoprobe's own profile.
     public var configChanges: [ConfigChange]?
+    /// The bridge A and B were on; nil when A was not on one.
+    public var bridge: BridgeSummary?
 
     public init(environment: String, profile: String, isControl: Bool, checks: [CheckResult],
                 observations: ProbeObservations = ProbeObservations(), notes: [String] = [],
-                configChanges: [ConfigChange]? = nil) {
+                configChanges: [ConfigChange]? = nil, bridge: BridgeSummary? = nil) {
         self.environment = environment
         self.profile = profile
         self.isControl = isControl
@@ -75,6 +107,7 @@ public struct GuestVerification: Codable, Sendable, Equatable {
         self.observations = observations
         self.notes = notes
         self.configChanges = configChanges
+        self.bridge = bridge
     }
 
     /// Boundaries the policy requires that are open.
@@ -96,7 +129,8 @@ public struct GuestVerification: Codable, Sendable, Equatable {
 public struct VerifyReport: Codable, Sendable {
     public static let schemaName = "isoprobe.verify"
     /// Version 2: each check's class, the verdict policy, what isoprobe changed in a user's
-    /// config (docs/result-schema.md).
+    /// config. Version 3: the bridge checks and each guest's `bridge`, and the network
+    /// neighbours' victim figures (docs/result-schema.md).
     public static let currentVersion = 3
 
     public var schema = VerifyReport.schemaName

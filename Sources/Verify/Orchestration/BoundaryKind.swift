@@ -21,6 +21,10 @@ protocol BoundaryKind: IsolationKind {
     /// Until B has planted its canaries (or as near as the host can tell); B's planter's
     /// pid on the host when the host can see it.
     func awaitPeer(_ run: NeighbourRun, canary: CanaryIdentities.Canary, timeout: TimeInterval) throws -> pid_t?
+    /// How guests of this kind sit on verify's bridge.
+    func bridgeMembership() throws -> BridgeMembership
+    /// Puts a guest's environment on `network` as host number `host` (`.own` members only).
+    func join(_ environment: Environment, to network: TestNetwork, host: Int) throws
 }
 
 /// Where verify's guests run: containers of one runtime, or QEMU guests.
@@ -85,9 +89,36 @@ extension ContainerIsolation: BoundaryKind {
     }
 }
 
+extension ContainerIsolation {
+    /// A container with a network namespace of its own is plugged into the bridge as a
+    /// bridged container is for network workloads; one in the host's namespace has the
+    /// host's address there.
+    func bridgeMembership() throws -> BridgeMembership {
+        guard let path = options.ociConfigPath else { return .own }
+        switch OCIConfigSummary(try Spec.load(from: path)).namespaces[.network] ?? .shared {
+        case .private: return .own
+        case .shared: return .host
+        case .joined: return .none
+        }
+    }
+
+    func join(_ environment: Environment, to network: TestNetwork, host: Int) throws {
+        guard let container = environment as? ContainerEnvironment else { return }
+        try container.attach(to: network, host: host)
+    }
+}
+
 extension VMIsolation: BoundaryKind {
-    func profile() throws -> VerifyProfile { .vm }
-    func hardenedProfile() -> VerifyProfile { .vm }
+    /// Each guest gets a tap of its own on the bridge, behind its virtio-net card.
+    func bridgeMembership() throws -> BridgeMembership { .own }
+
+    func join(_ environment: Environment, to network: TestNetwork, host: Int) throws {
+        guard let guest = environment as? VMEnvironment else { return }
+        try guest.attach(to: network, host: host)
+    }
+
+    func profile() throws -> VerifyProfile { .vm(kernel: KernelSettings.current()) }
+    func hardenedProfile() -> VerifyProfile { .vm(kernel: KernelSettings.current()) }
     func configChanges(in environment: Environment) -> [ConfigChange]? { nil }
     func checkerPath(ofHostFile path: String) throws -> String { path }
 

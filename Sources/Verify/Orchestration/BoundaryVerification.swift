@@ -19,6 +19,9 @@ public struct BoundaryVerification {
     public var timeout: TimeInterval = 120
     /// The isoprobe binary that serves as the agent inside guests.
     public var agentBinary: String
+    /// Whether guest A's bridge binds its ports where nftables' bridge family exists (the
+    /// control's never does); false shows what a plain Linux bridge lets through.
+    public var bindsPorts = true
 
     public init(resources: Resources, checker: String, agentBinary: String = Resources.executablePath) {
         self.resources = resources
@@ -33,12 +36,23 @@ public struct BoundaryVerification {
         let workdir = try Self.makeWorkDirectory()
         defer { workdir.remove() }
         let host = HostIdentity.current()
-        let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir.path)
+        // The bridge first: the host's canary listens on its address there too. Only a guest
+        // held to its profile gets bound ports; the control shows what a plain bridge allows.
+        let membership = try guest.base.bridgeMembership()
+        let bridge = membership == .none ? nil
+            : try BridgeCanaries(checker: checker, tag: ids.netTag,
+                                 bindPorts: bindsPorts && !profile.isControl && TestNetwork.bridgeFiltering.available)
+        defer { bridge?.close() }
+        let hostCanary = try HostCanary(checker: checker, canary: ids.host, directory: workdir.path,
+                                        bridgeAddress: bridge?.hostAddress)
         defer { hostCanary.stop() }
         PausePoint.reached(.canaries)
         let params = CheckParameters.make(ids: ids, host: host, hostPid: hostCanary.pid,
-                                          hostFile: try guest.base.checkerPath(ofHostFile: hostCanary.file))
-        var seen = try runGuest(guest, ids: ids, params: params)
+                                          hostFile: try guest.base.checkerPath(ofHostFile: hostCanary.file),
+                                          bridge: bridge?.checkParameters(peer: membership) ?? [])
+        var seen = try runGuest(guest, ids: ids, params: params, bridge: bridge.map { ($0, membership) })
+        let arrivals = bridge?.arrivals() ?? []
+        if let bridge { seen.notes.append(bridge.note(membership)) }
         // A's hostname must not have reached the host; put it back if it did.
         if HostIdentity.currentHostname() == ids.hostnameProbe {
             seen.onHost = true
@@ -52,9 +66,12 @@ public struct BoundaryVerification {
             observed[i] = ObservedCheck.hostname(checker: observed[i], probe: ids.hostnameProbe,
                                                  seenOnHost: seen.onHost, seenInPeer: seen.inPeer)
         }
+        BridgeCanaries.judge(&observed, arrivals: arrivals, a: bridge?.endpoint(membership, host: BridgeCanaries.hostA),
+                             b: bridge?.endpoint(membership, host: BridgeCanaries.hostB))
         return GuestVerification(environment: guest.name, profile: profile.name, isControl: profile.isControl,
                                  checks: try profile.evaluate(observed, requiring: required), observations: seen.observations,
-                                 notes: seen.notes, configChanges: profile.isControl ? nil : seen.configChanges)
+                                 notes: seen.notes, configChanges: profile.isControl ? nil : seen.configChanges,
+                                 bridge: bridge?.summary(membership))
     }
 
     struct GuestRunSeen {
@@ -68,13 +85,17 @@ public struct BoundaryVerification {
 
     /// A, under the host's probes, beside B in the same kind of environment. A guest's
     /// own kernel makes its capability checks, so there the capability probe sees only the VMM's.
-    private func runGuest(_ guest: VerifyTarget, ids: CanaryIdentities,
-                          params: [(key: String, value: String)]) throws -> GuestRunSeen {
+    private func runGuest(_ guest: VerifyTarget, ids: CanaryIdentities, params: [(key: String, value: String)],
+                          bridge: (canaries: BridgeCanaries, membership: BridgeMembership)?) throws -> GuestRunSeen {
         var checks = resources
         checks.workloadsDirectory = (checker as NSString).deletingLastPathComponent
         let runner = try Runner(resources: checks, agentBinary: agentBinary)
         defer { runner.close() }
-        let peer = try PeerGuest(guest, runner: runner, checker: checker, canary: ids.peer)
+        let onBridge = bridge?.membership == .own ? bridge?.canaries.network : nil
+        let peer = try PeerGuest(guest, runner: runner, checker: checker, canary: ids.peer,
+                                 bridge: bridge.map { $0.canaries.plantArguments(forB: $0.membership) } ?? []) { environment in
+            if let onBridge { try guest.base.join(environment, to: onBridge, host: BridgeCanaries.hostB) }
+        }
         var peerStopped = false
         defer { if !peerStopped { peer.stop() } }
         try peer.awaitReady()
@@ -82,6 +103,7 @@ public struct BoundaryVerification {
                                  probeFamilies: [.syscalls], timeout: timeout)
         request.options[guest.kind] = guest.base.checkerOptions(marker: nil)
         let environment = try runner.environment(guest.kind, request: request)
+        if let onBridge { try guest.base.join(environment, to: onBridge, host: BridgeCanaries.hostA) }
         let spec = WorkloadSpec(name: (checker as NSString).lastPathComponent, parameters: params)
         let capabilities = CapabilityProbe(directory: resources.probesDirectory)
         defer { capabilities.close() }

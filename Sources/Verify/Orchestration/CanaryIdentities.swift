@@ -14,8 +14,8 @@ public struct CanaryIdentities: Sendable, Equatable {
         public var marker: String { "isoprobe-canary-\(tag)" }
 
         /// `boundaries plant ...` arguments after the mode.
-        public func plantArguments(file: String? = nil, holdMs: Int? = nil) -> [String] {
-            var args = ["tag=\(tag)", "secret=\(secret)", "shm_key=\(shmKey)", "abstract=\(abstractName)", "port=\(port)"]
+        public func plantArguments(file: String? = nil, holdMs: Int? = nil, bridge: [String] = []) -> [String] {
+            var args = ["tag=\(tag)", "secret=\(secret)", "shm_key=\(shmKey)", "abstract=\(abstractName)", "port=\(port)"] + bridge
             if let file { args.append("file=\(file)") }
             if let holdMs { args.append("hold_ms=\(holdMs)") }
             return args
@@ -25,6 +25,8 @@ public struct CanaryIdentities: Sendable, Equatable {
     public var host: Canary
     public var peer: Canary
     public var hostnameProbe: String
+    /// What the run's datagrams on the bridge carry, so the peer's receiver counts only ours.
+    public var netTag: String = ""
 
     public static func random() -> CanaryIdentities {
         let run = randomHex(4)
@@ -35,7 +37,7 @@ public struct CanaryIdentities: Sendable, Equatable {
         }
         // Distinct port ranges so host and peer never draw the same one.
         return CanaryIdentities(host: canary("h", portBase: 41000), peer: canary("p", portBase: 45000),
-                                hostnameProbe: "isoprobe-probe-\(run)")
+                                hostnameProbe: "isoprobe-probe-\(run)", netTag: "\(run)n")
     }
 
     static func randomHex(_ bytes: Int) -> String {

@@ -2,7 +2,8 @@ import Foundation
 
 /// `boundaries check` parameters naming the canaries A must not reach.
 enum CheckParameters {
-    static func make(ids: CanaryIdentities, host: HostIdentity, hostPid: pid_t?, hostFile: String?) -> [(key: String, value: String)] {
+    static func make(ids: CanaryIdentities, host: HostIdentity, hostPid: pid_t?, hostFile: String?,
+                     bridge: [(key: String, value: String)] = []) -> [(key: String, value: String)] {
         var p: [(key: String, value: String)] = [
             ("host_tag", ids.host.tag), ("host_secret", ids.host.secret), ("host_shm_key", String(ids.host.shmKey)),
             ("host_abstract", ids.host.abstractName), ("host_port", String(ids.host.port)),
@@ -15,6 +16,7 @@ enum CheckParameters {
         ]
         if let hostPid { p.append(("host_pid", String(hostPid))) }
         if let hostFile { p.append(("host_file", hostFile)) }
+        p += bridge
         return p.filter { !$0.value.isEmpty && !$0.value.contains(" ") }
     }
 }

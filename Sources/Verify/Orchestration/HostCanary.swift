@@ -14,15 +14,18 @@ final class HostCanary {
     /// The planter and its shm segment, until `stop()`.
     private var ledger: [ResourceLedger.Token] = []
 
-    /// Starts the planter and waits (at most `timeout`) for its ready line.
-    init(checker: String, canary: CanaryIdentities.Canary, directory: String, timeout: TimeInterval = 10) throws {
+    /// Starts the planter and waits (at most `timeout`) for its ready line; with
+    /// `bridgeAddress` its listener is on the host's address on verify's bridge too.
+    init(checker: String, canary: CanaryIdentities.Canary, directory: String, bridgeAddress: String? = nil,
+         timeout: TimeInterval = 10) throws {
         self.canary = canary
         file = (directory as NSString).appendingPathComponent("host-secret-\(canary.tag)")
         let out = try HelperCommand.pipe()
         let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { Glibc.close(devnull); Glibc.close(out.read) }
         do {
-            pid = try HelperCommand.spawn([checker, "plant"] + canary.plantArguments(file: file),
+            pid = try HelperCommand.spawn([checker, "plant"] + canary.plantArguments(file: file,
+                                                                                      bridge: bridgeAddress.map { ["net_addr=\($0)"] } ?? []),
                                           stdoutFD: out.write, stderrFD: devnull)
         } catch {
             Glibc.close(out.write)

@@ -18,15 +18,23 @@ final class PeerGuest {
 
     /// B runs in an environment of its own (a second container, a second guest), made
     /// from the same settings as A's and closed when B ends.
-    init(_ guest: VerifyTarget, runner: Runner, checker: String, canary: CanaryIdentities.Canary) throws {
+    /// `bridge`: B's plant arguments on verify's bridge; `join` puts B's environment on it.
+    init(_ guest: VerifyTarget, runner: Runner, checker: String, canary: CanaryIdentities.Canary,
+         bridge: [String] = [], join: (Environment) throws -> Void = { _ in }) throws {
         self.canary = canary
         self.guest = guest
         let environment = try guest.base.checkerOptions(marker: canary.marker).makeEnvironment(
             EnvironmentContext(hierarchy: runner.hierarchy, probesDirectory: runner.resources.probesDirectory,
                                agentBinary: runner.agentBinary))
+        do {
+            try join(environment)
+        } catch {
+            environment.close()
+            throw error
+        }
         // The mode word is not a key=value parameter: the argv is given whole.
         let invocation = WorkloadInvocation(spec: WorkloadSpec(name: (checker as NSString).lastPathComponent),
-                                            argv: [checker, "plant"] + canary.plantArguments(holdMs: Self.holdMs),
+                                            argv: [checker, "plant"] + canary.plantArguments(holdMs: Self.holdMs, bridge: bridge),
                                             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                                             timeout: TimeInterval(Self.holdMs / 1000 + 30))
         let probes = ProbeSession.Settings(directory: runner.resources.probesDirectory, families: [])
