@@ -71,6 +71,9 @@ unix_socket_directories = '$DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# Shared memory segments in the data folder, not /dev/shm: a server killed mid-test leaves
+# nothing behind once its folder is removed.
+dynamic_shared_memory_type = mmap
 CONF
     as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t "$WAIT" start >/dev/null
     as_postgres psql -h "$DIR" -p "$PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
