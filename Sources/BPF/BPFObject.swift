@@ -44,6 +44,9 @@ public final class BPFObject {
         return out
     }
 
+    /// Runs the kernel skipped, over every program (`BPFProgram.recursionMisses`).
+    public var recursionMisses: UInt64 { programs.reduce(0) { $0 + $1.recursionMisses } }
+
     public func program(named name: String) throws -> BPFProgram {
         guard let object, let p = bpf_object__find_program_by_name(object, name) else {
             throw BPFError(call: "bpf_object__find_program_by_name", subject: name, errno: ENOENT)

@@ -25,6 +25,18 @@ public struct BPFProgram {
         nonmutating set { bpf_program__set_autoload(pointer, newValue) }
     }
 
+    /// Runs the kernel skipped since the program was loaded: its event came while the program
+    /// was already running on that CPU (an interrupt inside it), so that event went uncounted.
+    /// 0 where the kernel does not keep the count (before 5.12) or the program is not loaded.
+    public var recursionMisses: UInt64 {
+        let fd = bpf_program__fd(pointer)
+        guard fd >= 0 else { return 0 }
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return 0 }
+        return info.recursion_misses
+    }
+
     /// Attaches as the section says. The link is the only thing keeping it attached.
     public func attach() throws -> BPFLink {
         _ = LibbpfLog.take()

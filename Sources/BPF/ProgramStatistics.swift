@@ -11,6 +11,9 @@ public enum ProgramStatistics {
         public var name: String
         public var runs: UInt64
         public var runTimeNs: UInt64
+        /// Runs the kernel skipped: the program was already running on that CPU (an
+        /// interrupt's event inside the program's own), so its event went uncounted.
+        public var recursionMisses: UInt64 = 0
     }
 
     /// Starts counting; counting stops when the descriptor is closed.
@@ -32,7 +35,8 @@ public enum ProgramStatistics {
             var length = UInt32(MemoryLayout<bpf_prog_info>.size)
             guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { continue }
             let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            out.append(Entry(id: id, name: name, runs: info.run_cnt, runTimeNs: info.run_time_ns))
+            out.append(Entry(id: id, name: name, runs: info.run_cnt, runTimeNs: info.run_time_ns,
+                             recursionMisses: info.recursion_misses))
         }
         return out
     }

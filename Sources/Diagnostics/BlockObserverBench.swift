@@ -208,6 +208,9 @@ public final class BlockObserverBench {
                     throw IsoprobeError(.failed, "no IOPS in the job's output (\(mode.rawValue))")
                 }
                 figures[mode] = iops
+                for p in programs where p.recursionMisses > 0 {
+                    progress("  \(mode.rawValue): \(p.name) missed \(p.recursionMisses) runs (re-entered on its CPU)")
+                }
                 if ios > 0 {
                     var byName: [String: (runs: UInt64, ns: UInt64)] = [:]
                     for p in programs { byName[p.name, default: (0, 0)].runs += p.runs; byName[p.name, default: (0, 0)].ns += p.runTimeNs }

@@ -128,6 +128,8 @@ public struct BlockLayerStats: Codable, Sendable, Equatable {
 
     /// The device as the kernel numbers it: `major:minor`.
     public var device: String
+    /// Issues and completions the probe missed (ProbeStatus.missedRuns); nil when none.
+    public var missedRuns: UInt64?
     public var issued: UInt64
     /// Completions of requests issued before the probe attached.
     public var unmatched: UInt64

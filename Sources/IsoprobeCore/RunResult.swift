@@ -178,6 +178,9 @@ public struct ProbeStatus: Codable, Sendable, Equatable {
     public var attached: Bool
     public var mode: String
     public var detail: String?
+    /// Events the family's programs missed: the kernel skips a program's run when its event
+    /// comes while the program already runs on that CPU. nil when none.
+    public var missedRuns: UInt64?
 
     public init(family: String, attached: Bool, mode: String, detail: String? = nil) {
         self.family = family

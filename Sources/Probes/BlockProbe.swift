@@ -59,9 +59,12 @@ public final class BlockProbe: RunObserver {
                                                totalNs: cpus.reduce(0) { $0 + $1.total_ns }, latencyHist: hist)
             if op.completions > 0 { operations.append(op) }
         }
-        return BlockLayerStats(device: "\(device >> 20):\(device & 0xfffff)", issued: perCPU.reduce(0) { $0 + $1.issued },
-                               unmatched: perCPU.reduce(0) { $0 + $1.unmatched }, maxInFlight: depth?.max_in_flight ?? 0,
-                               queueDepthHist: depthHist, operations: operations)
+        var stats = BlockLayerStats(device: "\(device >> 20):\(device & 0xfffff)", issued: perCPU.reduce(0) { $0 + $1.issued },
+                                    unmatched: perCPU.reduce(0) { $0 + $1.unmatched }, maxInFlight: depth?.max_in_flight ?? 0,
+                                    queueDepthHist: depthHist, operations: operations)
+        let missed = object.recursionMisses
+        stats.missedRuns = missed > 0 ? missed : nil
+        return stats
     }
 
     public func close() { probe.close() }

@@ -84,6 +84,11 @@ public final class ProbeSession: RunObserver {
         for probe in objects.values { probe.detach() }
         events?.stop()
         schedEvents?.stop()
+        // Detached, so the count is final: what each family's counts may be short by.
+        for (family, probe) in objects {
+            let missed = probe.object.recursionMisses
+            if missed > 0 { statuses[family]?.missedRuns = missed }
+        }
     }
 
     public var probeStatuses: [ProbeStatus] {

@@ -35,7 +35,7 @@ public struct TextReport {
             let hostNetwork = HostNetworkTable.text(summary)
             if !hostNetwork.isEmpty { out += "\n" + hostNetwork }
         }
-        let notes = StorageNote.lines(document.runs) + NetworkNote.lines(document.runs)
+        let notes = StorageNote.lines(document.runs) + NetworkNote.lines(document.runs) + ProbeNote.lines(document.runs)
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
         let blockPaths = StorageNote.blockPaths(document.runs)
         if !blockPaths.isEmpty { out += "\nblock path:\n" + blockPaths.map { "  \($0)\n" }.joined() }

@@ -110,7 +110,10 @@ extension KernelTests {
             #expect(read.ios == 500 && read.bytes == 500 * 4096)
             #expect(run.blockIo?.iops == read.iops && run.blockIo?.pattern == "randread")
             let layer = try #require(run.blockLayer?.operation("read"))
-            #expect(layer.completions == 500 && layer.bytes == 500 * 4096, "block probe: \(layer.completions) reads")
+            // Exact, unless the kernel skipped some of the probe's runs (it says how many).
+            let missed = run.blockLayer?.missedRuns ?? 0
+            #expect(layer.completions <= 500 && layer.completions + missed >= 500 && layer.bytes == layer.completions * 4096,
+                    "block probe: \(layer.completions) reads, \(missed) runs missed")
             #expect(run.details?.blockPath?.kind == "loop")
         }
 

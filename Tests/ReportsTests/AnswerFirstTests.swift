@@ -194,3 +194,18 @@ enum AnswerSample {
                       q1: median, q3: median, ciLow: median, ciHigh: median, vsNative: vs)
     }
 }
+
+/// Probe runs the kernel skipped are said once per family, in the notes, with the JSON's count.
+@Suite struct ProbeNoteTests {
+    @Test func missedRunsAreSummedPerFamily() throws {
+        var a = Sample.run("native", rep: 1, wall: 1_000_000)
+        var b = Sample.run("container", rep: 1, wall: 1_000_000)
+        #expect(ProbeNote.lines([a, b]).isEmpty)
+        a.probes[0].missedRuns = 2
+        b.probes[0].missedRuns = 3
+        let lines = ProbeNote.lines([a, b])
+        #expect(lines.count == 1 && lines[0].hasPrefix("the syscalls probes missed 5 events in 2 runs"), "\(lines)")
+        let json = String(decoding: try ResultDocument.encoder().encode(a.probes[0]), as: UTF8.self)
+        #expect(json.contains("\"missed_runs\" : 2"), "\(json)")
+    }
+}
