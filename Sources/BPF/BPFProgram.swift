@@ -30,11 +30,7 @@ public struct BPFProgram {
     /// 0 where the kernel does not keep the count (before 5.12) or the program is not loaded.
     public var recursionMisses: UInt64 {
         let fd = bpf_program__fd(pointer)
-        guard fd >= 0 else { return 0 }
-        var info = bpf_prog_info()
-        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return 0 }
-        return info.recursion_misses
+        return fd >= 0 ? ProgramStatistics.info(fd: fd)?.recursion_misses ?? 0 : 0
     }
 
     /// Attaches as the section says. The link is the only thing keeping it attached.

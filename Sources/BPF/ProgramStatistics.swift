@@ -23,38 +23,31 @@ public enum ProgramStatistics {
         return fd
     }
 
-    /// Every program loaded on the host now, with its counters.
-    public static func all() -> [Entry] {
-        var out: [Entry] = []
-        var id: UInt32 = 0
-        while bpf_prog_get_next_id(id, &id) == 0 {
-            let fd = bpf_prog_get_fd_by_id(id)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { continue }
-            let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            out.append(Entry(id: id, name: name, runs: info.run_cnt, runTimeNs: info.run_time_ns,
-                             recursionMisses: info.recursion_misses))
+    /// The programs this process holds open (its own, not another's loaded meanwhile), read
+    /// through its own descriptors, each program once.
+    public static func own() -> [Entry] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        var byID: [UInt32: Entry] = [:]
+        for name in fds {
+            guard let fd = Int32(name),
+                  (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")) == "anon_inode:bpf-prog",
+                  let entry = entry(fd: fd) else { continue }
+            byID[entry.id] = entry
         }
-        return out
+        return Array(byID.values)
     }
 
-    /// The ids of the programs this process holds open (its own, not another's loaded
-    /// meanwhile): each program descriptor's fdinfo names its id.
-    public static func ownIDs() -> Set<UInt32> {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        var ids: Set<UInt32> = []
-        for fd in fds {
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
-                  target == "anon_inode:bpf-prog",
-                  let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8),
-                  let line = info.split(separator: "\n").first(where: { $0.hasPrefix("prog_id:") }),
-                  let id = UInt32(line.dropFirst("prog_id:".count).trimmingCharacters(in: .whitespaces))
-            else { continue }
-            ids.insert(id)
-        }
-        return ids
+    /// The kernel's account of the program behind `fd`.
+    static func info(fd: Int32) -> bpf_prog_info? {
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        return bpf_obj_get_info_by_fd(fd, &info, &length) == 0 ? info : nil
+    }
+
+    static func entry(fd: Int32) -> Entry? {
+        guard let info = info(fd: fd) else { return nil }
+        let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return Entry(id: info.id, name: name, runs: info.run_cnt, runTimeNs: info.run_time_ns,
+                     recursionMisses: info.recursion_misses)
     }
 }

@@ -21,7 +21,7 @@ extension ContainerEnvironment: NetworkAttachable {
     public func attach(to network: TestNetwork, host: Int?) throws {
         switch options.network ?? .bridge {
         case .bridge:
-            let number = try host.map { try network.takeHost(exactly: $0) } ?? network.takeHost(preferred: TestNetwork.containerHost)
+            let number = try network.takeHost(host, preferred: TestNetwork.containerHost)
             bridgedTo = network
             bridgedHost = number
             networkPath = network.containerRoute(host: number)

@@ -114,23 +114,26 @@ public final class BlockObserverBench {
         catalog = WorkloadCatalog(directory: resources.workloadsDirectory)
     }
 
-    /// The job's argv, which finds the device in $ISOPROBE_BLOCK, and its description.
-    func argv(_ job: Job) throws -> (argv: [String], description: String) {
+    /// The job as isoprobe runs it (its spec and argv, which finds the device in
+    /// $ISOPROBE_BLOCK), and its description.
+    func workload(_ job: Job) throws -> (spec: WorkloadSpec, argv: [String], description: String) {
         switch job {
         case .file(let path):
             let spec = WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])
-            return (try catalog.argv(for: spec), "fio job \(path)")
+            return (spec, try catalog.argv(for: spec), "fio job \(path)")
         case .randomReads(let engine, let seconds):
             let ms = Int(seconds * 1000)
             let what = "4 KiB random reads, O_DIRECT, QD1, \(String(format: "%.1f", seconds)) s per run"
+            let argv: [String]
             if engine == "fio", let fio = HostTool.find("fio") {
-                return (["/bin/sh", "-c", "exec \(fio) --name=observer --filename=\"$\(BlockDeviceNeed.environmentVariable)\" --rw=randread "
-                            + "--bs=4k --direct=1 --ioengine=psync --runtime=\(ms)ms --time_based --output-format=json"],
-                        "\(what) (fio psync)")
+                argv = ["/bin/sh", "-c", "exec \(fio) --name=observer --filename=\"$\(BlockDeviceNeed.environmentVariable)\" --rw=randread "
+                        + "--bs=4k --direct=1 --ioengine=psync --runtime=\(ms)ms --time_based --output-format=json"]
+                return (.command(argv), argv, "\(what) (fio psync)")
             }
-            return (try catalog.argv(for: WorkloadSpec(name: "blockio", parameters: [
+            argv = try catalog.argv(for: WorkloadSpec(name: "blockio", parameters: [
                 ("pattern", "randread"), ("bs", "4096"), ("qd", "1"), ("duration_ms", String(ms)),
-            ])), "\(what) (blockio libaio)")
+            ]))
+            return (.command(argv), argv, "\(what) (blockio libaio)")
         }
     }
 
@@ -148,20 +151,13 @@ public final class BlockObserverBench {
     /// such rounds carry that too.
     public func run(rounds: Int, job: Job, programCosts: Bool = false, modes: [Mode] = Mode.allCases,
                     progress: (String) -> Void) throws -> Result {
-        let (argv, description) = try argv(job)
-        // As large as the job asks (its largest `size`), as the run's own device would be.
-        var bytes: Int64 = 64 << 20
-        if case .file(let path) = job, let asked = try FioJob.load(WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])).sizeBytes {
-            bytes = max(bytes, asked)
-        }
-        let device = try LoopBlockDevice(bytes: bytes)
+        let (spec, argv, description) = try workload(job)
+        // Sized as the run's own device would be: by the job's largest `size`, else 64 MiB.
+        let device = try LoopBlockDevice(bytes: BlockDeviceNeed.bytes(for: spec) ?? BlockDeviceNeed.defaultBytes)
         defer { device.release() }
         var result = Result(job: description)
-        // The same device for every mode, as the run's own would be.
+        // The same device for every mode.
         let env = NativeEnvironment(hierarchy: hierarchy, givenBlockDevice: device.loop.path)
-        let spec: WorkloadSpec = if case .file(let path) = job {
-            WorkloadSpec(name: FioJob.workloadName, parameters: [("job", path)])
-        } else { .command(argv) }
         var environment = Runner.workloadEnvironment()
         environment[BlockDeviceNeed.environmentVariable] = device.loop.path
         let chosen = [Mode.direct] + modes.filter { $0 != .direct }
@@ -187,12 +183,11 @@ public final class BlockObserverBench {
                     let run = try env.run(WorkloadInvocation(spec: spec, argv: argv, environment: environment), observer: observer)
                     // This run's own programs (still open): what the probes cost during it.
                     if statistics != nil {
-                        let own = ProgramStatistics.ownIDs()
-                        programs = ProgramStatistics.all().filter { own.contains($0.id) }
+                        programs = ProgramStatistics.own()
                     }
                     guard run.outcome.exit.succeeded else {
                         var exit = run.outcome.exit
-                        exit.lastOutput = ExitDescription.lastWords(of: run.outcome.stdout)
+                        exit.keepLastWords(of: run.outcome.stdout)
                         throw IsoprobeError(.failed, "the job under isoprobe (\(mode.rawValue)) \(exit.explained)")
                     }
                     output = run.outcome.stdout

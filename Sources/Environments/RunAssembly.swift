@@ -33,9 +33,7 @@ public enum RunAssembly {
             slowSyscalls: measured.slowSyscalls, eventsDropped: measured.eventsDropped,
             setupNs: run.setupNs, teardownNs: run.teardownNs, details: details)
         result.schedEvents = measured.schedEvents
-        if !result.exit.succeeded && result.exit.kind != "interrupted" {
-            result.exit.lastOutput = ExitDescription.lastWords(of: run.outcome.stdout)
-        }
+        result.exit.keepLastWords(of: run.outcome.stdout)
         result.blockIo = BlockIOFigures(report: result.workloadReport)
         result.memoryBandwidth = MemoryBandwidthFigures(report: result.workloadReport)
         result.memoryLatency = MemoryLatencyCurve(report: result.workloadReport)

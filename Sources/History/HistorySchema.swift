@@ -9,6 +9,12 @@ public enum HistorySchema {
     /// PostgreSQL database starts at it.
     public static let current = "v2"
 
+    /// Where `version` stands against `current`: versions count up from "v1".
+    public static func standing(of version: String) -> ComparisonResult {
+        let (found, now) = (Int(version.dropFirst()) ?? 0, Int(current.dropFirst()) ?? 0)
+        return found < now ? .orderedAscending : found > now ? .orderedDescending : .orderedSame
+    }
+
     public static func newSessionID() -> String { UUID().uuidString.lowercased() }
 
     static func statements(_ d: SQLDialect) -> [String] {

@@ -126,6 +126,13 @@ public struct ExitDescription: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// A failed run keeps `output`'s last words; a run that succeeded or that isoprobe
+    /// stopped (interrupted) keeps none.
+    public mutating func keepLastWords(of output: String) {
+        guard !succeeded && kind != "interrupted" else { return }
+        lastOutput = Self.lastWords(of: output)
+    }
+
     /// The whole phrase for a report: "exited with status 1: fio: ... error=Operation not permitted".
     public var explained: String { lastOutput.map { "\(description): \($0)" } ?? description }
 }

@@ -15,7 +15,7 @@ extension VMEnvironment: NetworkAttachable {
     /// network, each with its own tap and address), or, with nil, as .4 unless another
     /// guest holds it (a neighbour beside its victim).
     public func attach(to network: TestNetwork, host: Int?) throws {
-        guestHost = try host.map { try network.takeHost(exactly: $0) } ?? network.takeHost(preferred: TestNetwork.guestHost)
+        guestHost = try network.takeHost(host, preferred: TestNetwork.guestHost)
         self.network = network
         networkPath = network.tapRoute(host: guestHost)
     }

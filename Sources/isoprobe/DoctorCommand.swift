@@ -65,15 +65,14 @@ struct DoctorCommand: ParsableCommand {
             let kept = history.isShared && FileManager.default.fileExists(atPath: localPath)
                 ? (try? History(.file(localPath)).keptSessionCount()) ?? 0 : 0
             let pending = history.isShared && kept > 0 ? "; \(kept) session\(kept == 1 ? "" : "s") kept locally to push" : ""
-            // "v2": versions count up from v1.
-            func number(_ v: String) -> Int { Int(v.dropFirst()) ?? 0 }
-            let schema = switch found {
-            case nil: "no schema yet: the first run creates \(HistorySchema.current)"
-            case HistorySchema.current?: "schema \(HistorySchema.current)"
-            case let v? where number(v) < number(HistorySchema.current): "schema \(v): the next run migrates it to \(HistorySchema.current)"
-            case let v?: "schema \(v), newer than this isoprobe's \(HistorySchema.current)"
+            let standing = found.map(HistorySchema.standing(of:))
+            let schema = switch (found, standing) {
+            case (let v?, .orderedAscending?): "schema \(v): the next run migrates it to \(HistorySchema.current)"
+            case (let v?, .orderedDescending?): "schema \(v), newer than this isoprobe's \(HistorySchema.current)"
+            case (_?, _): "schema \(HistorySchema.current)"
+            case (nil, _): "no schema yet: the first run creates \(HistorySchema.current)"
             }
-            let newer = found.map { number($0) > number(HistorySchema.current) } ?? false
+            let newer = standing == .orderedDescending
             return (name, !newer && pending.isEmpty, false, "\(history.location): reachable, \(schema)\(pending)",
                     newer ? "upgrade isoprobe on this host" : pending.isEmpty ? "" : "isoprobe history push")
         } catch {

@@ -227,23 +227,20 @@ public final class TestNetwork: @unchecked Sendable {
     /// sharing the victim's bridge and peer).
     public static let firstSharedHost = 10
 
-    /// A host number for an environment joining the network: `preferred` (a container's .3,
-    /// a guest's .4) while no other holds it, else the lowest free from .10. Given back
-    /// with `releaseHost` when the environment is done.
-    public func takeHost(preferred: Int) throws -> Int {
+    /// A host number for an environment joining the network: `asked` itself when given
+    /// (verify's guests A and B), else `preferred` (a container's .3, a guest's .4) while no
+    /// other holds it, else the lowest free from .10. Given back with `releaseHost` when the
+    /// environment is done.
+    public func takeHost(_ asked: Int?, preferred: Int) throws -> Int {
         try lock.withLock {
+            if let asked {
+                guard !hostsTaken.contains(asked) else { throw IsoprobeError(.failed, "\(address(asked)) is already taken on \(cidr(0))") }
+                hostsTaken.insert(asked)
+                return asked
+            }
             guard let n = ([preferred] + Array(Self.firstSharedHost...254)).first(where: { !hostsTaken.contains($0) }) else {
                 throw IsoprobeError(.failed, "every address of \(cidr(0)) is taken by environments on the network")
             }
-            hostsTaken.insert(n)
-            return n
-        }
-    }
-
-    /// Host number `n` itself, as verify asks for its guests A and B.
-    public func takeHost(exactly n: Int) throws -> Int {
-        try lock.withLock {
-            guard !hostsTaken.contains(n) else { throw IsoprobeError(.failed, "\(address(n)) is already taken on \(cidr(0))") }
             hostsTaken.insert(n)
             return n
         }
